@@ -1,0 +1,125 @@
+import { readFile } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeImage } from '../src/images/index.ts';
+import {
+  createEvaluator,
+  type Evaluator,
+  LAYER_SETS,
+  type Progress,
+  type RgbImage,
+  stylize,
+  weightsFromStrength,
+} from '../worker/engine/index.ts';
+import { asset, SHALLOW_WEIGHTS } from './assets.ts';
+
+const layers = { style: [...LAYER_SETS.shallow.style], content: [...LAYER_SETS.shallow.content] };
+let content: RgbImage;
+let style: RgbImage;
+let evaluator: Evaluator;
+
+beforeAll(async () => {
+  content = await decodeImage(await readFile(asset('content/tubingen.jpg')), { maxSide: 64 });
+  style = await decodeImage(await readFile(asset('styles/starry_night.jpg')), { maxSide: 64 });
+  evaluator = await createEvaluator({ backend: 'auto', weights: SHALLOW_WEIGHTS, layers });
+});
+
+const request = (iterations: number) => ({
+  content,
+  styles: [{ image: style }],
+  size: 64,
+  iterations,
+  layers,
+  weights: weightsFromStrength(50),
+});
+
+describe('stylize with the real shallow VGG-19 weights at 64 px', () => {
+  it('takes most of the style loss away while the content stays recognisable', async () => {
+    const progress: Progress[] = [];
+    const result = await stylize(evaluator, request(40), {
+      onProgress: (p) => progress.push(p),
+      progressEvery: { iterations: 1, ms: 0 },
+    });
+    const first = progress[0]!;
+    expect(result.iterations).toBe(40);
+    expect(result.image.width).toBe(64);
+    expect(result.parts.style).toBeLessThan(0.3 * first.parts.style);
+    // Starting from the photo, the content error is 0; it may grow, but must stay a fraction of the
+    // features' own magnitude (an unrelated image scores about 1 or more).
+    expect(result.parts.content).toBeLessThan(0.6);
+    // The result moved away from the photo towards the painting's colours, and is not noise: it still
+    // correlates strongly with the photo's luminance.
+    expect(correlation(luma(result.image), luma(content))).toBeGreaterThan(0.6);
+    expect(meanAbsDiff(result.image, content)).toBeGreaterThan(10);
+    const last = progress.at(-1)!;
+    expect(last.iteration).toBe(40);
+    expect(last.etaMs).toBe(0);
+    expect(last.preview.width).toBe(64);
+  });
+
+  it('keeps memory flat across jobs', async () => {
+    await stylize(evaluator, request(3));
+    const tensors = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      await stylize(evaluator, request(3));
+      expect(tf.memory().numTensors).toBe(tensors);
+    }
+  });
+
+  it('stops within one iteration of cancellation', async () => {
+    const controller = new AbortController();
+    let evaluations = 0;
+    const counting: Evaluator = {
+      backend: evaluator.backend,
+      targets: (image, l) => evaluator.targets(image, l),
+      objective: async (w, h, terms) => {
+        const objective = await evaluator.objective(w, h, terms);
+        return {
+          evaluate: (x) => {
+            evaluations++;
+            return objective.evaluate(x);
+          },
+          dispose: () => objective.dispose(),
+        };
+      },
+      dispose: () => {},
+    };
+    const tensors = tf.memory().numTensors;
+    const run = stylize(counting, request(50), {
+      signal: controller.signal,
+      progressEvery: { iterations: 1 },
+      onProgress: (p) => {
+        if (p.iteration === 3) controller.abort(new Error('cancelled by test'));
+      },
+    });
+    await expect(run).rejects.toThrow('cancelled by test');
+    expect(evaluations).toBe(3);
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+});
+
+function luma(image: RgbImage): Float64Array {
+  const out = new Float64Array(image.width * image.height);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = 0.299 * image.data[3 * i]! + 0.587 * image.data[3 * i + 1]! + 0.114 * image.data[3 * i + 2]!;
+  }
+  return out;
+}
+
+function correlation(a: Float64Array, b: Float64Array): number {
+  const mean = (v: Float64Array) => v.reduce((s, x) => s + x, 0) / v.length;
+  const [ma, mb] = [mean(a), mean(b)];
+  let [ab, aa, bb] = [0, 0, 0];
+  for (let i = 0; i < a.length; i++) {
+    ab += (a[i]! - ma) * (b[i]! - mb);
+    aa += (a[i]! - ma) ** 2;
+    bb += (b[i]! - mb) ** 2;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+function meanAbsDiff(a: RgbImage, b: RgbImage): number {
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i++) sum += Math.abs(a.data[i]! - b.data[i]!);
+  return sum / a.data.length;
+}

@@ -7,7 +7,11 @@ import { SHALLOW_WEIGHTS } from './assets.ts';
 
 const random = mulberry32(7);
 const randomImage = (w: number, h: number) =>
-  rgbImage(w, h, Float32Array.from({ length: w * h * 3 }, () => 255 * random()));
+  rgbImage(
+    w,
+    h,
+    Float32Array.from({ length: w * h * 3 }, () => 255 * random()),
+  );
 
 describe('loss gradient', () => {
   for (const pooling of ['avg', 'max'] as const) {
@@ -22,7 +26,10 @@ describe('loss gradient', () => {
       const [w, h] = [12, 10];
       const content = await evaluator.targets(randomImage(w, h), { content: layers.content, style: [] });
       const style = await evaluator.targets(randomImage(9, 11), { content: [], style: layers.style });
-      const terms = lossTerms({ content: content.content, style: style.style }, { content: 1, style: 10, tv: 1 });
+      const terms = lossTerms(
+        { content: content.content, style: style.style },
+        { content: 1, style: 10, tv: 1 },
+      );
       const objective = await evaluator.objective(w, h, terms);
       const x = randomImage(w, h).data;
       const { loss, parts, gradient } = await objective.evaluate(x);
@@ -51,8 +58,12 @@ describe('weights', () => {
     const conv1 = weights.get('conv1_1')!;
     expect([conv1.inChannels, conv1.outChannels]).toEqual([3, 64]);
     // The README's sanity value for block1_conv1's biases.
-    expect(Array.from(conv1.bias.slice(0, 3)).map((v) => Number(v.toFixed(4)))).toEqual([0.7302, 0.0649, 0.0343]);
+    expect(Array.from(conv1.bias.slice(0, 3)).map((v) => Number(v.toFixed(4)))).toEqual([
+      0.7302, 0.0649, 0.0343,
+    ]);
     expect(weights.get('conv3_4')!.inChannels).toBe(256);
-    await expect(loadVggWeights(SHALLOW_WEIGHTS, 'conv5_1')).rejects.toThrow(/conv4_1 \(block4_conv1\) is not in the weights/);
+    await expect(loadVggWeights(SHALLOW_WEIGHTS, 'conv5_1')).rejects.toThrow(
+      /conv4_1 \(block4_conv1\) is not in the weights/,
+    );
   });
 });

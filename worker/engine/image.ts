@@ -8,7 +8,11 @@ export interface RgbImage {
   readonly data: Float32Array;
 }
 
-export function rgbImage(width: number, height: number, data = new Float32Array(width * height * 3)): RgbImage {
+export function rgbImage(
+  width: number,
+  height: number,
+  data = new Float32Array(width * height * 3),
+): RgbImage {
   if (data.length !== width * height * 3) {
     throw new Error(`image data has ${data.length} values, expected ${width}x${height}x3`);
   }

@@ -69,7 +69,11 @@ export function lossTerms(targets: Targets, weights: LossWeights): LossTerms {
   return {
     content: contentLayers.map((layer) => {
       const target = targets.content.get(layer)!;
-      return { layer, target, weight: weights.content / contentLayers.length / (meanSquare(target) + EPSILON) };
+      return {
+        layer,
+        target,
+        weight: weights.content / contentLayers.length / (meanSquare(target) + EPSILON),
+      };
     }),
     style: styleLayers.map((layer, i) => {
       const target = targets.style.get(layer)!;
@@ -84,7 +88,8 @@ export function lossTerms(targets: Targets, weights: LossWeights): LossTerms {
  * ratio by 10 (0 → 1/100 of the default ratio, 100 → 100×).
  */
 export function weightsFromStrength(strength: number): LossWeights {
-  if (!(strength >= 0 && strength <= 100)) throw new Error(`strength must be between 0 and 100, got ${strength}`);
+  if (!(strength >= 0 && strength <= 100))
+    throw new Error(`strength must be between 0 and 100, got ${strength}`);
   return { content: 1, style: DEFAULT_STYLE_RATIO * 10 ** ((strength - 50) / 25), tv: DEFAULT_TV };
 }
 
@@ -93,7 +98,9 @@ const DEFAULT_STYLE_RATIO = 5;
 const DEFAULT_TV = 1;
 
 /** Blends several styles' Gram matrices by weight (the weights need not sum to 1). */
-export function blendStyles(styles: { grams: Map<string, Float32Array>; weight: number }[]): Map<string, Float32Array> {
+export function blendStyles(
+  styles: { grams: Map<string, Float32Array>; weight: number }[],
+): Map<string, Float32Array> {
   const total = styles.reduce((a, s) => a + s.weight, 0);
   if (!(total > 0)) throw new Error('style blend weights must be positive');
   const out = new Map<string, Float32Array>();

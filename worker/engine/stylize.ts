@@ -85,7 +85,10 @@ export async function stylize(
 ): Promise<StylizeResult> {
   const start = performance.now();
   const { signal, onProgress } = options;
-  const every = { iterations: options.progressEvery?.iterations ?? 10, ms: options.progressEvery?.ms ?? 2000 };
+  const every = {
+    iterations: options.progressEvery?.iterations ?? 10,
+    ms: options.progressEvery?.ms ?? 2000,
+  };
   const sides = scaleSizes(request.size, request.scales);
   const sizes = sides.map((side) => fitSize(request.content.width, request.content.height, side));
   const perScale = splitEvenly(request.iterations, sizes.length);
@@ -109,7 +112,10 @@ export async function stylize(
   for (const [index, size] of sizes.entries()) {
     signal?.throwIfAborted();
     const contentAtScale = resize(content, size.width, size.height);
-    const contentTargets = await evaluator.targets(contentAtScale, { content: request.layers.content, style: [] });
+    const contentTargets = await evaluator.targets(contentAtScale, {
+      content: request.layers.content,
+      style: [],
+    });
     const styleSide = Math.max(16, Math.round(Math.max(size.width, size.height) * (request.styleScale ?? 1)));
     const styleGrams = await Promise.all(
       styles.map(async ({ image: style, weight }) => {
@@ -121,7 +127,10 @@ export async function stylize(
         return { grams: targets.style, weight };
       }),
     );
-    const terms = lossTerms({ content: contentTargets.content, style: blendStyles(styleGrams) }, request.weights);
+    const terms = lossTerms(
+      { content: contentTargets.content, style: blendStyles(styleGrams) },
+      request.weights,
+    );
     const objective = await evaluator.objective(size.width, size.height, terms);
     try {
       const x0 = image
@@ -140,7 +149,10 @@ export async function stylize(
         doneWork += size.width * size.height;
         const now = performance.now();
         const final = i === perScale[index]! - 1;
-        if (onProgress && (final || done - lastReport.iteration >= every.iterations || now - lastReport.at >= every.ms)) {
+        if (
+          onProgress &&
+          (final || done - lastReport.iteration >= every.iterations || now - lastReport.at >= every.ms)
+        ) {
           lastReport = { iteration: done, at: now };
           const elapsedMs = now - start;
           onProgress({

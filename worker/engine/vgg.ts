@@ -81,7 +81,13 @@ export function resolveLayers(spec: string | LayerSet): LayerSet {
   const parts = Object.fromEntries(
     spec.split(';').map((part) => {
       const [key, list = ''] = part.split('=');
-      return [key?.trim(), list.split(',').map((s) => s.trim()).filter(Boolean)];
+      return [
+        key?.trim(),
+        list
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ];
     }),
   ) as Partial<Record<string, string[]>>;
   if (!parts.style?.length || !parts.content?.length) {
@@ -125,9 +131,15 @@ export async function loadVggWeights(dir: string, deepest: string): Promise<VggW
     let offset = 0;
     for (const w of group.weights) {
       const length = w.shape.reduce((a, b) => a * b, 1);
-      if (offset + 4 * length > bytes.length) throw new Error(`weights shard for ${w.name} in ${dir} is truncated`);
+      if (offset + 4 * length > bytes.length)
+        throw new Error(`weights shard for ${w.name} in ${dir} is truncated`);
       // Copy into an aligned buffer: shard offsets need not be multiples of 4 within a Node Buffer pool.
-      tensors.set(w.name, new Float32Array(bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + 4 * length)));
+      tensors.set(
+        w.name,
+        new Float32Array(
+          bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + 4 * length),
+        ),
+      );
       offset += 4 * length;
     }
   }
@@ -145,7 +157,9 @@ export async function loadVggWeights(dir: string, deepest: string): Promise<VggW
     }
     const outChannels = bias.length;
     if (kernel.length !== 9 * inChannels * outChannels) {
-      throw new Error(`layer ${op.layer} in ${dir} has a kernel of ${kernel.length} values, expected 3x3x${inChannels}x${outChannels}`);
+      throw new Error(
+        `layer ${op.layer} in ${dir} has a kernel of ${kernel.length} values, expected 3x3x${inChannels}x${outChannels}`,
+      );
     }
     weights.set(op.layer, { inChannels, outChannels, kernel, bias });
     inChannels = outChannels;

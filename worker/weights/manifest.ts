@@ -29,7 +29,8 @@ export function parseManifest(json: unknown, source: string): WeightsManifest {
   const candidate =
     json !== null && typeof json === 'object' && 'weightsManifest' in json ? json.weightsManifest : json;
   const parsed = weightsManifestSchema.safeParse(candidate);
-  if (!parsed.success) throw new Error(`${source} is not a TensorFlow.js weights manifest: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new Error(`${source} is not a TensorFlow.js weights manifest: ${parsed.error.message}`);
   return parsed.data;
 }
 

@@ -12,7 +12,9 @@ export type Tf = typeof tf;
  * dependencies whose install downloads libtensorflow, so they are often absent: `auto` takes the first that
  * loads. Returns the tfjs namespace (the shared tfjs-core, into which the bindings register) and the name.
  */
-export async function useTfjsBackend(requested: TfjsBackend | 'auto'): Promise<{ tf: Tf; backend: TfjsBackend }> {
+export async function useTfjsBackend(
+  requested: TfjsBackend | 'auto',
+): Promise<{ tf: Tf; backend: TfjsBackend }> {
   const candidates = requested === 'auto' ? TFJS_BACKENDS : [requested];
   const failures: string[] = [];
   for (const backend of candidates) {

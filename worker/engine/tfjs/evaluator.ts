@@ -1,7 +1,14 @@
 import type { Evaluation, Evaluator, Objective } from '../evaluator.ts';
 import type { RgbImage } from '../image.ts';
 import { gramScale, type LossTerms, type Targets } from '../losses.ts';
-import { deepestLayer, IMAGENET_MEAN_BGR, type LayerSet, networkUpTo, type Pooling, type VggWeights } from '../vgg.ts';
+import {
+  deepestLayer,
+  IMAGENET_MEAN_BGR,
+  type LayerSet,
+  networkUpTo,
+  type Pooling,
+  type VggWeights,
+} from '../vgg.ts';
 import type { Tf } from './backend.ts';
 
 type Tensor = ReturnType<Tf['tensor']>;
@@ -48,7 +55,10 @@ export class TfjsEvaluator implements Evaluator {
       tf.dispose(tensors);
       return out;
     };
-    return { content: await read(results.content, layers.content), style: await read(results.style, layers.style) };
+    return {
+      content: await read(results.content, layers.content),
+      style: await read(results.style, layers.style),
+    };
   }
 
   async objective(width: number, height: number, terms: LossTerms): Promise<Objective> {
@@ -134,7 +144,23 @@ export class TfjsEvaluator implements Evaluator {
 function totalVariation(tf: Tf, x: Tensor4D): Tensor {
   const [, h, w] = x.shape;
   const parts: Tensor[] = [];
-  if (w > 1) parts.push(tf.mean(tf.squaredDifference(tf.slice(x, [0, 0, 1, 0], [-1, -1, w - 1, -1]), tf.slice(x, [0, 0, 0, 0], [-1, -1, w - 1, -1]))));
-  if (h > 1) parts.push(tf.mean(tf.squaredDifference(tf.slice(x, [0, 1, 0, 0], [-1, h - 1, -1, -1]), tf.slice(x, [0, 0, 0, 0], [-1, h - 1, -1, -1]))));
+  if (w > 1)
+    parts.push(
+      tf.mean(
+        tf.squaredDifference(
+          tf.slice(x, [0, 0, 1, 0], [-1, -1, w - 1, -1]),
+          tf.slice(x, [0, 0, 0, 0], [-1, -1, w - 1, -1]),
+        ),
+      ),
+    );
+  if (h > 1)
+    parts.push(
+      tf.mean(
+        tf.squaredDifference(
+          tf.slice(x, [0, 1, 0, 0], [-1, h - 1, -1, -1]),
+          tf.slice(x, [0, 0, 0, 0], [-1, h - 1, -1, -1]),
+        ),
+      ),
+    );
   return parts.length ? tf.addN(parts) : tf.scalar(0);
 }

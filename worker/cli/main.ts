@@ -1,0 +1,53 @@
+import { Command } from 'commander';
+import { parseRunOptions } from './options.ts';
+import { runStylize } from './run.ts';
+import { weightsCommand } from './weights.ts';
+
+const program = new Command('stylize')
+  .description('Paint a photo in the style of a painting (Gatys et al. neural style transfer on VGG-19)')
+  .argument('[content]', 'the content photo (JPEG, PNG, WebP, GIF, AVIF, TIFF)')
+  .option('-s, --style <preset|path[,path2]>', 'style painting(s): a preset name or image file(s)')
+  .option('--style-weights <w1,w2>', 'blend weights for several styles')
+  .option('-o, --out <file>', 'result image (.png or .jpg)')
+  .option('--compare <file>', 'also write content | style | result side by side')
+  .option('--size <px>', 'longer side of the result', '384')
+  .option('--iterations <n>', 'optimiser iterations in total', '300')
+  .option('--strength <0-100>', 'how strongly to apply the style', '50')
+  .option('--content-weight <alpha>', 'expert: raw content weight (overrides --strength)')
+  .option('--style-weight <beta>', 'expert: raw style weight (overrides --strength)')
+  .option('--tv-weight <w>', 'expert: total-variation (smoothness) weight')
+  .option('--layers <set>', 'paper | shallow | "style=conv1_1,conv2_1;content=conv3_2"', 'paper')
+  .option('--weights <dir>', 'VGG-19 weights directory (default: the download cache)')
+  .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
+  .option('--optimizer <name>', 'lbfgs | adam', 'lbfgs')
+  .option('--learning-rate <lr>', 'Adam step (pixel levels)')
+  .option('--init <from>', 'content | noise', 'content')
+  .option('--pooling <kind>', 'avg (as in the paper) | max', 'avg')
+  .option('--style-scale <s>', 'style image size relative to the result', '1')
+  .option('--scales <n>', 'coarse-to-fine scales (default: follows --size)')
+  .option('--preserve-colors', "keep the photo's colours (luminance-only transfer)", false)
+  .option('--seed <n>', 'seed for noise initialisation', '0')
+  .option('--json', 'print one JSON summary on stdout', false)
+  .action(async (content: string | undefined, raw: Record<string, unknown>) => {
+    if (!content) {
+      program.help({ error: true });
+      return;
+    }
+    const options = parseRunOptions(raw);
+    const summary = await runStylize(content, options);
+    if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else
+      process.stderr.write(
+        `wrote ${summary.out} (${summary.size.width}x${summary.size.height}, ${summary.iterations} iterations on ${summary.backend} in ${summary.seconds} s)\n`,
+      );
+  });
+
+program.addCommand(weightsCommand());
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  // One clear line, no stack trace: these are the user's errors (bad file, missing weights, bad option).
+  process.stderr.write(`stylize: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { TFJS_BACKENDS } from '../engine/tfjs/backend.ts';
+
+/** The `stylize` command's options, validated once: every error names the option and what it accepts. */
+const int = (name: string, min: number, max: number) =>
+  z.coerce
+    .number({ error: `--${name} must be a number` })
+    .int(`--${name} must be a whole number`)
+    .min(min, `--${name} must be at least ${min}`)
+    .max(max, `--${name} must be at most ${max}`);
+const num = (name: string, min: number) =>
+  z.coerce.number({ error: `--${name} must be a number` }).min(min, `--${name} must be at least ${min}`);
+
+export const runOptionsSchema = z.object({
+  style: z.string({ error: '--style is required: a preset name or an image path (several: a,b)' }).min(1),
+  styleWeights: z
+    .string()
+    .transform((s) => s.split(',').map(Number))
+    .refine(
+      (ws) => ws.every((w) => Number.isFinite(w) && w > 0),
+      '--style-weights takes positive numbers, e.g. 0.7,0.3',
+    )
+    .optional(),
+  out: z.string({ error: '--out is required: where to write the result (.png or .jpg)' }).min(1),
+  compare: z.string().optional(),
+  size: int('size', 16, 4096).default(384),
+  iterations: int('iterations', 1, 100_000).default(300),
+  strength: num('strength', 0).max(100, '--strength must be at most 100').default(50),
+  contentWeight: num('content-weight', 0).optional(),
+  styleWeight: num('style-weight', 0).optional(),
+  tvWeight: num('tv-weight', 0).optional(),
+  layers: z.string().default('paper'),
+  weights: z.string().optional(),
+  backend: z
+    .enum(['auto', ...TFJS_BACKENDS], { error: `--backend must be one of auto, ${TFJS_BACKENDS.join(', ')}` })
+    .default('auto'),
+  optimizer: z.enum(['lbfgs', 'adam'], { error: '--optimizer must be lbfgs or adam' }).default('lbfgs'),
+  learningRate: num('learning-rate', 0).optional(),
+  init: z.enum(['content', 'noise'], { error: '--init must be content or noise' }).default('content'),
+  pooling: z.enum(['avg', 'max'], { error: '--pooling must be avg or max' }).default('avg'),
+  styleScale: num('style-scale', 0.05).max(4, '--style-scale must be at most 4').default(1),
+  scales: int('scales', 1, 6).optional(),
+  preserveColors: z.boolean().default(false),
+  seed: int('seed', 0, 2 ** 31 - 1).default(0),
+  json: z.boolean().default(false),
+});
+export type RunOptions = z.infer<typeof runOptionsSchema>;
+
+export function parseRunOptions(raw: unknown): RunOptions {
+  const parsed = runOptionsSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(parsed.error.issues[0]!.message);
+  return parsed.data;
+}

@@ -1,0 +1,138 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { SingleBar } from 'cli-progress';
+import { loadConfig } from '../../src/config.ts';
+import { decodeImage, encodeImage, formatForPath, sideBySide } from '../../src/images/index.ts';
+import {
+  createEvaluator,
+  type LossWeights,
+  resize,
+  resolveLayers,
+  stylize,
+  weightsFromStrength,
+} from '../engine/index.ts';
+import type { RunOptions } from './options.ts';
+import { resolveStyles } from './styles.ts';
+
+/** Style images are decoded no larger than this: enough for a style scale of 2 at the largest sizes. */
+const MAX_STYLE_SIDE = 2048;
+
+/** One stylization from files to files. Returns the summary that `--json` prints. */
+export async function runStylize(contentPath: string, options: RunOptions) {
+  const config = loadConfig();
+  const outFormat = formatForPath(options.out);
+  const compareFormat = options.compare ? formatForPath(options.compare) : undefined;
+  const layers = resolveLayers(options.layers);
+
+  const content = await decodeImage(await readInput(contentPath), { maxSide: options.size });
+  const styleFiles = await resolveStyles(options.style, config.presetsDir);
+  if (options.styleWeights && options.styleWeights.length !== styleFiles.length) {
+    throw new Error(
+      `--style-weights has ${options.styleWeights.length} values for ${styleFiles.length} styles`,
+    );
+  }
+  const styles = await Promise.all(
+    styleFiles.map(async (s, i) => ({
+      name: s.name,
+      image: await decodeImage(s.bytes, {
+        maxSide: Math.min(MAX_STYLE_SIDE, Math.round(options.size * options.styleScale)),
+      }),
+      weight: options.styleWeights?.[i],
+    })),
+  );
+
+  const evaluator = await createEvaluator({
+    backend: options.backend,
+    weights: options.weights ?? config.weightsDir,
+    layers,
+    pooling: options.pooling,
+  });
+  const defaults = weightsFromStrength(options.strength);
+  const weights: LossWeights = {
+    content: options.contentWeight ?? defaults.content,
+    style: options.styleWeight ?? defaults.style,
+    tv: options.tvWeight ?? defaults.tv,
+  };
+  const bar = process.stderr.isTTY
+    ? new SingleBar({
+        format: 'stylize |{bar}| {value}/{total} it | scale {scale} | loss {loss} | eta {eta_formatted}',
+        stream: process.stderr,
+        hideCursor: true,
+      })
+    : undefined;
+  bar?.start(options.iterations, 0, { scale: '-', loss: '-' });
+  const interrupt = new AbortController();
+  const onSigint = () => interrupt.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
+  try {
+    const result = await stylize(
+      evaluator,
+      {
+        content,
+        styles,
+        size: options.size,
+        iterations: options.iterations,
+        layers,
+        weights,
+        optimizer: options.optimizer,
+        learningRate: options.learningRate,
+        init: options.init,
+        seed: options.seed,
+        styleScale: options.styleScale,
+        preserveColors: options.preserveColors,
+        scales: options.scales,
+      },
+      {
+        signal: interrupt.signal,
+        progressEvery: { iterations: 1, ms: 0 },
+        onProgress: (p) =>
+          bar?.update(p.iteration, {
+            scale: `${p.scale}/${p.scales} ${p.width}x${p.height}`,
+            loss: p.loss.toPrecision(4),
+          }),
+      },
+    );
+    bar?.stop();
+    await writeFile(options.out, await encodeImage(result.image, outFormat));
+    if (options.compare && compareFormat) {
+      const { width, height } = result.image;
+      await writeFile(
+        options.compare,
+        await sideBySide(
+          [
+            { image: resize(content, width, height), label: 'content' },
+            ...styles.map((s) => ({ image: s.image, label: `style: ${s.name}` })),
+            { image: result.image, label: 'result' },
+          ],
+          { format: compareFormat },
+        ),
+      );
+    }
+    return {
+      backend: evaluator.backend,
+      size: { width: result.image.width, height: result.image.height },
+      scales: result.sizes.map((s) => `${s.width}x${s.height}`),
+      iterations: result.iterations,
+      seconds: Number((result.ms / 1000).toFixed(2)),
+      loss: result.loss,
+      parts: result.parts,
+      layers,
+      optimizer: options.optimizer,
+      seed: options.seed,
+      out: options.out,
+      ...(options.compare ? { compare: options.compare } : {}),
+    };
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSigint);
+    evaluator.dispose();
+  }
+}
+
+async function readInput(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read it (${code})`);
+  }
+}

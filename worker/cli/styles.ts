@@ -1,0 +1,37 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+
+/**
+ * A `--style` value is an image path, or the name of a painting in the presets folder (file name without
+ * its extension, e.g. `starry_night`). Several are separated by commas.
+ */
+export async function resolveStyles(
+  spec: string,
+  presetsDir: string,
+): Promise<{ name: string; bytes: Buffer }[]> {
+  return Promise.all(spec.split(',').map((s) => resolveStyle(s.trim(), presetsDir)));
+}
+
+async function resolveStyle(value: string, presetsDir: string): Promise<{ name: string; bytes: Buffer }> {
+  try {
+    return { name: basename(value, extname(value)), bytes: await readFile(value) };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const presets = await listPresets(presetsDir);
+  const file = presets.get(value);
+  if (!file) {
+    const known = [...presets.keys()].join(', ') || `none installed in ${presetsDir}`;
+    throw new Error(`style "${value}" is neither an image file nor a preset (presets: ${known})`);
+  }
+  return { name: value, bytes: await readFile(file) };
+}
+
+async function listPresets(dir: string): Promise<Map<string, string>> {
+  const files = await readdir(dir).catch(() => [] as string[]);
+  return new Map(
+    files
+      .filter((f) => /\.(jpe?g|png|webp|gif|avif|tiff?)$/i.test(f))
+      .map((f) => [basename(f, extname(f)), join(dir, f)]),
+  );
+}

@@ -1,0 +1,181 @@
+import { deepestLayer, type LayerSet, type Pooling, type VggWeights } from '../vgg.ts';
+import { GraphBuilder } from './builder.ts';
+import { backwardOp, type ConvBackward, forward } from './network.ts';
+import { DataType } from './proto.ts';
+
+/**
+ * The ONNX graphs of the ONNX Runtime evaluator, built in memory from the weights:
+ *
+ * Loss graph (one per weights, loss layers and pooling; H and W are dynamic):
+ *   inputs   image                  [1, H, W, 3]   RGB 0-255
+ *            content_target_<l>     [M_l, C_l]     the HWC feature map as `targets()` returns it (M_l = h·w)
+ *            content_weight_<l>     []             c_l
+ *            style_target_<l>       [C_l, C_l]     the Gram matrix
+ *            style_weight_<l>       []             s_l
+ *            gram_scale_<l>         []             gramScale(M_l), from losses.ts
+ *            tv_weight              []             t
+ *   outputs  loss [], parts [3] (content, style, tv), gradient [1, H, W, 3]
+ * The forward pass stops at the deepest loss layer; the backward pass is written out operation by
+ * operation (see network.ts), summing each loss layer's gradient in as it passes that layer.
+ *
+ * Targets graph (one per requested layers): image and gram_scale_<l> in; content_<l> (the feature map,
+ * flat HWC) and style_<l> (the Gram matrix, flat C·C) out.
+ */
+
+export interface LossGraphOptions {
+  pooling: Pooling;
+  backward: ConvBackward;
+}
+
+export const inputNames = {
+  image: 'image',
+  contentTarget: (layer: string) => `content_target_${layer}`,
+  contentWeight: (layer: string) => `content_weight_${layer}`,
+  styleTarget: (layer: string) => `style_target_${layer}`,
+  styleWeight: (layer: string) => `style_weight_${layer}`,
+  gramScale: (layer: string) => `gram_scale_${layer}`,
+  tvWeight: 'tv_weight',
+} as const;
+
+export const outputNames = {
+  loss: 'loss',
+  parts: 'parts',
+  gradient: 'gradient',
+  content: (layer: string) => `content_${layer}`,
+  style: (layer: string) => `style_${layer}`,
+} as const;
+
+export function buildLossGraph(weights: VggWeights, layers: LayerSet, options: LossGraphOptions): GraphBuilder {
+  const g = new GraphBuilder('stylize_loss');
+  const image = g.input(inputNames.image, [1, 'H', 'W', 3]);
+  const net = forward(g, image, weights, deepestLayer([...layers.content, ...layers.style]), options.pooling, options.backward);
+
+  // Loss terms, and each one's gradient with respect to its layer's activation.
+  const contentTerms: string[] = [];
+  const styleTerms: string[] = [];
+  const layerGradients = new Map<string, string[]>();
+  const addGradient = (layer: string, grad: string) => layerGradients.set(layer, [...(layerGradients.get(layer) ?? []), grad]);
+  for (const layer of layers.content) {
+    const { term, grad } = contentLoss(g, net.activations.get(layer)!, layer, channels(weights, layer));
+    contentTerms.push(term);
+    addGradient(layer, grad);
+  }
+  for (const layer of layers.style) {
+    const { term, grad } = styleLoss(g, net.activations.get(layer)!, layer, channels(weights, layer));
+    styleTerms.push(term);
+    addGradient(layer, grad);
+  }
+  const tv = totalVariation(g, image, g.input(inputNames.tvWeight, []));
+
+  // Backward through the network, from the deepest layer (which always carries a loss) to the image.
+  let grad: string | undefined;
+  for (const op of [...net.ops].reverse()) {
+    if (op.kind === 'conv') {
+      const terms = [...(grad ? [grad] : []), ...(layerGradients.get(op.layer) ?? [])];
+      grad = terms.length > 1 ? g.op('Sum', terms) : terms[0];
+    }
+    if (!grad) continue;
+    grad = backwardOp(g, op, grad, options.backward);
+  }
+  if (!grad) throw new Error('the loss graph has no loss layer');
+  // The network's gradient is NCHW with respect to the mean-subtracted input; the mean's gradient is 0.
+  const gradient = g.op('Add', [g.op('Transpose', [grad], { perm: [0, 2, 3, 1] }), tv.grad]);
+
+  const sum = (terms: string[]) =>
+    terms.length === 0 ? g.scalar(0) : terms.length === 1 ? terms[0]! : g.op('Sum', terms);
+  const parts = g.op(
+    'Concat',
+    [sum(contentTerms), sum(styleTerms), tv.term].map((t) => g.op('Unsqueeze', [t, g.ints([0])])),
+    { axis: 0 },
+  );
+  g.output(outputNames.parts, parts, [3]);
+  g.output(outputNames.loss, g.op('ReduceSum', [parts], { keepdims: 0 }), []);
+  g.output(outputNames.gradient, gradient, [1, 'H', 'W', 3]);
+  return g;
+}
+
+export function buildTargetsGraph(weights: VggWeights, layers: LayerSet, pooling: Pooling): GraphBuilder {
+  const g = new GraphBuilder('stylize_targets');
+  const image = g.input(inputNames.image, [1, 'H', 'W', 3]);
+  const net = forward(g, image, weights, deepestLayer([...layers.content, ...layers.style]), pooling);
+  for (const layer of layers.content) {
+    const nhwc = g.op('Transpose', [net.activations.get(layer)!], { perm: [0, 2, 3, 1] });
+    g.output(outputNames.content(layer), g.op('Reshape', [nhwc, g.ints([-1])]), [`N_${layer}`]);
+  }
+  for (const layer of layers.style) {
+    const c = channels(weights, layer);
+    const { gram } = gramMatrix(g, net.activations.get(layer)!, layer, c);
+    g.output(outputNames.style(layer), g.op('Reshape', [gram, g.ints([-1])]), [c * c]);
+  }
+  return g;
+}
+
+/**
+ * content_l = c · mean((F − T)²) over N = C·M values;  d/dF = (2c/N)·(F − T).
+ * F is the activation as [C, M]; the target arrives as [M, C] (HWC) and is transposed in the graph.
+ */
+function contentLoss(g: GraphBuilder, activation: string, layer: string, c: number) {
+  const features = g.op('Reshape', [activation, g.ints([c, -1])]);
+  const target = g.op('Transpose', [g.input(inputNames.contentTarget(layer), [`M_${layer}`, c])], { perm: [1, 0] });
+  const diff = g.op('Sub', [features, target]);
+  const count = g.op('Cast', [g.op('Size', [diff])], { to: DataType.FLOAT });
+  const k = g.op('Div', [g.input(inputNames.contentWeight(layer), []), count]);
+  const term = g.op('Mul', [g.op('ReduceSumSquare', [diff], { keepdims: 0 }), k]);
+  const gradFeatures = g.op('Mul', [diff, g.op('Mul', [k, g.scalar(2)])]);
+  return { term, grad: g.op('Reshape', [gradFeatures, g.op('Shape', [activation])]) };
+}
+
+/**
+ * With G = s·F Fᵀ (s = gramScale(M)) and T symmetric:
+ *   style_l = w · mean((G − T)²) over C² values;  d/dG = (2w/C²)·(G − T);
+ *   d/dF = s·(dG + dGᵀ)·F = (4·w·s/C²)·(G − T)·F.
+ */
+function styleLoss(g: GraphBuilder, activation: string, layer: string, c: number) {
+  const { gram, features, scale } = gramMatrix(g, activation, layer, c);
+  const diff = g.op('Sub', [gram, g.input(inputNames.styleTarget(layer), [c, c])]);
+  const weight = g.input(inputNames.styleWeight(layer), []);
+  const term = g.op('Mul', [g.op('ReduceSumSquare', [diff], { keepdims: 0 }), g.op('Mul', [weight, g.scalar(1 / (c * c))])]);
+  const k = g.op('Mul', [g.op('Mul', [weight, scale]), g.scalar(4 / (c * c))]);
+  const gradFeatures = g.op('MatMul', [g.op('Mul', [diff, k]), features]);
+  return { term, grad: g.op('Reshape', [gradFeatures, g.op('Shape', [activation])]) };
+}
+
+/** G = s · F Fᵀ with F the activation as [C, M] and s the gram_scale_<l> input. */
+function gramMatrix(g: GraphBuilder, activation: string, layer: string, c: number) {
+  const features = g.op('Reshape', [activation, g.ints([c, -1])]);
+  const scale = g.input(inputNames.gramScale(layer), []);
+  const gram = g.op('Mul', [g.op('Gemm', [features, features], { transB: 1 }), scale]);
+  return { gram, features, scale };
+}
+
+/**
+ * tv = t · (mean(Δx²) + mean(Δy²)) on the image [1, H, W, 3], with Δx = x[:, :, 1:] − x[:, :, :−1].
+ * d/dx: each difference d = x[j+1] − x[j] adds (2t/N)·d at j+1 and subtracts it at j, i.e. the scaled
+ * differences padded by one before minus padded by one after. A 1-pixel side has no differences and adds 0.
+ */
+function totalVariation(g: GraphBuilder, image: string, weight: string) {
+  const terms: string[] = [];
+  const grads: string[] = [];
+  for (const axis of [2, 1]) {
+    const diff = g.op('Sub', [
+      g.op('Slice', [image, g.ints([1]), g.ints([Number.MAX_SAFE_INTEGER]), g.ints([axis])]),
+      g.op('Slice', [image, g.ints([0]), g.ints([-1]), g.ints([axis])]),
+    ]);
+    const count = g.op('Max', [g.op('Cast', [g.op('Size', [diff])], { to: DataType.FLOAT }), g.scalar(1)]);
+    const k = g.op('Div', [weight, count]);
+    terms.push(g.op('Mul', [g.op('ReduceSumSquare', [diff], { keepdims: 0 }), k]));
+    const scaled = g.op('Mul', [diff, g.op('Mul', [k, g.scalar(2)])]);
+    const before = [0, 0, 0, 0, 0, 0, 0, 0];
+    const after = [0, 0, 0, 0, 0, 0, 0, 0];
+    before[axis] = 1;
+    after[4 + axis] = 1;
+    grads.push(g.op('Sub', [g.op('Pad', [scaled, g.ints(before)]), g.op('Pad', [scaled, g.ints(after)])]));
+  }
+  return { term: g.op('Add', terms), grad: g.op('Add', grads) };
+}
+
+function channels(weights: VggWeights, layer: string): number {
+  const w = weights.get(layer);
+  if (!w) throw new Error(`layer ${layer} is not in the loaded weights`);
+  return w.outChannels;
+}

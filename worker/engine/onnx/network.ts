@@ -1,0 +1,135 @@
+import { IMAGENET_MEAN_BGR, networkUpTo, type Pooling, type VggWeights } from '../vgg.ts';
+import type { GraphBuilder } from './builder.ts';
+
+/**
+ * VGG-19's forward pass in ONNX (NCHW), and the backward pass of each of its operations: the pieces the
+ * loss-and-gradient graph and the targets graph are built from.
+ */
+
+/** How each convolution's input gradient is computed (both are exact; which is faster depends on the runtime). */
+export type ConvBackward = 'conv-transpose' | 'conv';
+
+export type ForwardOp =
+  | { kind: 'conv'; layer: string; input: string; output: string; outChannels: number; weight: string; flipped?: string }
+  | { kind: 'pool'; input: string; output: string; indices?: string };
+
+export interface Forward {
+  ops: ForwardOp[];
+  /** Each convolution layer's output (after ReLU), [1, C, h, w]. */
+  activations: Map<string, string>;
+}
+
+/**
+ * image [1, H, W, 3] RGB 0-255 → VGG-19 up to `deepest`.
+ *
+ * The RGB→BGR flip the Caffe weights expect is folded into conv1_1 (its kernel's input channels are
+ * reversed) and the mean is subtracted in RGB order: conv(flip(x) − mean_bgr, W) = conv(x − mean_rgb, W')
+ * exactly, zero padding included, in the forward pass and, by the same token, in the backward pass.
+ */
+export function forward(
+  g: GraphBuilder,
+  image: string,
+  weights: VggWeights,
+  deepest: string,
+  pooling: Pooling,
+  backward?: ConvBackward,
+): Forward {
+  const meanRgb = Float32Array.from([...IMAGENET_MEAN_BGR].reverse());
+  let x = g.op('Sub', [g.op('Transpose', [image], { perm: [0, 3, 1, 2] }), g.floats('mean_rgb', meanRgb, [1, 3, 1, 1])]);
+  const ops: ForwardOp[] = [];
+  const activations = new Map<string, string>();
+  let first = true;
+  for (const op of networkUpTo(deepest)) {
+    if (op.kind === 'pool') {
+      const attrs = { kernel_shape: [2, 2], strides: [2, 2] };
+      if (pooling === 'avg') {
+        const output = g.op('AveragePool', [x], attrs);
+        ops.push({ kind: 'pool', input: x, output });
+        x = output;
+      } else {
+        // The indices (flat positions in the input, NCHW) route the gradient back to each window's maximum.
+        const [output, indices] = backward ? g.opN('MaxPool', [x], 2, attrs) : [g.op('MaxPool', [x], attrs)];
+        ops.push({ kind: 'pool', input: x, output: output!, ...(indices ? { indices } : {}) });
+        x = output!;
+      }
+      continue;
+    }
+    const w = weights.get(op.layer);
+    if (!w) throw new Error(`layer ${op.layer} is not in the loaded weights`);
+    const kernel = oihw(w.kernel, w.inChannels, w.outChannels, first);
+    first = false;
+    const weight = g.floats(`${op.layer}_w`, kernel, [w.outChannels, w.inChannels, 3, 3]);
+    const bias = g.floats(`${op.layer}_b`, w.bias, [w.outChannels]);
+    const z = g.op('Conv', [x, weight, bias], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+    const output = g.op('Relu', [z]);
+    const flipped =
+      backward === 'conv'
+        ? g.floats(`${op.layer}_wt`, transposedFlipped(kernel, w.inChannels, w.outChannels), [w.inChannels, w.outChannels, 3, 3])
+        : undefined;
+    ops.push({ kind: 'conv', layer: op.layer, input: x, output, outChannels: w.outChannels, weight, ...(flipped ? { flipped } : {}) });
+    activations.set(op.layer, output);
+    x = output;
+  }
+  return { ops, activations };
+}
+
+/**
+ * d loss / d input of one forward operation, given d loss / d output (`grad`).
+ *   conv + ReLU: mask by output > 0, then the transposed convolution with the same weights (stride 1,
+ *     pads 1: the same size), or equivalently a convolution with the kernel transposed and rotated 180°.
+ *   average pooling: dY/4 spread over each 2x2 window; an odd last row/column was never pooled, so it gets 0.
+ *   max pooling: dY scattered to each window's argmax (MaxPool's indices); everything else 0.
+ */
+export function backwardOp(g: GraphBuilder, op: ForwardOp, grad: string, mode: ConvBackward): string {
+  if (op.kind === 'conv') {
+    const masked = g.op('Where', [g.op('Greater', [op.output, g.scalar(0)]), grad, g.scalar(0)]);
+    if (mode === 'conv') {
+      if (!op.flipped) throw new Error('forward() was built without the flipped kernels');
+      return g.op('Conv', [masked, op.flipped], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+    }
+    return g.op('ConvTranspose', [masked, op.weight], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+  }
+  const inputShape = g.op('Shape', [op.input]);
+  if (op.indices) {
+    const size = g.op('Unsqueeze', [g.op('Size', [op.input]), g.ints([0])]);
+    const zeros = g.op('ConstantOfShape', [size]);
+    const flat = g.op('ScatterElements', [
+      zeros,
+      g.op('Reshape', [op.indices, g.ints([-1])]),
+      g.op('Reshape', [grad, g.ints([-1])]),
+    ], { axis: 0 });
+    return g.op('Reshape', [flat, inputShape]);
+  }
+  // [1, C, h, w] → [1, C, h, 2, w, 2] → [1, C, 2h, 2w], then zero-pad to [1, C, H, W] (H − 2h ∈ {0, 1}).
+  const odd = g.op('Mod', [inputShape, g.ints([1, 1, 2, 2])]);
+  const even = g.op('Sub', [inputShape, odd]);
+  const spread = g.op('Expand', [
+    g.op('Unsqueeze', [g.op('Mul', [grad, g.scalar(0.25)]), g.ints([3, 5])]),
+    g.ints([1, 1, 1, 2, 1, 2]),
+  ]);
+  const pads = g.op('Concat', [g.ints([0, 0, 0, 0]), odd], { axis: 0 });
+  return g.op('Pad', [g.op('Reshape', [spread, even]), pads]);
+}
+
+/** HWIO [3, 3, in, out] → OIHW [out, in, 3, 3], optionally reversing the input channels (RGB ↔ BGR). */
+function oihw(hwio: Float32Array, cin: number, cout: number, flipInput: boolean): Float32Array {
+  const out = new Float32Array(hwio.length);
+  for (let o = 0; o < cout; o++) {
+    for (let i = 0; i < cin; i++) {
+      const src = flipInput ? cin - 1 - i : i;
+      for (let k = 0; k < 9; k++) out[(o * cin + i) * 9 + k] = hwio[(k * cin + src) * cout + o]!;
+    }
+  }
+  return out;
+}
+
+/** OIHW [out, in, 3, 3] → [in, out, 3, 3] rotated by 180°: the kernel whose convolution is the transpose. */
+function transposedFlipped(kernel: Float32Array, cin: number, cout: number): Float32Array {
+  const out = new Float32Array(kernel.length);
+  for (let o = 0; o < cout; o++) {
+    for (let i = 0; i < cin; i++) {
+      for (let k = 0; k < 9; k++) out[(i * cout + o) * 9 + (8 - k)] = kernel[(o * cin + i) * 9 + k]!;
+    }
+  }
+  return out;
+}

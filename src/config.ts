@@ -6,19 +6,88 @@ import { defaultWeightsDir } from '../worker/weights/download.ts';
  * Everything the programs read from the environment, parsed once at start. Nothing else reads process.env.
  * Secrets (platform tokens) are added here by the chat adapters' issues and are never logged.
  */
+const count = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+const positive = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const millis = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+
 const envSchema = z.object({
   /** Where the bot keeps its database, presets and caches. */
   DATA_DIR: z.string().default('data'),
   /** A local folder of preset paintings, named after the works (e.g. starry_night.jpg). */
   PRESETS_DIR: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** file:PATH for SQLite (default $DATA_DIR/stylize.db) or postgres://… for PostgreSQL. */
+  DATABASE_URL: z
+    .string()
+    .regex(
+      /^(file:.+|postgres(ql)?:\/\/.+)$/,
+      'must be file:PATH (SQLite) or postgres://user@host/db (PostgreSQL)',
+    )
+    .optional(),
+
+  // The operator's default limits; each server's admins can change theirs with /stylize-admin.
+  QUOTA_SERVER_DAILY_JOBS: count(200),
+  QUOTA_MEMBER_DAILY_JOBS: count(20),
+  QUOTA_MEMBER_ACTIVE_JOBS: count(3),
+  QUOTA_MAX_SIZE: positive(512),
+  QUOTA_MAX_ITERATIONS: positive(500),
+  QUOTA_SERVER_RUNNING_JOBS: positive(2),
+  QUOTA_MEMBER_RUNNING_JOBS: positive(1),
+
+  /** Largest image the store accepts, in bytes (inputs are normalised first, so this bounds results). */
+  MAX_IMAGE_BYTES: positive(20 * 1024 * 1024),
+  /** Finished jobs' images are deleted this long after the job ended. */
+  IMAGE_RETENTION_HOURS: z.coerce.number().min(0).default(72),
+  /** A running job is tried this many times in all before it fails (its workers stopped heartbeating). */
+  MAX_ATTEMPTS: positive(3),
+  HEARTBEAT_MS: positive(5_000),
+  /** A running job whose worker has not heartbeated for this long is taken back. */
+  STALE_AFTER_MS: positive(60_000),
+  /** Progress (iteration, loss, ETA, preview) is written at most this often. */
+  PROGRESS_EVERY_MS: millis(3_000),
+  /** Polling intervals (bot events on SQLite, idle workers): from the minimum, doubling up to the maximum. */
+  POLL_MIN_MS: positive(250),
+  POLL_MAX_MS: positive(5_000),
+
+  /** Jobs one worker process runs at once. */
+  WORKER_CONCURRENCY: positive(1),
+  /** TensorFlow.js backend of the workers: auto, tensorflow-gpu, tensorflow, wasm, cpu. */
+  WORKER_BACKEND: z.string().default('auto'),
+  /** Worker processes `npm start` runs beside the bot (0: all workers run elsewhere, with `npm run worker`). */
+  BOT_WORKERS: count(1),
 });
+
+export type DatabaseConfig = { provider: 'sqlite' | 'postgresql'; url: string };
+
+/** Limits per server; `null` in a server's settings means "the operator's default" from here. */
+export interface Limits {
+  serverDailyJobs: number;
+  memberDailyJobs: number;
+  memberActiveJobs: number;
+  maxSize: number;
+  maxIterations: number;
+  serverRunningJobs: number;
+  memberRunningJobs: number;
+}
 
 export interface Config {
   dataDir: string;
   weightsDir: string;
   presetsDir: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  database: DatabaseConfig;
+  limits: Limits;
+  jobs: {
+    maxImageBytes: number;
+    retentionMs: number;
+    maxAttempts: number;
+    heartbeatMs: number;
+    staleAfterMs: number;
+    progressEveryMs: number;
+    pollMinMs: number;
+    pollMaxMs: number;
+  };
+  worker: { concurrency: number; backend: string; localWorkers: number };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -29,12 +98,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  if (e.STALE_AFTER_MS <= e.HEARTBEAT_MS) {
+    throw new Error('invalid configuration: STALE_AFTER_MS must be longer than HEARTBEAT_MS');
+  }
   const dataDir = resolve(e.DATA_DIR);
+  const url = e.DATABASE_URL ?? `file:${join(dataDir, 'stylize.db')}`;
   return {
     dataDir,
     // A per-user cache by default ($STYLIZE_WEIGHTS_DIR overrides), so every checkout shares one download.
     weightsDir: defaultWeightsDir(env),
     presetsDir: resolve(e.PRESETS_DIR ?? join(dataDir, 'presets')),
     logLevel: e.LOG_LEVEL,
+    database: { provider: url.startsWith('file:') ? 'sqlite' : 'postgresql', url },
+    limits: {
+      serverDailyJobs: e.QUOTA_SERVER_DAILY_JOBS,
+      memberDailyJobs: e.QUOTA_MEMBER_DAILY_JOBS,
+      memberActiveJobs: e.QUOTA_MEMBER_ACTIVE_JOBS,
+      maxSize: e.QUOTA_MAX_SIZE,
+      maxIterations: e.QUOTA_MAX_ITERATIONS,
+      serverRunningJobs: e.QUOTA_SERVER_RUNNING_JOBS,
+      memberRunningJobs: e.QUOTA_MEMBER_RUNNING_JOBS,
+    },
+    jobs: {
+      maxImageBytes: e.MAX_IMAGE_BYTES,
+      retentionMs: e.IMAGE_RETENTION_HOURS * 3_600_000,
+      maxAttempts: e.MAX_ATTEMPTS,
+      heartbeatMs: e.HEARTBEAT_MS,
+      staleAfterMs: e.STALE_AFTER_MS,
+      progressEveryMs: e.PROGRESS_EVERY_MS,
+      pollMinMs: e.POLL_MIN_MS,
+      pollMaxMs: Math.max(e.POLL_MIN_MS, e.POLL_MAX_MS),
+    },
+    worker: { concurrency: e.WORKER_CONCURRENCY, backend: e.WORKER_BACKEND, localWorkers: e.BOT_WORKERS },
   };
 }

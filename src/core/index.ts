@@ -1,0 +1,29 @@
+/**
+ * What the chat adapters (src/discord, src/slack) use: open the core once, submit and cancel jobs, answer
+ * status and /stylize-admin, and receive job events through JobEvents. Platform code never touches Prisma.
+ * Refusals arrive as UserError, QuotaError or ImageError, each with a message written for the member.
+ */
+export {
+  addPreset,
+  type LimitsPatch,
+  type LimitsReport,
+  listQueue,
+  type QueueEntry,
+  removePreset,
+  setLimits,
+  showLimits,
+} from './admin.ts';
+export { type Actor, cancelJob } from './cancel.ts';
+export { type Core, openCore } from './core.ts';
+export { UserError } from './errors.ts';
+export type { JobEvents, JobProgress, ResultImages } from './events.ts';
+export type { StoredImage } from './image-store.ts';
+export type { JobStatus, JobView } from './jobs.ts';
+export { type Notifier, startNotifier } from './notifier.ts';
+export type { JobOptions, JobOptionsInput } from './options.ts';
+export { listPresets } from './presets.ts';
+export { type LimitName, QuotaError } from './quotas.ts';
+export { purgeExpired } from './retention.ts';
+export { PLATFORMS, type Platform, type ServerRef } from './servers.ts';
+export { type JobStatusReport, jobStatus } from './status.ts';
+export { type Submission, type SubmitRequest, submitJob } from './submit.ts';

@@ -1,0 +1,84 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { z } from 'zod';
+import { decodeImage, encodeImage } from '../images/index.ts';
+import type { Core } from './core.ts';
+import type { ServerRow } from './db.ts';
+import { UserError } from './errors.ts';
+import { ensureServer, type ServerRef } from './servers.ts';
+
+/**
+ * Named paintings: a server's own (added by its admins, stored in the image store) and the operator's (image
+ * files in PRESETS_DIR, named after the works). A server's preset hides the operator's of the same name.
+ */
+const IMAGE_FILE = /\.(jpe?g|png|webp|gif|avif|tiff?)$/i;
+/** Presets are kept at this size: enough for the largest style images a job uses. */
+export const MAX_STYLE_SIDE = 2048;
+const presetNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'A preset name is 1-40 lower-case letters, digits, - or _.');
+
+/** The preset's image bytes, or a UserError naming the presets there are. */
+export async function presetBytes(core: Core, server: ServerRow, name: string): Promise<Buffer> {
+  const own = await core.db.prisma.preset.findUnique({
+    where: { serverId_name: { serverId: server.id, name } },
+  });
+  if (own) {
+    const image = await core.images.get(own.imageRef);
+    if (image) return image.bytes;
+  }
+  const files = await operatorPresets(core.config.presetsDir);
+  const file = files.get(name);
+  if (file) return readFile(file);
+  const known = (await presetNames(core, server)).join(', ') || 'none yet';
+  throw new UserError('invalid-input', `There is no painting called "${name}" here (presets: ${known}).`);
+}
+
+/** The preset names a member of this server can use, for the adapters' choices and autocompletion. */
+export async function listPresets(core: Core, server: ServerRef): Promise<string[]> {
+  return presetNames(core, await ensureServer(core.db.prisma, server));
+}
+
+async function presetNames(core: Core, server: ServerRow): Promise<string[]> {
+  const own = await core.db.prisma.preset.findMany({
+    where: { serverId: server.id },
+    select: { name: true },
+  });
+  const files = await operatorPresets(core.config.presetsDir);
+  return [...new Set([...own.map((p) => p.name), ...files.keys()])].sort();
+}
+
+/** Adds or replaces one of the server's own presets (an admin operation: see admin.ts). */
+export async function savePreset(
+  core: Core,
+  server: ServerRow,
+  name: string,
+  bytes: Buffer,
+  by: string,
+): Promise<void> {
+  const parsed = presetNameSchema.safeParse(name);
+  if (!parsed.success) throw new UserError('invalid-input', parsed.error.issues[0]!.message);
+  const image = await decodeImage(bytes, { maxSide: MAX_STYLE_SIDE });
+  const imageRef = await core.images.put({ mime: 'image/png', bytes: await encodeImage(image, 'png') });
+  const key = { serverId_name: { serverId: server.id, name: parsed.data } };
+  const previous = await core.db.prisma.preset.findUnique({ where: key });
+  await core.db.prisma.preset.upsert({
+    where: key,
+    create: { serverId: server.id, name: parsed.data, imageRef, createdBy: by },
+    update: { imageRef, createdBy: by },
+  });
+  if (previous) await core.images.delete([previous.imageRef]);
+}
+
+export async function deletePreset(core: Core, server: ServerRow, name: string): Promise<void> {
+  const key = { serverId_name: { serverId: server.id, name } };
+  const preset = await core.db.prisma.preset.findUnique({ where: key });
+  if (!preset) throw new UserError('not-found', `This server has no preset called "${name}".`);
+  await core.db.prisma.preset.delete({ where: key });
+  await core.images.delete([preset.imageRef]);
+}
+
+async function operatorPresets(dir: string): Promise<Map<string, string>> {
+  const files = await readdir(dir).catch(() => [] as string[]);
+  return new Map(files.filter((f) => IMAGE_FILE.test(f)).map((f) => [basename(f, extname(f)), join(dir, f)]));
+}

@@ -1,0 +1,137 @@
+import type { Limits } from '../config.ts';
+import type { Client, ServerRow, Tx } from './db.ts';
+import type { JobOptions } from './options.ts';
+
+/**
+ * The limits a server's admins set (null in the server's row: the operator's default from the config).
+ * Five refuse a request when it is made; the last two are the scheduler's: how many of the server's jobs,
+ * and of one member's, may run at once (more wait in the queue; see scheduler.ts).
+ */
+export type LimitName = keyof Limits;
+export const LIMIT_NAMES = [
+  'serverDailyJobs',
+  'memberDailyJobs',
+  'memberActiveJobs',
+  'maxSize',
+  'maxIterations',
+  'serverRunningJobs',
+  'memberRunningJobs',
+] as const satisfies readonly LimitName[];
+
+/** A refusal: which limit, its value, and when it resets (null where waiting for midnight does not help). */
+export class QuotaError extends Error {
+  override readonly name = 'QuotaError';
+  constructor(
+    readonly limit: LimitName,
+    readonly max: number,
+    readonly resetsAt: Date | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function effectiveLimits(server: Pick<ServerRow, LimitName>, defaults: Limits): Limits {
+  const limits = { ...defaults };
+  for (const name of LIMIT_NAMES) limits[name] = server[name] ?? defaults[name];
+  return limits;
+}
+
+/** The UTC day a job counts against, YYYY-MM-DD. */
+export function utcDay(now: Date): string {
+  return now.toISOString().slice(0, 10);
+}
+
+export function nextUtcMidnight(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
+}
+
+/** Counts a job as accepted: one usage row, refunded if the job fails or is cancelled. */
+export function recordUsage(tx: Tx, job: { id: number; serverId: number; requesterId: string }, now: Date) {
+  return tx.usage.create({
+    data: { jobId: job.id, serverId: job.serverId, requesterId: job.requesterId, day: utcDay(now) },
+  });
+}
+
+/**
+ * Gives a job's usage back once the job has failed or been cancelled. Conditional on that end state and on
+ * not having been refunded, so it is safe to run after any attempt to end a job, whoever won the race.
+ */
+export function refundIfEnded(prisma: Client | Tx, jobId: number, now: Date) {
+  return prisma.usage.updateMany({
+    where: { jobId, refundedAt: null, job: { status: { in: ['failed', 'cancelled'] } } },
+    data: { refundedAt: now },
+  });
+}
+
+export async function usageToday(
+  prisma: Client | Tx,
+  serverId: number,
+  now: Date,
+): Promise<{ server: number; byMember: Map<string, number> }> {
+  const rows = await prisma.usage.groupBy({
+    by: ['requesterId'],
+    where: { serverId, day: utcDay(now), refundedAt: null },
+    _count: { _all: true },
+  });
+  const byMember = new Map(rows.map((r) => [r.requesterId, r._count._all]));
+  return { server: [...byMember.values()].reduce((a, b) => a + b, 0), byMember };
+}
+
+/** Throws a QuotaError naming the first limit this request would go over. */
+export async function checkQuotas(
+  prisma: Client | Tx,
+  server: ServerRow,
+  requesterId: string,
+  options: JobOptions,
+  defaults: Limits,
+  now: Date,
+): Promise<void> {
+  const limits = effectiveLimits(server, defaults);
+  if (options.size > limits.maxSize) {
+    throw new QuotaError(
+      'maxSize',
+      limits.maxSize,
+      null,
+      `The largest painting on this server is ${limits.maxSize} px; ask for ${limits.maxSize} px or less.`,
+    );
+  }
+  if (options.iterations > limits.maxIterations) {
+    throw new QuotaError(
+      'maxIterations',
+      limits.maxIterations,
+      null,
+      `This server allows at most ${limits.maxIterations} iterations; ask for ${limits.maxIterations} or fewer.`,
+    );
+  }
+  const midnight = nextUtcMidnight(now);
+  const usage = await usageToday(prisma, server.id, now);
+  if (usage.server >= limits.serverDailyJobs) {
+    throw new QuotaError(
+      'serverDailyJobs',
+      limits.serverDailyJobs,
+      midnight,
+      `This server has had its ${limits.serverDailyJobs} paintings for today; more at midnight UTC.`,
+    );
+  }
+  if ((usage.byMember.get(requesterId) ?? 0) >= limits.memberDailyJobs) {
+    throw new QuotaError(
+      'memberDailyJobs',
+      limits.memberDailyJobs,
+      midnight,
+      `You have had your ${limits.memberDailyJobs} paintings for today; more at midnight UTC.`,
+    );
+  }
+  const active = await prisma.job.count({
+    where: { serverId: server.id, requesterId, status: { in: ['queued', 'running'] } },
+  });
+  if (active >= limits.memberActiveJobs) {
+    throw new QuotaError(
+      'memberActiveJobs',
+      limits.memberActiveJobs,
+      null,
+      `You already have ${active} paintings queued or in progress, the most this server allows; ` +
+        'send this again when one of them is done.',
+    );
+  }
+}

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import type { Client, ServerRow, Tx } from './db.ts';
+import { UserError } from './errors.ts';
+
+export const PLATFORMS = ['discord', 'slack'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+/** A Discord guild or a Slack workspace, as the chat adapters name it. */
+export interface ServerRef {
+  platform: Platform;
+  /** The guild id or the workspace (team) id. */
+  id: string;
+}
+
+const serverRefSchema = z.object({ platform: z.enum(PLATFORMS), id: z.string().min(1).max(64) });
+
+/** The server's row, created with the operator's defaults (all limits null) the first time it is seen. */
+export async function ensureServer(prisma: Client | Tx, ref: ServerRef): Promise<ServerRow> {
+  const parsed = serverRefSchema.safeParse(ref);
+  if (!parsed.success) throw new UserError('invalid-input', 'That request did not come from a known server.');
+  const { platform, id } = parsed.data;
+  const now = new Date();
+  // One statement, so two requests from a new server at once cannot both try to create it (Prisma's upsert
+  // reads first, which on SQLite can also fail when another process writes in between).
+  await prisma.$executeRaw`INSERT INTO "Server" ("platform", "externalId", "createdAt", "updatedAt")
+    VALUES (${platform}, ${id}, ${now}, ${now}) ON CONFLICT ("platform", "externalId") DO NOTHING`;
+  return prisma.server.findUniqueOrThrow({ where: { platform_externalId: { platform, externalId: id } } });
+}

@@ -1,0 +1,64 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from './log.ts';
+
+const WORKER_MAIN = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+const RESTART_MIN_MS = 1_000;
+const RESTART_MAX_MS = 60_000;
+/** A worker given this long to put its job back after SIGTERM is then killed; the heartbeat timeout recovers. */
+const STOP_GRACE_MS = 15_000;
+
+export interface WorkerProcesses {
+  stop(): Promise<void>;
+}
+
+/**
+ * The worker processes `npm start` runs beside the bot: the engine never runs in the bot's own process. Each is
+ * restarted (with backoff) when it exits on its own, and stopped with the bot. They inherit the environment,
+ * and so the same configuration; they stop by themselves if the bot dies, when their IPC channel closes.
+ */
+export function startWorkerProcesses(count: number, log: Logger): WorkerProcesses {
+  let stopping = false;
+  const children = new Set<ChildProcess>();
+
+  function launch(index: number, delay: number): void {
+    const child = spawn(process.execPath, ['--import', TSX, WORKER_MAIN], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const startedAt = Date.now();
+    children.add(child);
+    log.info({ workerPid: child.pid, index }, 'worker process started');
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      if (stopping) return;
+      // A worker that ran a while before exiting starts again quickly; one that keeps failing backs off.
+      const next =
+        Date.now() - startedAt > RESTART_MAX_MS ? RESTART_MIN_MS : Math.min(delay * 2, RESTART_MAX_MS);
+      log.error({ workerPid: child.pid, code, signal, restartInMs: next }, 'worker process exited');
+      setTimeout(() => !stopping && launch(index, next), next).unref();
+    });
+  }
+
+  for (let i = 0; i < count; i++) launch(i, RESTART_MIN_MS / 2);
+
+  return {
+    async stop() {
+      stopping = true;
+      await Promise.all(
+        [...children].map(
+          (child) =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null || child.signalCode !== null) return resolve();
+              const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+              child.once('exit', () => {
+                clearTimeout(kill);
+                resolve();
+              });
+              child.kill('SIGTERM');
+            }),
+        ),
+      );
+    },
+  };
+}

@@ -1,0 +1,210 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import sharp from 'sharp';
+import { type Config, loadConfig } from '../src/config.ts';
+import { type Core, openCore } from '../src/core/core.ts';
+import type { JobEvents } from '../src/core/events.ts';
+import { type SubmitRequest, submitJob } from '../src/core/submit.ts';
+import { createLogger } from '../src/log.ts';
+import { SHALLOW_WEIGHTS } from './assets.ts';
+
+/** Shared by the job-system tests: throwaway databases, fast settings, worker and bot processes. */
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export type Provider = 'sqlite' | 'postgresql';
+export const PROVIDERS: Provider[] = ['sqlite', 'postgresql'];
+
+/**
+ * Quick polling and progress; the engine runs the shallow layers of the real weights. The stale timeout stays
+ * generous (several workers starting at once on two cores can be busy for a second or two): the recovery
+ * tests shorten it where a takeover is what they test.
+ */
+export const FAST_ENV: Record<string, string> = {
+  STYLIZE_WEIGHTS_DIR: SHALLOW_WEIGHTS,
+  HEARTBEAT_MS: '200',
+  STALE_AFTER_MS: '20000',
+  PROGRESS_EVERY_MS: '0',
+  POLL_MIN_MS: '20',
+  POLL_MAX_MS: '200',
+  LOG_LEVEL: 'info',
+};
+
+export interface TestDatabase {
+  provider: Provider;
+  url: string;
+  dataDir: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh SQLite file, or a fresh PostgreSQL database `stylize_test_<random>` on the local server. */
+export async function createTestDatabase(provider: Provider): Promise<TestDatabase> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'stylize-test-'));
+  if (provider === 'sqlite') {
+    return {
+      provider,
+      url: `file:${join(dataDir, 'stylize.db')}`,
+      dataDir,
+      drop: async () => rmSync(dataDir, { recursive: true, force: true }),
+    };
+  }
+  const admin = await postgresAdmin();
+  const name = `stylize_test_${randomBytes(6).toString('hex')}`;
+  await admin.client.query(`CREATE DATABASE ${name}`);
+  await admin.client.end();
+  const url = new URL(admin.url);
+  url.pathname = `/${name}`;
+  return {
+    provider,
+    url: url.toString(),
+    dataDir,
+    async drop() {
+      const again = await postgresAdmin();
+      await again.client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await again.client.end();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The local server with trust auth: as `postgres` or, where that role does not exist, `root`. */
+async function postgresAdmin(): Promise<{ client: pg.Client; url: string }> {
+  const candidates = process.env.TEST_POSTGRES_URL
+    ? [process.env.TEST_POSTGRES_URL]
+    : ['postgres://postgres@127.0.0.1:5432/postgres', 'postgres://root@127.0.0.1:5432/postgres'];
+  const failures: string[] = [];
+  for (const url of candidates) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      return { client, url };
+    } catch (error) {
+      failures.push(`${url}: ${(error as Error).message}`);
+    }
+  }
+  throw new Error(`the job-system tests need PostgreSQL on 127.0.0.1:5432 (${failures.join('; ')})`);
+}
+
+export function testEnv(db: TestDatabase, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...FAST_ENV, DATA_DIR: db.dataDir, DATABASE_URL: db.url, ...extra };
+}
+
+export function testConfig(db: TestDatabase, extra: Record<string, string> = {}): Config {
+  return loadConfig(testEnv(db, extra));
+}
+
+export async function testCore(db: TestDatabase, extra: Record<string, string> = {}): Promise<Core> {
+  const config = testConfig(db, { LOG_LEVEL: 'warn', ...extra });
+  return openCore(config, createLogger(config, 'test'));
+}
+
+/** A small picture, different for each seed, as PNG bytes. */
+export async function picture(seed: number, width = 40, height = 30): Promise<Buffer> {
+  const data = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < data.length; i++) data[i] = (i * (7 + seed) + seed * 31) % 256;
+  return sharp(data, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
+}
+
+/** A request from member `requester` of Discord server `server`, for a tiny fast painting by default. */
+export async function request(
+  server: string,
+  requester: string,
+  options: SubmitRequest['options'] = {},
+): Promise<SubmitRequest> {
+  return {
+    server: { platform: 'discord', id: server },
+    channelId: `${server}-channel`,
+    requesterId: requester,
+    content: await picture(1),
+    styles: [{ image: await picture(2), name: 'test painting' }],
+    options: { size: 16, iterations: 1, layers: 'shallow', ...options },
+  };
+}
+
+export const submit = async (
+  core: Core,
+  server: string,
+  requester: string,
+  options?: SubmitRequest['options'],
+) => submitJob(core, await request(server, requester, options));
+
+export interface Child {
+  process: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** `node --import tsx FILE` with only the given environment (plus PATH and HOME), its output collected. */
+export function spawnProcess(file: 'worker/main.ts' | 'src/main.ts', env: Record<string, string>): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', file], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { process: child, output: () => output, exited };
+}
+
+/** Stops a child if it still runs, and waits for it. */
+export async function stopProcess(child: Child, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill(signal);
+  await child.exited;
+}
+
+/** The log lines (pino JSON) a process wrote with this message. */
+export function logLines(output: string, msg: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => line.msg === msg);
+}
+
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A JobEvents that records every call, as a chat adapter would receive them. */
+export function recordingEvents() {
+  const calls: { kind: keyof JobEvents; jobId: number; detail?: unknown }[] = [];
+  const events: JobEvents = {
+    progress: async (job, progress) => {
+      calls.push({ kind: 'progress', jobId: job.id, detail: progress });
+    },
+    completed: async (job, images) => {
+      calls.push({ kind: 'completed', jobId: job.id, detail: images });
+    },
+    failed: async (job, message) => {
+      calls.push({ kind: 'failed', jobId: job.id, detail: message });
+    },
+    cancelled: async (job) => {
+      calls.push({ kind: 'cancelled', jobId: job.id });
+    },
+  };
+  const count = (kind: keyof JobEvents, jobId: number) =>
+    calls.filter((c) => c.kind === kind && c.jobId === jobId).length;
+  return { events, calls, count };
+}

@@ -1,0 +1,130 @@
+import { setImmediate } from 'node:timers/promises';
+import type { JobOptions } from '../src/core/options.ts';
+import { type OutputFormat, sideBySide } from '../src/images/index.ts';
+import {
+  type Backend,
+  createEvaluator,
+  type Evaluator,
+  type Progress,
+  type RgbImage,
+  resize,
+  resolveLayers,
+  stylize,
+  weightsFromStrength,
+} from './engine/index.ts';
+
+/**
+ * Runs the engine for jobs. Evaluators are costly to make (weights read, backend started), so one per layer
+ * set is made the first time a job needs it and reused for every later job of this process.
+ */
+export class Painter {
+  readonly #evaluators = new Map<string, Promise<Evaluator>>();
+
+  constructor(private readonly opts: { weightsDir: string; backend: Backend }) {}
+
+  async paint(
+    input: {
+      content: RgbImage;
+      styles: { image: RgbImage; name: string; weight: number }[];
+      options: JobOptions;
+    },
+    run: { signal: AbortSignal; progressEveryMs: number; onProgress: (progress: Progress) => void },
+  ): Promise<RgbImage> {
+    const { options } = input;
+    const layers = resolveLayers(options.layers);
+    const result = await stylize(
+      await this.evaluator(options.layers),
+      {
+        content: input.content,
+        styles: input.styles,
+        size: options.size,
+        iterations: options.iterations,
+        layers,
+        weights: weightsFromStrength(options.strength),
+        preserveColors: options.preserveColors,
+      },
+      {
+        signal: run.signal,
+        // Time-based only: the job system wants a bounded write rate whatever the iteration speed.
+        progressEvery: { ms: run.progressEveryMs, iterations: Number.POSITIVE_INFINITY },
+        onProgress: run.onProgress,
+      },
+    );
+    return result.image;
+  }
+
+  dispose(): void {
+    for (const evaluator of this.#evaluators.values()) evaluator.then((e) => e.dispose()).catch(() => {});
+    this.#evaluators.clear();
+  }
+
+  private evaluator(layers: JobOptions['layers']): Promise<Evaluator> {
+    let evaluator = this.#evaluators.get(layers);
+    if (!evaluator) {
+      evaluator = createEvaluator({
+        backend: this.opts.backend,
+        weights: this.opts.weightsDir,
+        layers: resolveLayers(layers),
+      }).then(yielding);
+      // A failed start (missing weights) is not cached: the next job tries again after the operator fixes it.
+      evaluator.catch(() => this.#evaluators.delete(layers));
+      this.#evaluators.set(layers, evaluator);
+    }
+    return evaluator;
+  }
+}
+
+/**
+ * Some backends (TensorFlow.js on WASM or plain JavaScript) compute without ever returning to the event loop,
+ * so during a whole job no timer would fire: no heartbeat, no progress write to PostgreSQL, no cancel check.
+ * Yielding before each evaluation (one per optimiser step or line-search probe) keeps the worker responsive
+ * at a cost of microseconds per step.
+ */
+export function yielding(evaluator: Evaluator): Evaluator {
+  return {
+    backend: evaluator.backend,
+    targets: async (image, layers) => {
+      await setImmediate();
+      return evaluator.targets(image, layers);
+    },
+    objective: async (width, height, terms) => {
+      const objective = await evaluator.objective(width, height, terms);
+      return {
+        evaluate: async (image) => {
+          await setImmediate();
+          return objective.evaluate(image);
+        },
+        dispose: () => objective.dispose(),
+      };
+    },
+    dispose: () => evaluator.dispose(),
+  };
+}
+
+/** The photo, the paintings and the result side by side, at the result's height. */
+export function comparison(
+  content: RgbImage,
+  styles: { image: RgbImage; name: string }[],
+  result: RgbImage,
+  format: OutputFormat,
+): Promise<Buffer> {
+  return sideBySide(
+    [
+      { image: resize(content, result.width, result.height), label: 'photo' },
+      ...styles.map((s) => ({ image: s.image, label: `style: ${s.name}` })),
+      { image: result, label: 'result' },
+    ],
+    { format },
+  );
+}
+
+/** PNG, or JPEG where the PNG would be over the store's limit (large, detailed results). */
+export async function encodeToFit(
+  encode: (format: OutputFormat) => Promise<Buffer>,
+  maxBytes: number,
+): Promise<{ format: OutputFormat; bytes: Buffer }> {
+  const png = await encode('png');
+  return png.length <= maxBytes
+    ? { format: 'png', bytes: png }
+    : { format: 'jpeg', bytes: await encode('jpeg') };
+}

@@ -18,7 +18,7 @@ export { type Core, openCore } from './core.ts';
 export { UserError } from './errors.ts';
 export type { JobEvents, JobProgress, ResultImages } from './events.ts';
 export type { StoredImage } from './image-store.ts';
-export type { JobStatus, JobView } from './jobs.ts';
+export { type JobStatus, type JobView, setChatRefs } from './jobs.ts';
 export { type Notifier, startNotifier } from './notifier.ts';
 export type { JobOptions, JobOptionsInput } from './options.ts';
 export { listPresets } from './presets.ts';

@@ -1,3 +1,4 @@
+import type { Core } from './core.ts';
 import type { Database, JobRow, ServerRow } from './db.ts';
 import { UserError } from './errors.ts';
 import type { ImageStore, StoredImage } from './image-store.ts';
@@ -21,6 +22,8 @@ export interface JobView {
   server: string;
   channelId: string;
   threadId: string | null;
+  /** The adapter's own references (JSON: e.g. the reply and progress message ids), set with setChatRefs. */
+  chatRefs: string | null;
   requesterId: string;
   status: JobStatus;
   options: JobOptions;
@@ -43,6 +46,7 @@ export function toJobView(row: JobRow & { server: ServerRow }): JobView {
     server: row.server.externalId,
     channelId: row.channelId,
     threadId: row.threadId,
+    chatRefs: row.chatRefs,
     requesterId: row.requesterId,
     status: row.status as JobStatus,
     options: jobOptionsSchema.parse(JSON.parse(row.options)),
@@ -69,6 +73,23 @@ export async function loadServerJob(db: Database, server: ServerRef, id: number)
     throw new UserError('not-found', `There is no job ${id} on this server.`);
   }
   return row;
+}
+
+/**
+ * Records where a chat adapter shows a job (the thread, and its own message references), so a restarted bot
+ * goes on editing the same messages. Not an event: the adapter wrote it and knows.
+ */
+export async function setChatRefs(
+  core: Pick<Core, 'db'>,
+  server: ServerRef,
+  jobId: number,
+  refs: { threadId?: string | null; chatRefs: string },
+): Promise<void> {
+  await loadServerJob(core.db, server, jobId);
+  await core.db.prisma.job.update({
+    where: { id: jobId },
+    data: { chatRefs: refs.chatRefs, ...(refs.threadId !== undefined ? { threadId: refs.threadId } : {}) },
+  });
 }
 
 /** Set by every write the chat adapters should hear about; the bot's notifier clears eventPending. */

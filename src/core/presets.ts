@@ -1,7 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { decodeImage, encodeImage } from '../images/index.ts';
+import { presetFiles } from '../presets/files.ts';
 import type { Core } from './core.ts';
 import type { ServerRow } from './db.ts';
 import { UserError } from './errors.ts';
@@ -11,7 +11,6 @@ import { ensureServer, type ServerRef } from './servers.ts';
  * Named paintings: a server's own (added by its admins, stored in the image store) and the operator's (image
  * files in PRESETS_DIR, named after the works). A server's preset hides the operator's of the same name.
  */
-const IMAGE_FILE = /\.(jpe?g|png|webp|gif|avif|tiff?)$/i;
 /** Presets are kept at this size: enough for the largest style images a job uses. */
 export const MAX_STYLE_SIDE = 2048;
 const presetNameSchema = z
@@ -27,7 +26,7 @@ export async function presetBytes(core: Core, server: ServerRow, name: string): 
     const image = await core.images.get(own.imageRef);
     if (image) return image.bytes;
   }
-  const files = await operatorPresets(core.config.presetsDir);
+  const files = await presetFiles(core.config.presetsDir);
   const file = files.get(name);
   if (file) return readFile(file);
   const known = (await presetNames(core, server)).join(', ') || 'none yet';
@@ -44,7 +43,7 @@ async function presetNames(core: Core, server: ServerRow): Promise<string[]> {
     where: { serverId: server.id },
     select: { name: true },
   });
-  const files = await operatorPresets(core.config.presetsDir);
+  const files = await presetFiles(core.config.presetsDir);
   return [...new Set([...own.map((p) => p.name), ...files.keys()])].sort();
 }
 
@@ -76,9 +75,4 @@ export async function deletePreset(core: Core, server: ServerRow, name: string):
   if (!preset) throw new UserError('not-found', `This server has no preset called "${name}".`);
   await core.db.prisma.preset.delete({ where: key });
   await core.images.delete([preset.imageRef]);
-}
-
-async function operatorPresets(dir: string): Promise<Map<string, string>> {
-  const files = await readdir(dir).catch(() => [] as string[]);
-  return new Map(files.filter((f) => IMAGE_FILE.test(f)).map((f) => [basename(f, extname(f)), join(dir, f)]));
 }

@@ -1,5 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { presetFiles } from '../../src/presets/files.ts';
 
 /**
  * A `--style` value is an image path, or the name of a painting in the presets folder (file name without
@@ -18,20 +19,11 @@ async function resolveStyle(value: string, presetsDir: string): Promise<{ name: 
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const presets = await listPresets(presetsDir);
+  const presets = await presetFiles(presetsDir);
   const file = presets.get(value);
   if (!file) {
     const known = [...presets.keys()].join(', ') || `none installed in ${presetsDir}`;
     throw new Error(`style "${value}" is neither an image file nor a preset (presets: ${known})`);
   }
   return { name: value, bytes: await readFile(file) };
-}
-
-async function listPresets(dir: string): Promise<Map<string, string>> {
-  const files = await readdir(dir).catch(() => [] as string[]);
-  return new Map(
-    files
-      .filter((f) => /\.(jpe?g|png|webp|gif|avif|tiff?)$/i.test(f))
-      .map((f) => [basename(f, extname(f)), join(dir, f)]),
-  );
 }

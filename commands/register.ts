@@ -4,7 +4,7 @@
  *   npm run register                  # globally (every server the bot is in)
  *   npm run register -- --guild ID    # one server only, updated instantly: for development
  *
- * Reads DISCORD_TOKEN, DISCORD_APPLICATION_ID and optionally DISCORD_API_URL (commands/config.ts). A bulk
+ * Reads DISCORD_TOKEN, DISCORD_APPLICATION_ID and optionally DISCORD_API_URL (src/discord/config.ts). A bulk
  * overwrite (PUT): commands no longer defined are removed, and registering twice changes nothing.
  */
 import { realpathSync } from 'node:fs';
@@ -16,7 +16,7 @@ import {
   type RESTPutAPIApplicationCommandsResult,
   Routes,
 } from 'discord-api-types/v10';
-import { type DiscordRegisterConfig, loadDiscordConfig } from './config.ts';
+import { type DiscordRegisterConfig, requireDiscordConfig } from '../src/discord/config.ts';
 import { commandDefinitions } from './definitions.ts';
 
 export interface RegisterOptions extends DiscordRegisterConfig {
@@ -60,8 +60,8 @@ export async function main(argv: string[] = process.argv.slice(2), env = process
   if (guildId !== undefined && !/^\d{17,20}$/.test(guildId)) {
     throw new Error('--guild must be a server id (a snowflake: 17-20 digits)');
   }
-  const config = loadDiscordConfig(env);
-  const result = await registerCommands({ ...config, ...(guildId ? { guildId } : {}) });
+  const { token, applicationId, apiUrl } = requireDiscordConfig(env);
+  const result = await registerCommands({ token, applicationId, apiUrl, ...(guildId ? { guildId } : {}) });
   console.log(describeRegistered(result, guildId));
   if (!guildId) console.log('Global commands can take a few minutes to show up in every server.');
 }

@@ -6,6 +6,13 @@ export {
   sideBySide,
 } from './compose.ts';
 export {
+  type ContactSheetItem,
+  type ContactSheetLayout,
+  type ContactSheetOptions,
+  contactSheet,
+  contactSheetLayout,
+} from './contact-sheet.ts';
+export {
   DEFAULT_MAX_PIXELS,
   type DecodeOptions,
   decodeImage,

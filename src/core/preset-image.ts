@@ -1,0 +1,11 @@
+import type { Core } from './core.ts';
+import { presetBytes } from './presets.ts';
+import { ensureServer, type ServerRef } from './servers.ts';
+
+/**
+ * A preset's image file as stored (the server's own, else the operator's), for the adapters' catalogue
+ * thumbnails. Throws a UserError naming the presets there are when there is none by that name.
+ */
+export async function presetImage(core: Core, server: ServerRef, name: string): Promise<Buffer> {
+  return presetBytes(core, await ensureServer(core.db.prisma, server), name);
+}

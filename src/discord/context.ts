@@ -1,0 +1,21 @@
+import type { REST } from '@discordjs/rest';
+import type { Core, JobOptionsInput, ServerRef } from '../core/index.ts';
+import type { Logger } from '../log.ts';
+import type { DiscordConfig } from './config.ts';
+import type { Setups } from './refs.ts';
+
+/** What every interaction handler gets. */
+export interface Context {
+  core: Core;
+  config: DiscordConfig;
+  log: Logger;
+  rest: REST;
+  setups: Setups;
+  /** Job options for what the member leaves out (the core's defaults for the rest). */
+  jobDefaults: JobOptionsInput;
+}
+
+export const serverOf = (guildId: string): ServerRef => ({ platform: 'discord', id: guildId });
+
+/** Discord's upload limit without boosts, when an interaction does not say. */
+export const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;

@@ -1,0 +1,243 @@
+/**
+ * The core's JobEvents for Discord jobs: the progress message edited in place (at most once every
+ * `progressEditMs` per job, only the latest state, never holding up the notifier), and at the end the final
+ * message with the two images, the progress message closed and the command's reply edited to link to it.
+ *
+ * Everything goes through the REST API with the bot token, by the ids stored with the job (ChatRefs), never by
+ * the interaction token (which expires after 15 minutes) and never through discord.js's cache: so it works after
+ * a restart and from a process without a gateway connection (the shard manager). A failed edit or send is
+ * logged and the rest goes on.
+ */
+import type { REST } from '@discordjs/rest';
+import { Routes } from 'discord-api-types/v10';
+import { type Core, type JobEvents, type JobProgress, type JobView, jobStatus } from '../core/index.ts';
+import type { Logger } from '../log.ts';
+import { safeError } from './errors.ts';
+import { fitToUpload } from './fit.ts';
+import { type ChatRefs, decodeRefs, messageLink, type Setups } from './refs.ts';
+import * as render from './render.ts';
+
+export interface DiscordEvents extends JobEvents {
+  /** Stops editing: pending progress edits are dropped, edits and posts under way are waited for. */
+  stop(): Promise<void>;
+}
+
+export interface EventsDeps {
+  core: Core;
+  rest: REST;
+  log: Logger;
+  progressEditMs: number;
+  setups: Setups;
+}
+
+interface JobState {
+  latest?: { job: JobView; progress: JobProgress };
+  timer?: NodeJS.Timeout;
+  editing?: Promise<void>;
+  lastEditAt: number;
+  ended: boolean;
+}
+
+/** How long a job's events wait for its refs when it was just submitted and is still being set up. */
+const SETUP_WAIT_MS = 20_000;
+const SETUP_POLL_MS = 200;
+/** Jobs older than this with no refs are not waited for (a restart lost their set-up). */
+const RECENT_MS = 2 * 60_000;
+const ENDED_KEPT = 10_000;
+
+export function discordEvents(deps: EventsDeps): DiscordEvents {
+  const { core, rest, log, setups } = deps;
+  const states = new Map<number, JobState>();
+  const ended = new Set<number>();
+  const tasks = new Set<Promise<unknown>>();
+  let stopped = false;
+
+  const fields = (job: JobView) => ({ jobId: job.id, server: job.server, platform: job.platform });
+  const track = <T>(promise: Promise<T>): Promise<T> => {
+    tasks.add(promise);
+    void promise.finally(() => tasks.delete(promise)).catch(() => {});
+    return promise;
+  };
+
+  function state(jobId: number): JobState {
+    let s = states.get(jobId);
+    if (!s) {
+      s = { lastEditAt: 0, ended: false };
+      states.set(jobId, s);
+    }
+    return s;
+  }
+
+  /** The job's message ids: stored with it, or (just submitted) from the set-up in this or another process. */
+  async function refsFor(job: JobView): Promise<ChatRefs | undefined> {
+    const stored = decodeRefs(job.chatRefs);
+    if (stored) return stored;
+    const local = setups.get(job.id);
+    if (local) return local;
+    if (Date.now() - job.createdAt.getTime() > RECENT_MS) return undefined;
+    const deadline = Date.now() + SETUP_WAIT_MS;
+    while (Date.now() < deadline && !stopped) {
+      await new Promise((resolve) => setTimeout(resolve, SETUP_POLL_MS));
+      const pending = setups.get(job.id);
+      if (pending) return pending;
+      const report = await jobStatus(core, { platform: 'discord', id: job.server }, job.id).catch(() => null);
+      const refs = decodeRefs(report?.job.chatRefs ?? null);
+      if (refs) return refs;
+    }
+    return undefined;
+  }
+
+  async function send(channelId: string, spec: render.MessageSpec): Promise<{ id: string }> {
+    return (await rest.post(Routes.channelMessages(channelId), render.toRest(spec))) as { id: string };
+  }
+
+  async function edit(channelId: string, messageId: string, spec: render.MessageSpec): Promise<void> {
+    await rest.patch(Routes.channelMessage(channelId, messageId), render.toRest(spec));
+  }
+
+  /** Runs one Discord call; a failure is logged (its safe fields only) and swallowed. */
+  async function attempt<T>(job: JobView, what: string, call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (error) {
+      log.warn({ ...fields(job), err: safeError(error) }, `discord: could not ${what}`);
+      return undefined;
+    }
+  }
+
+  function schedule(jobId: number, s: JobState): void {
+    if (s.timer || s.editing || !s.latest || s.ended || stopped) return;
+    const wait = Math.max(0, s.lastEditAt + deps.progressEditMs - Date.now());
+    s.timer = setTimeout(() => {
+      s.timer = undefined;
+      s.editing = track(flush(s)).finally(() => {
+        s.editing = undefined;
+        schedule(jobId, s);
+      });
+    }, wait);
+  }
+
+  async function flush(s: JobState): Promise<void> {
+    const latest = s.latest;
+    s.latest = undefined;
+    if (!latest) return;
+    const refs = await refsFor(latest.job);
+    if (!refs || s.ended || stopped) return;
+    s.lastEditAt = Date.now();
+    const spec = render.progressRunning(latest.job, latest.progress, Date.now());
+    await attempt(latest.job, 'edit the progress message', () =>
+      edit(refs.progressChannelId, refs.progressId, spec),
+    );
+  }
+
+  /** Ends a job's progress (pending edits dropped, the one under way finished) before its final messages. */
+  async function end(job: JobView): Promise<ChatRefs | undefined> {
+    if (ended.has(job.id)) return undefined;
+    ended.add(job.id);
+    if (ended.size > ENDED_KEPT) ended.delete(ended.values().next().value!);
+    const s = states.get(job.id);
+    if (s) {
+      s.ended = true;
+      clearTimeout(s.timer);
+      s.latest = undefined;
+      await s.editing;
+      states.delete(job.id);
+    }
+    const refs = await refsFor(job);
+    if (!refs) log.warn(fields(job), 'discord: no messages recorded for this job; its end is not shown');
+    return refs;
+  }
+
+  async function completed(job: JobView, images: Parameters<JobEvents['completed']>[1]): Promise<void> {
+    const refs = await end(job);
+    if (!refs) return;
+    const files = await fitToUpload(
+      [
+        { baseName: `painting-${job.id}`, image: images.result },
+        { baseName: `comparison-${job.id}`, image: images.comparison },
+      ],
+      refs.uploadLimit,
+    );
+    const final = render.finalMessage(job, files);
+    const threaded = refs.threadId !== null;
+    const posted = threaded
+      ? await attempt(job, 'post the final images in the thread', () => send(refs.threadId!, final))
+      : undefined;
+    if (threaded && refs.progressId !== refs.replyId) {
+      await attempt(job, 'close the progress message', () =>
+        edit(refs.progressChannelId, refs.progressId, render.progressEnded(job, 'done')),
+      );
+    }
+    if (posted) {
+      const link = messageLink(job.server, refs.threadId!, posted.id);
+      await attempt(job, 'link the reply to the images', () =>
+        edit(refs.channelId, refs.replyId, render.replyDone(job, link)),
+      );
+    } else {
+      // No thread, or posting there failed: the reply itself carries the images.
+      const reply = { ...render.replyDone(job, null), files: final.files! };
+      await attempt(job, 'put the images in the reply', () => edit(refs.channelId, refs.replyId, reply));
+    }
+    log.info(fields(job), 'discord: painting delivered');
+  }
+
+  async function failed(job: JobView, message: string): Promise<void> {
+    const refs = await end(job);
+    if (!refs) return;
+    if (refs.threadId !== null) {
+      await attempt(job, 'post the failure', () => send(refs.threadId!, render.failedMessage(job, message)));
+      if (refs.progressId !== refs.replyId) {
+        await attempt(job, 'close the progress message', () =>
+          edit(refs.progressChannelId, refs.progressId, render.progressEnded(job, 'failed')),
+        );
+      }
+    }
+    await attempt(job, 'edit the reply', () =>
+      edit(refs.channelId, refs.replyId, render.replyFailed(job, message)),
+    );
+  }
+
+  async function cancelled(job: JobView): Promise<void> {
+    const refs = await end(job);
+    if (!refs) return;
+    if (refs.threadId !== null) {
+      await attempt(job, 'post the cancellation', () => send(refs.threadId!, render.cancelledMessage(job)));
+      if (refs.progressId !== refs.replyId) {
+        await attempt(job, 'close the progress message', () =>
+          edit(refs.progressChannelId, refs.progressId, render.progressEnded(job, 'cancelled')),
+        );
+      }
+    }
+    await attempt(job, 'edit the reply', () =>
+      edit(refs.channelId, refs.replyId, render.replyCancelled(job)),
+    );
+  }
+
+  const forDiscord =
+    <A extends unknown[]>(handler: (job: JobView, ...args: A) => Promise<void>) =>
+    async (job: JobView, ...args: A): Promise<void> => {
+      if (job.platform !== 'discord' || stopped) return;
+      await track(handler(job, ...args));
+    };
+
+  return {
+    async progress(job, progress) {
+      if (job.platform !== 'discord' || stopped || ended.has(job.id)) return;
+      const s = state(job.id);
+      s.latest = { job, progress };
+      schedule(job.id, s);
+    },
+    completed: forDiscord(completed),
+    failed: forDiscord(failed),
+    cancelled: forDiscord(cancelled),
+    async stop() {
+      stopped = true;
+      for (const s of states.values()) {
+        clearTimeout(s.timer);
+        s.latest = undefined;
+      }
+      await Promise.allSettled([...tasks]);
+      states.clear();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Routes interactions to their handlers: slash commands by name, autocompletion by command and option,
+ * buttons by custom id. Interactions from outside a server (the commands are registered guild-only, so only a
+ * stale or forged one) are answered, ephemerally, that the bot works in servers. A handler that throws is
+ * logged and the member gets a general apology; nothing that happens here stops the bot.
+ */
+
+import { type Client, Events, type Interaction, MessageFlags } from 'discord.js';
+import { COMMAND } from '../../commands/definitions.ts';
+import { handleAdmin, isAdmin } from './admin.ts';
+import type { Context } from './context.ts';
+import { safeError } from './errors.ts';
+import { handlePresetAutocomplete, handlePresets } from './presets.ts';
+import * as render from './render.ts';
+import { handleCancelButton, handleStylize } from './stylize.ts';
+
+export function routeInteractions(client: Client, ctx: Context): void {
+  client.on(Events.InteractionCreate, (interaction) => {
+    void handleInteraction(ctx, interaction);
+  });
+}
+
+export async function handleInteraction(ctx: Context, interaction: Interaction): Promise<void> {
+  try {
+    if (!interaction.inGuild()) {
+      if (interaction.isAutocomplete()) await interaction.respond([]);
+      else if (interaction.isRepliable()) {
+        await interaction.reply({ content: render.messages.guildOnly, flags: MessageFlags.Ephemeral });
+      }
+      return;
+    }
+    if (interaction.isAutocomplete()) {
+      const focused = interaction.options.getFocused(true).name;
+      const command = interaction.commandName;
+      const presetOption =
+        (command === COMMAND.stylize && focused === 'style') ||
+        (command === COMMAND.admin && focused === 'name' && isAdmin(interaction));
+      if (presetOption) await handlePresetAutocomplete(ctx, interaction);
+      else await interaction.respond([]);
+      return;
+    }
+    if (interaction.isChatInputCommand()) {
+      switch (interaction.commandName) {
+        case COMMAND.stylize:
+          return await handleStylize(ctx, interaction);
+        case COMMAND.presets:
+          return await handlePresets(ctx, interaction);
+        case COMMAND.admin:
+          return await handleAdmin(ctx, interaction);
+      }
+      return;
+    }
+    if (interaction.isButton() && render.parseCancelButtonId(interaction.customId)) {
+      await handleCancelButton(ctx, interaction);
+    }
+  } catch (error) {
+    ctx.log.error(
+      { err: safeError(error), server: interaction.guildId, kind: interaction.type },
+      'discord: interaction failed',
+    );
+    if (!interaction.isRepliable()) return;
+    const apology = { content: render.errorMessage(error), flags: MessageFlags.Ephemeral } as const;
+    try {
+      if (interaction.deferred || interaction.replied) await interaction.followUp(apology);
+      else await interaction.reply(apology);
+    } catch {
+      // The interaction expired or was answered meanwhile; the log line above is all there is to do.
+    }
+  }
+}

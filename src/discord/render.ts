@@ -1,0 +1,346 @@
+/**
+ * Everything the Discord adapter says, as pure functions: job states and core reports in, message payloads out.
+ * No network and no discord.js client here, so all of it is testable as data.
+ */
+import type { RawFile } from '@discordjs/rest';
+import {
+  type APIActionRowComponent,
+  type APIApplicationCommandOptionChoice,
+  type APIButtonComponent,
+  ButtonStyle,
+  ComponentType,
+  type RESTPatchAPIChannelMessageJSONBody,
+} from 'discord-api-types/v10';
+import {
+  type JobProgress,
+  type JobView,
+  type LimitName,
+  type LimitsReport,
+  type QueueEntry,
+  QuotaError,
+  UserError,
+} from '../core/index.ts';
+import { ImageError } from '../images/index.ts';
+import { AttachmentError } from './attachments.ts';
+
+export interface FileSpec {
+  name: string;
+  data: Buffer;
+  contentType?: string;
+}
+
+/** A message to send or an edit to make. */
+export interface MessageSpec {
+  content: string;
+  /** Undefined: an edit leaves the buttons as they are; []: removes them. */
+  components?: APIActionRowComponent<APIButtonComponent>[];
+  /** Undefined: an edit keeps the attachments; otherwise they are replaced by these. */
+  files?: FileSpec[];
+  /** The only users the message may ping (nobody by default). */
+  mentionUsers?: string[];
+}
+
+const MAX_CONTENT = 2000;
+const GENERIC_FAILURE = 'Something went wrong on my side; please try again in a moment.';
+
+// ---------------------------------------------------------------------------------------- conversions
+
+/** The body and files of a channel message create or edit (REST, with the bot token). */
+export function toRest(spec: MessageSpec): { body: RESTPatchAPIChannelMessageJSONBody; files?: RawFile[] } {
+  const body: RESTPatchAPIChannelMessageJSONBody = {
+    content: clip(spec.content),
+    allowed_mentions: { parse: [], users: spec.mentionUsers ?? [] },
+  };
+  if (spec.components !== undefined) body.components = spec.components;
+  if (spec.files === undefined) return { body };
+  body.attachments = spec.files.map((file, id) => ({ id, filename: file.name }));
+  return {
+    body,
+    files: spec.files.map((file, i) => ({
+      key: `files[${i}]`,
+      name: file.name,
+      data: file.data,
+      ...(file.contentType ? { contentType: file.contentType } : {}),
+    })),
+  };
+}
+
+/** The options of discord.js's reply, editReply and followUp. */
+export function toInteractionReply(spec: MessageSpec) {
+  return {
+    content: clip(spec.content),
+    allowedMentions: { parse: [], users: spec.mentionUsers ?? [] },
+    ...(spec.components !== undefined ? { components: spec.components } : {}),
+    ...(spec.files !== undefined
+      ? { files: spec.files.map((f) => ({ attachment: f.data, name: f.name })), attachments: [] }
+      : {}),
+  };
+}
+
+// --------------------------------------------------------------------------------------------- jobs
+
+const styleNames = (job: Pick<JobView, 'styles'>) => job.styles.map((s) => s.name).join(' + ');
+
+const timestamp = (at: number, style: 'R' | 'T' = 'R') => `<t:${Math.round(at / 1000)}:${style}>`;
+
+function summary(job: JobView): string {
+  const o = job.options;
+  return (
+    `Painting #${job.id} in the style of **${styleNames(job)}** ` +
+    `(${o.size} px, ${o.iterations} iterations, strength ${o.strength}${o.preserveColors ? ', colours kept' : ''})`
+  );
+}
+
+export function threadName(job: JobView): string {
+  return `Painting #${job.id} · ${styleNames(job)}`.slice(0, 100);
+}
+
+/** The custom id of a job's Cancel button: the job and its requester (checked before asking the core). */
+export function cancelButtonId(job: Pick<JobView, 'id' | 'requesterId'>): string {
+  return `stylize:cancel:${job.id}:${job.requesterId}`;
+}
+
+export function parseCancelButtonId(customId: string): { jobId: number; requesterId: string } | undefined {
+  const match = /^stylize:cancel:(\d{1,15}):(\d{1,25})$/.exec(customId);
+  return match ? { jobId: Number(match[1]), requesterId: match[2]! } : undefined;
+}
+
+function cancelRow(job: JobView): APIActionRowComponent<APIButtonComponent>[] {
+  return [
+    {
+      type: ComponentType.ActionRow,
+      components: [
+        {
+          type: ComponentType.Button,
+          style: ButtonStyle.Danger,
+          label: 'Cancel',
+          custom_id: cancelButtonId(job),
+        },
+      ],
+    },
+  ];
+}
+
+function waiting(position: number | null, etaMs: number | null, now: number): string {
+  const eta = etaMs === null ? '' : `, ready ${timestamp(now + etaMs)}`;
+  return position === null ? `Starting now${eta}.` : `Queued: position ${position} in the queue${eta}.`;
+}
+
+/** The command's reply once the job is accepted. */
+export function queuedReply(
+  job: JobView,
+  standing: { position: number | null; etaMs: number | null },
+  now: number,
+): MessageSpec {
+  return {
+    content: `<@${job.requesterId}>'s ${lowerFirst(summary(job))}\n${waiting(standing.position, standing.etaMs, now)}`,
+    components: [],
+  };
+}
+
+/** The progress message before the job starts: its place in the queue, and the Cancel button. */
+export function progressQueued(
+  job: JobView,
+  standing: { position: number | null; etaMs: number | null },
+  now: number,
+): MessageSpec {
+  return {
+    content: `${summary(job)}\n${waiting(standing.position, standing.etaMs, now)}`,
+    components: cancelRow(job),
+  };
+}
+
+/** The progress message while the job runs: iteration, ETA and the latest preview. */
+export function progressRunning(job: JobView, progress: JobProgress, now: number): MessageSpec {
+  const { iteration, iterations, etaMs } = progress;
+  const percent = Math.floor((100 * iteration) / Math.max(1, iterations));
+  const eta = etaMs === null ? '' : ` · ready ${timestamp(now + etaMs)}`;
+  const spec: MessageSpec = {
+    content: `${summary(job)}\nPainting: iteration ${iteration}/${iterations} (${percent}%)${eta}`,
+    components: cancelRow(job),
+  };
+  if (progress.preview) {
+    const ext = progress.preview.mime === 'image/png' ? 'png' : 'jpg';
+    spec.files = [
+      { name: `preview-${job.id}.${ext}`, data: progress.preview.bytes, contentType: progress.preview.mime },
+    ];
+  }
+  return spec;
+}
+
+/** The progress message once the job has ended: no more button. */
+export function progressEnded(job: JobView, how: 'done' | 'failed' | 'cancelled'): MessageSpec {
+  const words = { done: 'done ✅', failed: 'failed ❌', cancelled: 'cancelled' }[how];
+  return { content: `${summary(job)}\n${capitalise(words)}.`, components: [] };
+}
+
+/** The final message: the result and the comparison, for the requester. */
+export function finalMessage(job: JobView, files: FileSpec[]): MessageSpec {
+  return {
+    content:
+      `<@${job.requesterId}> here is your painting #${job.id} in the style of **${styleNames(job)}**, ` +
+      'and your photo, the painting and the result side by side.',
+    files,
+    mentionUsers: [job.requesterId],
+  };
+}
+
+export function replyDone(job: JobView, link: string | null): MessageSpec {
+  const where = link ? ` → ${link}` : ': the images are below.';
+  return { content: `${summary(job)}\nDone ✅${where}`, components: [] };
+}
+
+/** In the thread: what went wrong, for the requester. */
+export function failedMessage(job: JobView, message: string): MessageSpec {
+  return {
+    content: `<@${job.requesterId}> painting #${job.id} failed: ${message}`,
+    mentionUsers: [job.requesterId],
+  };
+}
+
+export function replyFailed(job: JobView, message: string): MessageSpec {
+  return { content: `${summary(job)}\nFailed ❌: ${message}`, components: [] };
+}
+
+export function cancelledMessage(job: JobView): MessageSpec {
+  return { content: `Painting #${job.id} was cancelled.` };
+}
+
+export function replyCancelled(job: JobView): MessageSpec {
+  return { content: `${summary(job)}\nCancelled.`, components: [] };
+}
+
+// ------------------------------------------------------------------------------------------- errors
+
+/** The member's message for a refusal or failure: the core's and images' own words, or a general one. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof QuotaError) {
+    return error.resetsAt
+      ? `${error.message} The limit (${error.max}) resets ${timestamp(error.resetsAt.getTime())}.`
+      : error.message;
+  }
+  if (error instanceof UserError || error instanceof ImageError || error instanceof AttachmentError) {
+    return error.message;
+  }
+  return GENERIC_FAILURE;
+}
+
+/** Whether an error is a refusal the member can act on (not worth an error log line). */
+export function isMemberError(error: unknown): boolean {
+  return (
+    error instanceof QuotaError ||
+    error instanceof UserError ||
+    error instanceof ImageError ||
+    error instanceof AttachmentError
+  );
+}
+
+export const messages = {
+  guildOnly:
+    'I work in servers only: a painting, its queue and its limits belong to a server. ' +
+    'Use /stylize in a server we share.',
+  chooseStyle: 'Choose a style: a preset in `style` (start typing to see them) or your own `style_image`.',
+  oneStyle: 'Give either a preset in `style` or your own `style_image`, not both.',
+  notAdmin: 'Only members with the **Manage Server** permission can use /stylize-admin.',
+  notYourJob: 'Only the member who asked for this painting, or an admin, can cancel it.',
+  noLimitsGiven: 'Give at least one limit to change.',
+  badJobId: 'A job id is a number, as shown in the messages (e.g. 12 or #12).',
+} as const;
+
+// -------------------------------------------------------------------------------------------- admin
+
+const LIMIT_LABELS: Record<LimitName, string> = {
+  serverDailyJobs: 'Paintings per day, whole server',
+  memberDailyJobs: 'Paintings per day, each member',
+  memberActiveJobs: 'Queued or running at once, each member',
+  maxSize: 'Largest size (px)',
+  maxIterations: 'Most iterations',
+  serverRunningJobs: 'Painted at once, whole server',
+  memberRunningJobs: 'Painted at once, each member',
+};
+
+export function limitsMessage(report: LimitsReport, changed = false): MessageSpec {
+  const lines = report.limits.map(
+    (l) => `${LIMIT_LABELS[l.name]}: **${l.value}**${l.isDefault ? ' (default)' : ''}`,
+  );
+  const title = changed ? 'Limits updated. This server now has:' : "This server's limits:";
+  return { content: [title, ...lines, `Paintings today (UTC): ${report.usedToday}`].join('\n') };
+}
+
+export function queueMessage(entries: QueueEntry[]): MessageSpec {
+  if (entries.length === 0) return { content: 'Nothing is queued or running on this server.' };
+  const lines = entries.map((e) =>
+    e.status === 'running'
+      ? `#${e.jobId} · <@${e.requesterId}> · painting, iteration ${e.iteration}/${e.iterations}`
+      : `#${e.jobId} · <@${e.requesterId}> · waiting${e.position === null ? '' : `, position ${e.position}`}`,
+  );
+  return { content: clipLines(['Queue on this server:', ...lines]) };
+}
+
+// ------------------------------------------------------------------------------------------ presets
+
+/** "starry_night" → "Starry Night". */
+export function presetTitle(name: string): string {
+  return name
+    .split(/[_-]+/)
+    .filter(Boolean)
+    .map((word) => capitalise(word))
+    .join(' ');
+}
+
+/** Autocomplete choices: names containing what was typed (ignoring case, spaces, _ and -), prefixes first. */
+export function presetChoices(
+  names: readonly string[],
+  typed: string,
+): APIApplicationCommandOptionChoice<string>[] {
+  const key = (text: string) => text.toLowerCase().replace(/[\s_-]+/g, '');
+  const query = key(typed);
+  return names
+    .map((name) => ({ name, at: key(name).indexOf(query) }))
+    .filter((m) => m.at >= 0)
+    .sort((a, b) => Number(a.at !== 0) - Number(b.at !== 0) || a.name.localeCompare(b.name))
+    .slice(0, 25)
+    .map(({ name }) => ({ name: presetTitle(name).slice(0, 100) || name, value: name }));
+}
+
+export function presetsMessage(names: readonly string[], shown: number): MessageSpec {
+  if (names.length === 0) {
+    return { content: 'There are no presets yet. Admins can add some with `/stylize-admin preset add`.' };
+  }
+  const more = names.length > shown ? ` (the first ${shown} are pictured)` : '';
+  return {
+    content: clip(
+      `**${names.length} preset paintings**${more}: use one with \`/stylize style:<name>\`\n` +
+        names.map((n) => `\`${n}\``).join(' · '),
+    ),
+  };
+}
+
+// ------------------------------------------------------------------------------------------ helpers
+
+function clip(text: string): string {
+  return text.length <= MAX_CONTENT ? text : `${text.slice(0, MAX_CONTENT - 1)}…`;
+}
+
+function clipLines(lines: string[]): string {
+  const out: string[] = [];
+  let length = 0;
+  for (const [i, line] of lines.entries()) {
+    const rest = lines.length - i;
+    if (length + line.length + 1 > MAX_CONTENT - 20) {
+      out.push(`… and ${rest} more`);
+      break;
+    }
+    out.push(line);
+    length += line.length + 1;
+  }
+  return out.join('\n');
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}

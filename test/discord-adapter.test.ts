@@ -1,0 +1,538 @@
+/**
+ * The Discord adapter's parts without Discord: configuration, the attachment downloader (against local HTTP
+ * servers), the pure rendering, fitting images to the upload limit, and the events' throttling and fallbacks
+ * (against a recording stand-in for the REST client).
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { REST } from '@discordjs/rest';
+import { pino } from 'pino';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Core, JobView } from '../src/core/index.ts';
+import { QuotaError, UserError } from '../src/core/index.ts';
+import {
+  type AttachmentError,
+  checkAttachment,
+  downloadAttachment,
+  isAllowedUrl,
+} from '../src/discord/attachments.ts';
+import { type DownloadPolicy, parseDiscordConfig, requireDiscordConfig } from '../src/discord/config.ts';
+import { discordEvents } from '../src/discord/events.ts';
+import { fitToUpload } from '../src/discord/fit.ts';
+import { type ChatRefs, encodeRefs, Setups } from '../src/discord/refs.ts';
+import * as render from '../src/discord/render.ts';
+import { ImageError } from '../src/images/index.ts';
+
+// ------------------------------------------------------------------------------------------- config
+
+describe('Discord configuration', () => {
+  const env = {
+    DISCORD_TOKEN: 'secret-token-value',
+    DISCORD_APPLICATION_ID: '123456789012345678',
+  };
+
+  it('is absent when neither the token nor the application id is set', () => {
+    expect(parseDiscordConfig({})).toBeUndefined();
+    expect(parseDiscordConfig({ DISCORD_TOKEN: '  ' })).toBeUndefined();
+  });
+
+  it('parses the variables, with Discord’s CDN hosts and the configured CDN’s origin allowed', () => {
+    const config = parseDiscordConfig({
+      ...env,
+      DISCORD_API_URL: 'http://127.0.0.1:8080/api/',
+      DISCORD_CDN_URL: 'http://127.0.0.1:8080/cdn',
+    });
+    expect(config).toMatchObject({
+      token: 'secret-token-value',
+      applicationId: '123456789012345678',
+      apiUrl: 'http://127.0.0.1:8080/api',
+      cdnUrl: 'http://127.0.0.1:8080/cdn',
+      progressEditMs: 5_000,
+      download: {
+        allowedOrigins: [
+          'https://cdn.discordapp.com',
+          'https://media.discordapp.net',
+          'http://127.0.0.1:8080',
+        ],
+        maxBytes: 25 * 1024 * 1024,
+        timeoutMs: 30_000,
+      },
+    });
+    expect(requireDiscordConfig(env).download.allowedOrigins).toHaveLength(2);
+  });
+
+  it('names what is wrong, never the token', () => {
+    const failure = (vars: Record<string, string>) => {
+      try {
+        requireDiscordConfig(vars);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('expected a failure');
+    };
+    const badId = failure({ ...env, DISCORD_APPLICATION_ID: 'nope' });
+    expect(badId).toContain('DISCORD_APPLICATION_ID');
+    expect(badId).not.toContain(env.DISCORD_TOKEN);
+    expect(failure({ DISCORD_APPLICATION_ID: env.DISCORD_APPLICATION_ID })).toContain('DISCORD_TOKEN');
+    expect(failure({ ...env, DISCORD_CDN_URL: 'ftp://x' })).toContain('DISCORD_CDN_URL');
+    expect(failure({})).toContain('DISCORD_TOKEN is required');
+  });
+});
+
+// --------------------------------------------------------------------------------------- attachments
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+async function serve(handler: Handler): Promise<{ server: Server; origin: string; hits: string[] }> {
+  const hits: string[] = [];
+  const server = createServer((req, res) => {
+    hits.push(req.url ?? '');
+    handler(req, res);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits };
+}
+
+describe('attachments', () => {
+  let cdn: Awaited<ReturnType<typeof serve>>;
+  let elsewhere: Awaited<ReturnType<typeof serve>>;
+  let policy: DownloadPolicy;
+  const png = Buffer.from('89504e470d0a1a0a', 'hex');
+
+  beforeAll(async () => {
+    elsewhere = await serve((_req, res) => res.end('not from discord'));
+    cdn = await serve((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      switch (url.pathname) {
+        case '/ok.png':
+          res.writeHead(200, { 'content-type': 'image/png' }).end(png);
+          return;
+        case '/redirect-here':
+          res.writeHead(302, { location: '/ok.png' }).end();
+          return;
+        case '/redirect-away':
+          res.writeHead(302, { location: `${elsewhere.origin}/x.png?hm=signature` }).end();
+          return;
+        case '/declared-large':
+          res.writeHead(200, { 'content-length': '5000' }).end(Buffer.alloc(5000));
+          return;
+        case '/streamed-large':
+          // No Content-Length: chunked, cut off by the downloader once past the cap.
+          res.writeHead(200);
+          for (let i = 0; i < 10; i++) res.write(Buffer.alloc(500));
+          res.end();
+          return;
+        case '/stall':
+          res.writeHead(200, { 'content-length': '100' });
+          res.write(Buffer.alloc(10));
+          return;
+        default:
+          res.writeHead(404).end();
+      }
+    });
+    policy = {
+      allowedOrigins: ['https://cdn.discordapp.com', 'https://media.discordapp.net', cdn.origin],
+      maxBytes: 1000,
+      timeoutMs: 300,
+    };
+  });
+  afterAll(() => {
+    for (const s of [cdn, elsewhere]) s?.server.closeAllConnections();
+    cdn?.server.close();
+    elsewhere?.server.close();
+  });
+
+  const failure = (url: string) =>
+    downloadAttachment(url, policy).then(
+      () => {
+        throw new Error('expected a failure');
+      },
+      (error: unknown) => error as AttachmentError,
+    );
+
+  it('allows only Discord’s CDN hosts over https and the configured origin', () => {
+    expect(isAllowedUrl('https://cdn.discordapp.com/attachments/1/2/a.png?ex=1&hm=2', policy)).toBe(true);
+    expect(isAllowedUrl('https://media.discordapp.net/attachments/1/2/a.png', policy)).toBe(true);
+    expect(isAllowedUrl('http://cdn.discordapp.com/a.png', policy)).toBe(false);
+    expect(isAllowedUrl('https://cdn.discordapp.com.evil.example/a.png', policy)).toBe(false);
+    expect(isAllowedUrl('https://user:pw@cdn.discordapp.com/a.png', policy)).toBe(false);
+    expect(isAllowedUrl(`${cdn.origin}/ok.png`, policy)).toBe(true);
+    expect(isAllowedUrl(`${elsewhere.origin}/ok.png`, policy)).toBe(false);
+    expect(isAllowedUrl('not a url', policy)).toBe(false);
+  });
+
+  it('checks type, size and host from the metadata alone', () => {
+    const meta = { name: 'a.png', contentType: 'image/png', size: 10, url: `${cdn.origin}/ok.png` };
+    expect(checkAttachment(meta, policy)).toBeUndefined();
+    expect(checkAttachment({ ...meta, contentType: null, name: 'a.JPG' }, policy)).toBeUndefined();
+    const text = checkAttachment(
+      { ...meta, name: 'a.txt', contentType: 'text/plain; charset=utf-8' },
+      policy,
+    );
+    expect(text).toBeInstanceOf(ImageError);
+    expect(text?.message).toMatch(/not an image I can read/);
+    expect(
+      checkAttachment({ ...meta, name: 'IMG_1.HEIC', contentType: 'image/heic' }, policy)?.message,
+    ).toMatch(/HEIC/);
+    expect(checkAttachment({ ...meta, size: 5_000_000 }, policy)?.message).toMatch(/\(4\.77 MB\) is over/);
+    expect(checkAttachment({ ...meta, url: `${elsewhere.origin}/ok.png` }, policy)?.message).toMatch(
+      /isn't hosted by Discord/,
+    );
+  });
+
+  it('downloads from the allowed origin, following redirects that stay there', async () => {
+    expect((await downloadAttachment(`${cdn.origin}/ok.png`, policy)).equals(png)).toBe(true);
+    expect((await downloadAttachment(`${cdn.origin}/redirect-here`, policy)).equals(png)).toBe(true);
+  });
+
+  it('never follows a redirect off the allowed hosts', async () => {
+    const error = await failure(`${cdn.origin}/redirect-away`);
+    expect(error).toMatchObject({ code: 'host' });
+    expect(elsewhere.hits).toEqual([]);
+    expect(error.message).not.toContain('signature');
+  });
+
+  it('refuses a file over the cap, by its Content-Length or while streaming', async () => {
+    expect(await failure(`${cdn.origin}/declared-large`)).toMatchObject({ code: 'too-large' });
+    expect(await failure(`${cdn.origin}/streamed-large`)).toMatchObject({ code: 'too-large' });
+  });
+
+  it('gives up on a stalled transfer after the time limit, and on errors', async () => {
+    const started = Date.now();
+    expect(await failure(`${cdn.origin}/stall`)).toMatchObject({ code: 'timeout' });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await failure(`${cdn.origin}/missing`)).toMatchObject({ code: 'unavailable' });
+    expect(await failure(`${elsewhere.origin}/ok.png`)).toMatchObject({ code: 'host' });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------- render
+
+function jobView(extra: Partial<JobView> = {}): JobView {
+  return {
+    id: 7,
+    platform: 'discord',
+    server: '111111111111111111',
+    channelId: '222222222222222222',
+    threadId: null,
+    chatRefs: null,
+    requesterId: '333333333333333333',
+    status: 'running',
+    options: { size: 384, iterations: 300, strength: 50, layers: 'paper', preserveColors: false },
+    styles: [{ name: 'starry_night', weight: 1 }],
+    iteration: 0,
+    loss: null,
+    etaMs: null,
+    attempts: 1,
+    error: null,
+    createdAt: new Date(),
+    startedAt: null,
+    finishedAt: null,
+    ...extra,
+  };
+}
+
+describe('render', () => {
+  it('turns a message into a REST body with numbered attachments, or leaves attachments alone', () => {
+    const data = Buffer.from('x');
+    const withFiles = render.toRest({
+      content: 'hi',
+      files: [
+        { name: 'a.png', data },
+        { name: 'b.jpg', data },
+      ],
+    });
+    expect(withFiles.body).toEqual({
+      content: 'hi',
+      allowed_mentions: { parse: [], users: [] },
+      attachments: [
+        { id: 0, filename: 'a.png' },
+        { id: 1, filename: 'b.jpg' },
+      ],
+    });
+    expect(withFiles.files?.map((f) => [f.key, f.name])).toEqual([
+      ['files[0]', 'a.png'],
+      ['files[1]', 'b.jpg'],
+    ]);
+    const plain = render.toRest({ content: 'x'.repeat(3000), components: [] });
+    expect(plain.files).toBeUndefined();
+    expect(plain.body).not.toHaveProperty('attachments');
+    expect(plain.body.content).toHaveLength(2000);
+  });
+
+  it('shows progress with the preview and a Cancel button carrying the job and its requester', () => {
+    const job = jobView();
+    const spec = render.progressRunning(
+      job,
+      {
+        iteration: 30,
+        iterations: 300,
+        loss: 1,
+        etaMs: 60_000,
+        preview: { mime: 'image/jpeg', bytes: Buffer.from('j') },
+      },
+      1_700_000_000_000,
+    );
+    expect(spec.content).toContain('iteration 30/300 (10%) · ready <t:1700000060:R>');
+    expect(spec.files?.map((f) => f.name)).toEqual(['preview-7.jpg']);
+    const id = spec.components?.[0]?.components[0];
+    expect(id).toMatchObject({ custom_id: 'stylize:cancel:7:333333333333333333', label: 'Cancel' });
+    expect(render.parseCancelButtonId('stylize:cancel:7:333333333333333333')).toEqual({
+      jobId: 7,
+      requesterId: '333333333333333333',
+    });
+    expect(render.parseCancelButtonId('stylize:cancel:x:1')).toBeUndefined();
+    expect(render.progressEnded(job, 'done').components).toEqual([]);
+    expect(render.finalMessage(job, []).mentionUsers).toEqual([job.requesterId]);
+  });
+
+  it('words errors for members: the core’s own messages, a reset time, nothing internal', () => {
+    const resetsAt = new Date(Date.UTC(2030, 0, 2));
+    const quota = new QuotaError('memberDailyJobs', 3, resetsAt, 'You have had your 3 paintings for today.');
+    expect(render.errorMessage(quota)).toBe(
+      `You have had your 3 paintings for today. The limit (3) resets <t:${resetsAt.getTime() / 1000}:R>.`,
+    );
+    expect(render.errorMessage(new QuotaError('maxSize', 512, null, 'Too big.'))).toBe('Too big.');
+    expect(render.errorMessage(new UserError('forbidden', 'No.'))).toBe('No.');
+    expect(render.errorMessage(new Error('SQLITE_BUSY at /srv/db'))).not.toContain('SQLITE');
+    expect(render.isMemberError(new Error('x'))).toBe(false);
+  });
+
+  it('autocompletes presets: matching ignoring case, spaces and separators, prefixes first, 25 at most', () => {
+    const names = ['the_scream', 'starry_night', 'shipwreck', 'woman-with-hat-matisse'];
+    expect(render.presetChoices(names, 'Starry N')).toEqual([
+      { name: 'Starry Night', value: 'starry_night' },
+    ]);
+    expect(render.presetChoices(names, 's').map((c) => c.value)).toEqual([
+      'shipwreck',
+      'starry_night',
+      'the_scream',
+      'woman-with-hat-matisse',
+    ]);
+    expect(render.presetChoices(names, 'hat').map((c) => c.value)).toEqual(['woman-with-hat-matisse']);
+    const many = Array.from({ length: 40 }, (_, i) => `p${i}`);
+    expect(render.presetChoices(many, '')).toHaveLength(25);
+  });
+
+  it('keeps long listings under Discord’s 2000 characters', () => {
+    const entries = Array.from({ length: 200 }, (_, i) => ({
+      jobId: i,
+      requesterId: '333333333333333333',
+      status: 'queued' as const,
+      position: i + 1,
+      iteration: 0,
+      iterations: 300,
+      createdAt: new Date(),
+    }));
+    const content = render.queueMessage(entries).content;
+    expect(content.length).toBeLessThanOrEqual(2000);
+    expect(content).toMatch(/… and \d+ more$/);
+    expect(render.queueMessage([]).content).toMatch(/Nothing/);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------ fit
+
+describe('fitToUpload', () => {
+  const noise = (side: number) => {
+    const data = Buffer.alloc(side * side * 3);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7919 + ((i * i) % 251)) % 256;
+    return sharp(data, { raw: { width: side, height: side, channels: 3 } })
+      .png()
+      .toBuffer();
+  };
+
+  it('sends images that fit as they are', async () => {
+    const bytes = await noise(16);
+    const files = await fitToUpload(
+      [{ baseName: 'painting-1', image: { mime: 'image/png', bytes } }],
+      1 << 20,
+    );
+    expect(files).toEqual([{ name: 'painting-1.png', data: bytes, contentType: 'image/png' }]);
+  });
+
+  it('re-encodes as JPEG and scales down until both fit the limit together', async () => {
+    const big = await noise(500);
+    const limit = 64 * 1024 + 120_000;
+    expect(big.length).toBeGreaterThan(limit);
+    const files = await fitToUpload(
+      [
+        { baseName: 'painting-1', image: { mime: 'image/png', bytes: big } },
+        { baseName: 'comparison-1', image: { mime: 'image/png', bytes: big } },
+      ],
+      limit,
+    );
+    expect(files.map((f) => f.name)).toEqual(['painting-1.jpg', 'comparison-1.jpg']);
+    expect(files.reduce((sum, f) => sum + f.data.length, 0)).toBeLessThanOrEqual(limit - 64 * 1024);
+    for (const file of files) expect((await sharp(file.data).metadata()).format).toBe('jpeg');
+  });
+});
+
+// --------------------------------------------------------------------------------------------- events
+
+interface Call {
+  method: 'post' | 'patch';
+  route: string;
+  body: { content?: string; components?: unknown[]; attachments?: unknown[] };
+  files: number;
+  at: number;
+}
+
+function recordingRest(fail: (call: Call) => boolean = () => false) {
+  const calls: Call[] = [];
+  let next = 1000;
+  const handle =
+    (method: Call['method']) => async (route: string, options: { body: Call['body']; files?: [] }) => {
+      const call = { method, route, body: options.body, files: options.files?.length ?? 0, at: Date.now() };
+      calls.push(call);
+      if (fail(call)) throw Object.assign(new Error('Missing Permissions'), { code: 50013, status: 403 });
+      return { id: String(next++) };
+    };
+  return { rest: { post: handle('post'), patch: handle('patch') } as unknown as REST, calls };
+}
+
+const refs: ChatRefs = {
+  v: 1,
+  channelId: '10',
+  replyId: '20',
+  threadId: '20',
+  progressChannelId: '20',
+  progressId: '30',
+  uploadLimit: 10 * 1024 * 1024,
+};
+
+function testLog() {
+  const lines: string[] = [];
+  return { log: pino({ level: 'debug' }, { write: (line: string) => lines.push(line) }), lines };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+async function until(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(5);
+  }
+}
+const progress = (iteration: number) => ({
+  iteration,
+  iterations: 100,
+  loss: 1,
+  etaMs: 1000,
+  preview: { mime: 'image/jpeg' as const, bytes: Buffer.from([iteration]) },
+});
+
+describe('Discord job events', () => {
+  const images = async () => ({
+    result: {
+      mime: 'image/png' as const,
+      bytes: await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f00' } })
+        .png()
+        .toBuffer(),
+    },
+    comparison: {
+      mime: 'image/png' as const,
+      bytes: await sharp({ create: { width: 12, height: 6, channels: 3, background: '#00f' } })
+        .png()
+        .toBuffer(),
+    },
+  });
+
+  it('edits progress at most once per interval, with only the latest state, without blocking', async () => {
+    const { rest, calls } = recordingRest();
+    const events = discordEvents({
+      core: {} as Core,
+      rest,
+      log: testLog().log,
+      progressEditMs: 200,
+      setups: new Setups(),
+    });
+    const job = jobView({ chatRefs: encodeRefs(refs) });
+    const result = await images();
+    const patches = () => calls.filter((c) => c.method === 'patch');
+    await events.progress(job, progress(1));
+    await until(() => patches().length === 1);
+    const started = Date.now();
+    for (let i = 2; i <= 20; i++) await events.progress(job, progress(i));
+    expect(Date.now() - started).toBeLessThan(50); // the notifier is never held up
+    await until(() => patches().length === 2);
+    await sleep(100);
+    const edits = patches();
+    expect(edits.map((c) => c.route)).toEqual(['/channels/20/messages/30', '/channels/20/messages/30']);
+    expect(edits[0]!.body.content).toContain('iteration 1/100');
+    expect(edits[1]!.body.content).toContain('iteration 20/100'); // coalesced: 2-19 never shown
+    expect(edits[1]!.at - edits[0]!.at).toBeGreaterThanOrEqual(195);
+    expect(edits[1]!.files).toBe(1);
+
+    // The end drops what is pending and posts the two images, closes progress and links the reply.
+    await events.progress(job, progress(21));
+    await events.completed(job, result);
+    expect(calls.filter((c) => c.body.content?.includes('iteration 21'))).toEqual([]);
+    const [post, close, link] = calls.slice(2);
+    expect([post?.method, post?.route, post?.files]).toEqual(['post', '/channels/20/messages', 2]);
+    expect([close?.route, close?.body.components]).toEqual(['/channels/20/messages/30', []]);
+    expect(link?.route).toBe('/channels/10/messages/20');
+    expect(link?.body.content).toContain('https://discord.com/channels/111111111111111111/20/1002'); // the post's id
+
+    // Nothing after the end, and a repeated end event is ignored.
+    await events.progress(job, progress(22));
+    await events.completed(job, result);
+    await sleep(250);
+    expect(calls).toHaveLength(5);
+    await events.stop();
+  });
+
+  it('logs a failed call and goes on: images go in the reply when the thread refuses them', async () => {
+    const { rest, calls } = recordingRest(
+      (call) => call.method === 'post' || call.body.content?.includes('iteration 1/') === true,
+    );
+    const { log, lines } = testLog();
+    const events = discordEvents({ core: {} as Core, rest, log, progressEditMs: 50, setups: new Setups() });
+    const job = jobView({ id: 8, chatRefs: encodeRefs(refs) });
+    await events.progress(job, progress(1));
+    await until(() => calls.length === 1);
+    await events.progress(job, progress(2));
+    await until(() => calls.length === 2);
+    expect(
+      calls.filter((c) => c.method === 'patch').map((c) => c.body.content?.match(/iteration \d+/)?.[0]),
+    ).toEqual(['iteration 1', 'iteration 2']);
+    await events.completed(job, await images());
+    const last = calls.at(-1)!;
+    expect([last.route, last.files, last.body.content]).toEqual([
+      '/channels/10/messages/20',
+      2,
+      expect.stringContaining('Done'),
+    ]);
+    const warnings = lines.map((l) => JSON.parse(l) as { msg: string; err?: { code?: number } });
+    expect(warnings.map((w) => w.msg)).toContain('discord: could not edit the progress message');
+    expect(
+      warnings.find((w) => w.msg === 'discord: could not post the final images in the thread')?.err,
+    ).toMatchObject({
+      code: 50013,
+    });
+    await events.stop();
+  });
+
+  it('waits for a job being set up in this process, and ignores other platforms', async () => {
+    const { rest, calls } = recordingRest();
+    const setups = new Setups();
+    const events = discordEvents({ core: {} as Core, rest, log: testLog().log, progressEditMs: 50, setups });
+    await events.cancelled(jobView({ id: 9, platform: 'slack' }));
+    expect(calls).toEqual([]);
+
+    const job = jobView({ id: 10 }); // the event carries no refs yet: the set-up has not stored them
+    setups.begin(10);
+    const ending = events.failed(job, 'The painting failed.');
+    await sleep(50);
+    expect(calls).toEqual([]);
+    setups.finish(10, { ...refs, threadId: null, progressChannelId: '10', progressId: '20' });
+    await ending;
+    // Without a thread the reply is the progress message: only it is edited.
+    expect(calls.map((c) => [c.method, c.route])).toEqual([['patch', '/channels/10/messages/20']]);
+    expect(calls[0]!.body.content).toContain('Failed ❌: The painting failed.');
+    await events.stop();
+  });
+});

@@ -1,0 +1,465 @@
+/**
+ * The Discord adapter end to end: the real discord.js client (startDiscord) against the fake Discord server,
+ * the real core on SQLite, the bot's notifier, and a real worker loop in this process painting tiny jobs
+ * (24 px, shallow layers of the real weights).
+ */
+import type { APIInteraction, APIMessage } from 'discord-api-types/v10';
+import { InteractionType, MessageFlags } from 'discord-api-types/v10';
+import { pino } from 'pino';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerCommands } from '../commands/register.ts';
+import type { Core, Notifier } from '../src/core/index.ts';
+import { startNotifier } from '../src/core/index.ts';
+import { requireDiscordConfig } from '../src/discord/config.ts';
+import { type DiscordAdapter, startDiscord } from '../src/discord/index.ts';
+import { decodeRefs } from '../src/discord/refs.ts';
+import { type RunningWorker, startWorker } from '../worker/loop.ts';
+import { Painter } from '../worker/paint.ts';
+import { asset, SHALLOW_WEIGHTS } from './assets.ts';
+import { FakeDiscord, type InjectedInteraction, type RecordedRequest } from './discord/fake-discord.ts';
+import { createTestDatabase, picture, type TestDatabase, testCore, waitFor } from './job-system.ts';
+
+const EDIT_ORIGINAL = 'PATCH /webhooks/:applicationId/:token/messages/:messageId';
+const FOLLOWUP = 'POST /webhooks/:applicationId/:token';
+const START_THREAD = 'POST /channels/:channelId/messages/:messageId/threads';
+const SEND = 'POST /channels/:channelId/messages';
+const EDIT = 'PATCH /channels/:channelId/messages/:messageId';
+
+let fake: FakeDiscord;
+let db: TestDatabase;
+let core: Core;
+let bot: DiscordAdapter;
+let notifier: Notifier;
+let painter: Painter | undefined;
+let worker: RunningWorker | undefined;
+/** Everything the adapter logged, to check that no token or attachment URL is ever in it. */
+const logged: string[] = [];
+
+beforeAll(async () => {
+  fake = await FakeDiscord.start();
+  await registerCommands({
+    token: fake.token,
+    applicationId: fake.applicationId,
+    apiUrl: fake.apiUrl,
+    guildId: fake.guildId,
+  });
+  db = await createTestDatabase('sqlite');
+  core = await testCore(db, { PRESETS_DIR: asset('styles'), QUOTA_MAX_ITERATIONS: '1000' });
+  const config = requireDiscordConfig({
+    DISCORD_TOKEN: fake.token,
+    DISCORD_APPLICATION_ID: fake.applicationId,
+    DISCORD_API_URL: fake.apiUrl,
+    DISCORD_CDN_URL: fake.cdnUrl,
+    DISCORD_PROGRESS_EDIT_MS: '250',
+  });
+  const log = pino({ level: 'debug' }, { write: (line: string) => logged.push(line) });
+  bot = await startDiscord(core, config, log, {
+    jobDefaults: { size: 24, iterations: 2, layers: 'shallow' },
+  });
+  notifier = startNotifier(core, bot.events);
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  painter?.dispose();
+  await notifier?.stop();
+  await bot?.stop();
+  await core?.close();
+  await db?.drop();
+  await fake?.close();
+});
+
+/** The worker starts late, so the first job's reply shows it waiting in the queue. */
+function startPainting(): void {
+  if (worker) return;
+  painter = new Painter({ weightsDir: SHALLOW_WEIGHTS, backend: 'wasm' });
+  worker = startWorker(core, painter);
+}
+
+const job = (id: number) => core.db.prisma.job.findUniqueOrThrow({ where: { id } });
+const latestJobId = async () =>
+  (await core.db.prisma.job.findFirstOrThrow({ orderBy: { id: 'desc' }, select: { id: true } })).id;
+
+/** What the interaction answered: its callback, then (for a deferred one) the edit of its reply. */
+async function ephemeralAnswer(sent: InjectedInteraction): Promise<string> {
+  const callback = await fake.waitForCallback(sent);
+  const body = callback.body as { type: number; data?: { flags?: number; content?: string } };
+  expect(body.data?.flags ?? 0).toBe(MessageFlags.Ephemeral);
+  if (body.type === 4) return body.data?.content ?? '';
+  expect(body.type).toBe(5);
+  await waitFor('the deferred answer', async () =>
+    fake.originalMessage(sent)?.flags !== undefined &&
+    (fake.originalMessage(sent)!.flags! & MessageFlags.Loading) === 0
+      ? true
+      : undefined,
+  );
+  return fake.originalMessage(sent)!.content;
+}
+
+const filesOf = (request: RecordedRequest) => request.files;
+
+describe('Discord bot: /stylize', () => {
+  it('defers first, queues, threads, shows progress and posts the two images', async () => {
+    const photo = await picture(1, 40, 30);
+    const sent = await fake.sendSlashCommand({
+      name: 'stylize',
+      options: {
+        image: { filename: 'photo.png', bytes: photo, cdn: { delayMs: 300 } },
+        style: 'starry_night',
+        iterations: 25,
+      },
+    });
+
+    // The deferred response (type 5, public) comes before the slow work: the download starts after it.
+    const callback = await fake.waitForCallback(sent);
+    expect(callback.body).toMatchObject({ type: 5 });
+    expect(callback.at - fake.interaction(sent.id).createdAt).toBeLessThan(2_000); // Discord allows 3 s
+    const download = await fake.waitFor('GET /cdn/*', 5_000, callback.seq);
+    expect(download.seq).toBeGreaterThan(callback.seq);
+
+    // The reply edited with the place in the queue (no worker yet).
+    const queued = await fake.waitFor((r) => r.route === EDIT_ORIGINAL && r.params.token === sent.token);
+    expect((queued.body as { content: string }).content).toMatch(
+      /Queued: position 1 in the queue, ready <t:\d+:R>/,
+    );
+    const reply = fake.originalMessage(sent)!;
+
+    // A thread on the reply, with the progress message and its Cancel button.
+    const thread = await fake.waitFor(START_THREAD);
+    expect(thread.params).toEqual({ channelId: fake.channelId, messageId: reply.id });
+    const threadId = reply.id; // Discord gives a thread started on a message the message's id
+    const progressPost = await fake.waitFor((r) => r.route === SEND && r.params.channelId === threadId);
+    const progressId = (progressPost.response as APIMessage).id;
+    const jobId = await latestJobId();
+    expect(JSON.stringify((progressPost.body as { components: unknown }).components)).toContain(
+      `stylize:cancel:${jobId}:${fake.users.alice.id}`,
+    );
+    await waitFor('the refs', async () => decodeRefs((await job(jobId)).chatRefs));
+    const stored = await job(jobId);
+    expect(stored.threadId).toBe(threadId);
+    expect(decodeRefs(stored.chatRefs)).toMatchObject({ replyId: reply.id, progressId, threadId });
+
+    startPainting();
+    // Progress: the same message edited in place, with the preview.
+    const edit = await fake.waitFor(
+      (r) => r.route === EDIT && r.params.messageId === progressId && r.files.length > 0,
+      30_000,
+    );
+    expect(edit.status).toBe(200);
+    expect((edit.body as { content: string }).content).toMatch(/iteration \d+\/25/);
+    expect((await sharp(filesOf(edit)[0]!.bytes).metadata()).format).toBe('jpeg');
+
+    // The final message in the thread: exactly two images that decode.
+    const final = await fake.waitFor(
+      (r) => r.route === SEND && r.params.channelId === threadId && r.files.length > 0,
+      30_000,
+    );
+    expect(final.status).toBe(200);
+    expect(final.files).toHaveLength(2);
+    const [result, comparison] = await Promise.all(final.files.map((f) => sharp(f.bytes).metadata()));
+    expect(['png', 'jpeg']).toContain(result!.format);
+    expect(Math.max(result!.width, result!.height)).toBe(24);
+    expect(comparison!.width).toBeGreaterThan(2 * result!.width);
+    const finalId = (final.response as APIMessage).id;
+
+    // The reply edited with the bot token (channel endpoint) to link to the images.
+    const linked = await fake.waitFor(
+      (r) => r.route === EDIT && r.params.messageId === reply.id && r.seq > final.seq,
+    );
+    expect(linked.headers.authorization).toBe(`Bot ${fake.token}`);
+    expect(fake.message(reply.id)?.content).toContain(
+      `https://discord.com/channels/${fake.guildId}/${threadId}/${finalId}`,
+    );
+    expect(fake.message(reply.id)?.components).toEqual([]);
+    // The progress message is closed: no Cancel button any more.
+    await waitFor('the progress message closed', async () =>
+      fake.message(progressId)?.components?.length === 0 ? true : undefined,
+    );
+    expect((await job(jobId)).status).toBe('succeeded');
+  });
+
+  it('Cancel: refused to another member, stops the job for the requester; 429s are waited out', async () => {
+    startPainting();
+    const limited = fake.rateLimit({ match: EDIT, retryAfter: 0.3 });
+    const mark = fake.mark();
+    const sent = await fake.sendSlashCommand({
+      name: 'stylize',
+      // A long job, cancelled long before it ends.
+      options: {
+        image: { filename: 'photo.png', bytes: await picture(2, 40, 30) },
+        style: 'the_scream',
+        iterations: 1000,
+      },
+      user: fake.users.alice,
+    });
+    await fake.waitForCallback(sent);
+    await fake.waitFor(START_THREAD, 10_000, mark);
+    const jobId = await latestJobId();
+    const progressPost = await fake.waitFor(
+      (r) => r.route === SEND && r.status === 200 && r.params.channelId !== fake.channelId,
+      10_000,
+      mark,
+    );
+    const progress = progressPost.response as APIMessage;
+
+    // The first progress edit got a 429 and was retried after retry_after.
+    const edits = await fake.waitForCount((r) => r.route === EDIT, 2, 30_000, mark);
+    expect(limited.hits).toBe(1);
+    expect(edits.map((e) => e.status)).toEqual([429, 200]);
+    expect(edits[1]!.params.messageId).toBe(edits[0]!.params.messageId);
+    expect(edits[1]!.at - edits[0]!.at).toBeGreaterThanOrEqual(300);
+
+    // Bob may not cancel Alice's painting.
+    const bobPress = await fake.sendButton({
+      customId: `stylize:cancel:${jobId}:${fake.users.alice.id}`,
+      message: progress,
+      user: fake.users.bob,
+    });
+    expect(await ephemeralAnswer(bobPress)).toMatch(/Only the member who asked/);
+    expect(['queued', 'running']).toContain((await job(jobId)).status);
+
+    // An admin sees it in the queue.
+    const queue = await fake.sendSlashCommand({ name: 'stylize-admin queue', user: fake.users.admin });
+    expect(await ephemeralAnswer(queue)).toContain(`#${jobId} · <@${fake.users.alice.id}>`);
+
+    // Alice can.
+    const alicePress = await fake.sendButton({
+      customId: `stylize:cancel:${jobId}:${fake.users.alice.id}`,
+      message: progress,
+      user: fake.users.alice,
+    });
+    expect(await ephemeralAnswer(alicePress)).toMatch(
+      new RegExp(`Painting #${jobId} is (cancelled|stopping)`),
+    );
+    await waitFor('the job to stop', async () => (await job(jobId)).status === 'cancelled', 30_000);
+    const cancelled = await fake.waitFor(
+      (r) =>
+        r.route === SEND &&
+        r.params.channelId === progress.channel_id &&
+        (r.body as { content?: string }).content === `Painting #${jobId} was cancelled.`,
+      10_000,
+    );
+    expect(cancelled.status).toBe(200);
+    await waitFor('the reply to say so', async () =>
+      fake.message(progress.channel_id)?.content.endsWith('Cancelled.') ? true : undefined,
+    );
+  }, 60_000);
+  it('without permission to start threads, shows progress and then the images in the reply', async () => {
+    startPainting();
+    // As Discord answers a bot without Create Public Threads in the channel (overwrites are not modelled).
+    const refusal = fake.intercept({
+      match: START_THREAD,
+      status: 403,
+      body: { message: 'Missing Permissions', code: 50013 },
+    });
+    try {
+      const mark = fake.mark();
+      const sent = await fake.sendSlashCommand({
+        name: 'stylize',
+        options: {
+          image: { filename: 'photo.png', bytes: await picture(5, 40, 30) },
+          style: 'shipwreck',
+          iterations: 25,
+        },
+        user: fake.users.bob,
+      });
+      expect((await fake.waitFor(START_THREAD, 10_000, mark)).status).toBe(403);
+      const reply = await waitFor('the reply', async () => fake.originalMessage(sent));
+      const jobId = await latestJobId();
+      await waitFor(
+        'the painting in the reply',
+        async () => (fake.message(reply.id)?.attachments.length === 2 ? true : undefined),
+        30_000,
+      );
+      const done = fake.message(reply.id)!;
+      expect(done.attachments.map((a) => a.filename)).toEqual([
+        expect.stringMatching(new RegExp(`^painting-${jobId}\\.(png|jpg)$`)),
+        expect.stringMatching(new RegExp(`^comparison-${jobId}\\.(png|jpg)$`)),
+      ]);
+      expect(done.content).toContain('Done ✅');
+      expect(done.components).toEqual([]);
+      // Progress went to the reply itself, with the preview, through the channel endpoint.
+      const progressEdits = fake.filter(
+        (r) => r.route === EDIT && r.params.messageId === reply.id && r.files.length === 1,
+        mark,
+      );
+      expect(progressEdits.length).toBeGreaterThanOrEqual(1);
+      expect(fake.threadsOf(fake.channelId).some((t) => t.id === reply.id)).toBe(false);
+    } finally {
+      refusal.cancel();
+    }
+  }, 60_000);
+});
+
+describe('Discord bot: refusals', () => {
+  it('refuses an unsupported file at once, ephemerally, and a disguised one after deferring', async () => {
+    const text = await fake.sendSlashCommand({
+      name: 'stylize',
+      options: {
+        image: { filename: 'notes.txt', bytes: Buffer.from('not a picture') },
+        style: 'starry_night',
+      },
+    });
+    const callback = await fake.waitForCallback(text);
+    expect(callback.body).toMatchObject({ type: 4, data: { flags: MessageFlags.Ephemeral } });
+    expect((callback.body as { data: { content: string } }).data.content).toMatch(
+      /not an image I can read \(JPEG, PNG/,
+    );
+
+    // Named and typed as PNG, but it is not one: found out by decoding, after the deferred reply.
+    const mark = fake.mark();
+    const disguised = await fake.sendSlashCommand({
+      name: 'stylize',
+      options: {
+        image: { filename: 'photo.png', bytes: Buffer.from('not a picture at all') },
+        style: 'starry_night',
+      },
+    });
+    expect((await fake.waitForCallback(disguised)).body).toMatchObject({ type: 5 });
+    const followup = await fake.waitFor(
+      (r) => r.route === FOLLOWUP && r.params.token === disguised.token,
+      5_000,
+      mark,
+    );
+    expect(followup.body).toMatchObject({ flags: MessageFlags.Ephemeral });
+    expect((followup.body as { content: string }).content).toMatch(/not an image I can read/);
+    expect(fake.find('DELETE /webhooks/:applicationId/:token/messages/:messageId', mark)).toBeDefined();
+    expect(fake.channelMessages(fake.channelId).some((m) => m.content.includes('not an image'))).toBe(false);
+  });
+
+  it('refuses an attachment that is not on Discord’s CDN without downloading it', async () => {
+    const template = (
+      await fake.sendAutocomplete({ name: 'stylize', options: { style: 's' }, focused: 'style' })
+    ).payload as APIInteraction & Record<string, unknown>;
+    await fake.waitForCallback(template);
+    const { id: _id, token: _token, ...common } = template;
+    const mark = fake.mark();
+    const local = fake.uploadAttachment({ filename: 'photo.png', bytes: await picture(3) });
+    // The same file, addressed by another origin than the configured DISCORD_CDN_URL's.
+    const foreign = { ...local, url: local.url.replace('127.0.0.1', 'localhost') };
+    const sent = await fake.sendInteraction({
+      ...common,
+      type: InteractionType.ApplicationCommand,
+      data: {
+        ...(common.data as object),
+        options: [
+          { name: 'image', type: 11, value: foreign.id },
+          { name: 'style', type: 3, value: 'starry_night' },
+        ],
+        resolved: { attachments: { [foreign.id]: foreign } },
+      },
+    } as never);
+    expect(await ephemeralAnswer(sent)).toMatch(/isn't hosted by Discord/);
+    expect(fake.filter('GET /cdn/*', mark)).toEqual([]);
+  });
+
+  it('tells the member a quota was reached, with the limit and when it resets', async () => {
+    const set = await fake.sendSlashCommand({
+      name: 'stylize-admin quota set',
+      options: { member_daily: 0 },
+      user: fake.users.admin,
+    });
+    expect(await ephemeralAnswer(set)).toMatch(
+      /Limits updated[\s\S]*Paintings per day, each member: \*\*0\*\*/,
+    );
+    const mark = fake.mark();
+    const sent = await fake.sendSlashCommand({
+      name: 'stylize',
+      options: { image: { filename: 'photo.png', bytes: await picture(4) }, style: 'starry_night' },
+      user: fake.users.bob,
+    });
+    const followup = await fake.waitFor(
+      (r) => r.route === FOLLOWUP && r.params.token === sent.token,
+      5_000,
+      mark,
+    );
+    expect(followup.body).toMatchObject({ flags: MessageFlags.Ephemeral });
+    const content = (followup.body as { content: string }).content;
+    expect(content).toMatch(/You have had your 0 paintings for today/);
+    const reset = Number(/The limit \(0\) resets <t:(\d+):R>/.exec(content)?.[1]);
+    const midnight = new Date();
+    midnight.setUTCHours(24, 0, 0, 0);
+    expect(reset).toBe(midnight.getTime() / 1000);
+
+    const back = await fake.sendSlashCommand({
+      name: 'stylize-admin quota set',
+      options: { member_daily: 20 },
+      user: fake.users.admin,
+    });
+    await ephemeralAnswer(back);
+  });
+
+  it('re-checks Manage Server for /stylize-admin, whatever Discord showed', async () => {
+    const sent = await fake.sendSlashCommand({ name: 'stylize-admin quota show', user: fake.users.bob });
+    const callback = await fake.waitForCallback(sent);
+    expect(callback.body).toMatchObject({ type: 4, data: { flags: MessageFlags.Ephemeral } });
+    expect((callback.body as { data: { content: string } }).data.content).toMatch(/Manage Server/);
+
+    const admin = await fake.sendSlashCommand({ name: 'stylize-admin quota show', user: fake.users.admin });
+    expect(await ephemeralAnswer(admin)).toMatch(
+      /This server's limits:[\s\S]*Most iterations: \*\*1000\*\* \(default\)/,
+    );
+  });
+
+  it('answers outside a server that it works in servers only', async () => {
+    const sent = await fake.sendInteraction({
+      type: InteractionType.ApplicationCommand,
+      channel: { id: fake.channelId, type: 1 },
+      channel_id: fake.channelId,
+      user: fake.users.alice,
+      locale: 'en-US',
+      app_permissions: '0',
+      context: 1,
+      authorizing_integration_owners: { '1': fake.users.alice.id },
+      data: { id: '1', name: 'stylize', type: 1, options: [] },
+    } as never);
+    expect(await ephemeralAnswer(sent)).toMatch(/I work in servers only/);
+  });
+});
+
+describe('Discord bot: presets', () => {
+  it('autocompletes preset names', async () => {
+    const sent = await fake.sendAutocomplete({
+      name: 'stylize',
+      options: { style: 'star' },
+      focused: 'style',
+    });
+    const callback = await fake.waitForCallback(sent);
+    expect(callback.body).toEqual({
+      type: 8,
+      data: { choices: [{ name: 'Starry Night', value: 'starry_night' }] },
+    });
+    const all = await fake.sendAutocomplete({ name: 'stylize', options: { style: '' }, focused: 'style' });
+    const choices = ((await fake.waitForCallback(all)).body as { data: { choices: { value: string }[] } })
+      .data.choices;
+    expect(choices.map((c) => c.value)).toEqual([
+      'shipwreck',
+      'starry_night',
+      'the_scream',
+      'woman-with-hat-matisse',
+    ]);
+  });
+
+  it('/stylize-presets shows the names and a contact sheet of thumbnails', async () => {
+    const sent = await fake.sendSlashCommand({ name: 'stylize-presets' });
+    const callback = await fake.waitForCallback(sent);
+    expect(callback.body).toEqual({ type: 5, data: { flags: MessageFlags.Ephemeral } });
+    const edit = await fake.waitFor((r) => r.route === EDIT_ORIGINAL && r.params.token === sent.token);
+    expect((edit.body as { content: string }).content).toMatch(/4 preset paintings[\s\S]*`starry_night`/);
+    expect(edit.files).toHaveLength(1);
+    const sheet = await sharp(edit.files[0]!.bytes).metadata();
+    expect(sheet.format).toBe('jpeg');
+    expect(sheet.width).toBeGreaterThan(4 * 150); // four thumbnails in a row
+  });
+});
+
+describe('Discord bot: logs', () => {
+  it('never logs the token or an attachment URL', () => {
+    expect(logged.length).toBeGreaterThan(0);
+    const all = logged.join('');
+    expect(all).not.toContain(fake.token);
+    expect(all).not.toMatch(/[?&](ex|hm)=/);
+    expect(all).not.toContain('/cdn/attachments/');
+  });
+});

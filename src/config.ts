@@ -1,6 +1,8 @@
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { defaultWeightsDir } from '../worker/weights/download.ts';
+import { type DiscordConfig, parseDiscordConfig } from './discord/config.ts';
+import { parseSlackConfig, type SlackConfig } from './slack/config.ts';
 
 /**
  * Everything the programs read from the environment, parsed once at start. Nothing else reads process.env.
@@ -88,6 +90,10 @@ export interface Config {
     pollMaxMs: number;
   };
   worker: { concurrency: number; backend: string; localWorkers: number };
+  /** Set when DISCORD_TOKEN / DISCORD_APPLICATION_ID are: the bot then serves Discord. */
+  discord: DiscordConfig | undefined;
+  /** Set when SLACK_BOT_TOKEN / SLACK_SIGNING_SECRET are: the bot then serves Slack. */
+  slack: SlackConfig | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -130,5 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMaxMs: Math.max(e.POLL_MIN_MS, e.POLL_MAX_MS),
     },
     worker: { concurrency: e.WORKER_CONCURRENCY, backend: e.WORKER_BACKEND, localWorkers: e.BOT_WORKERS },
+    discord: parseDiscordConfig(env),
+    slack: parseSlackConfig(env),
   };
 }

@@ -1,21 +1,28 @@
 /**
  * `npm start`: the bot. It opens the database (SQLite at $DATA_DIR/stylize.db unless DATABASE_URL names a
- * PostgreSQL server), passes job events to the chat adapters, runs BOT_WORKERS worker processes beside itself,
- * and deletes expired images. Until the Discord and Slack adapters land, the job events are logged.
+ * PostgreSQL server), connects to Discord and/or Slack (whichever is configured), passes job events to them,
+ * runs BOT_WORKERS worker processes beside itself, and deletes expired images. With neither platform
+ * configured it still runs the job system and logs each event.
  */
 import { loadConfig } from './config.ts';
-import { type JobEvents, type JobView, openCore, purgeExpired, startNotifier } from './core/index.ts';
+import { openCore } from './core/core.ts';
+import type { JobEvents } from './core/events.ts';
+import type { JobView } from './core/jobs.ts';
+import { startNotifier } from './core/notifier.ts';
+import { purgeExpired } from './core/retention.ts';
+import { startDiscord } from './discord/index.ts';
 import { createLogger, type Logger } from './log.ts';
+import { startSlack } from './slack/index.ts';
 import { startWorkerProcesses } from './worker-processes.ts';
 
 const RETENTION_EVERY_MS = 15 * 60_000;
 
-/** The stand-in for the chat adapters: every event as a log line. */
+/** Every event as a log line, beside what the adapters do with it. */
 function loggedEvents(log: Logger): JobEvents {
   const fields = (job: JobView) => ({ jobId: job.id, server: job.server, platform: job.platform });
   return {
     progress: async (job, p) =>
-      log.info(
+      log.debug(
         { ...fields(job), iteration: p.iteration, iterations: p.iterations, etaMs: p.etaMs },
         'job progress',
       ),
@@ -29,7 +36,19 @@ function loggedEvents(log: Logger): JobEvents {
 const config = loadConfig();
 const log = createLogger(config, 'bot');
 const core = await openCore(config, log);
-const notifier = startNotifier(core, loggedEvents(log));
+const adapters = [
+  ...(config.discord ? [await startDiscord(core, config.discord, log)] : []),
+  ...(config.slack ? [await startSlack(core, config.slack, log)] : []),
+];
+if (adapters.length === 0) log.warn('neither Discord nor Slack is configured: job events are only logged');
+// Each adapter ignores the other platform's jobs, so every event simply goes to all of them.
+const events = [loggedEvents(log), ...adapters.map((a) => a.events)];
+const notifier = startNotifier(core, {
+  progress: async (job, p) => void (await Promise.all(events.map((e) => e.progress(job, p)))),
+  completed: async (job, images) => void (await Promise.all(events.map((e) => e.completed(job, images)))),
+  failed: async (job, message) => void (await Promise.all(events.map((e) => e.failed(job, message)))),
+  cancelled: async (job) => void (await Promise.all(events.map((e) => e.cancelled(job)))),
+});
 const workers = startWorkerProcesses(config.worker.localWorkers, log);
 
 const purge = () =>
@@ -47,6 +66,7 @@ async function shutdown(signal: string): Promise<void> {
   clearInterval(retention);
   await workers.stop();
   await notifier.stop();
+  await Promise.all(adapters.map((a) => a.stop()));
   await core.close();
   process.exit(0);
 }

@@ -17,11 +17,11 @@ import { fileURLToPath } from 'node:url';
 import { REST } from '@discordjs/rest';
 import { ShardingManager } from 'discord.js';
 import { type RESTGetAPIGatewayBotResult, Routes } from 'discord-api-types/v10';
-import { loadConfig } from '../config.ts';
+import { type Config, loadConfig } from '../config.ts';
 import { openCore, purgeExpired, startNotifier } from '../core/index.ts';
 import { createLogger } from '../log.ts';
 import { startWorkerProcesses } from '../worker-processes.ts';
-import { type DiscordConfig, requireDiscordConfig } from './config.ts';
+import type { DiscordConfig } from './config.ts';
 import { startDiscord, startDiscordEvents } from './index.ts';
 
 const RETENTION_EVERY_MS = 15 * 60_000;
@@ -34,9 +34,14 @@ export async function recommendedShards(config: DiscordConfig): Promise<number> 
   return Math.max(1, gateway.shards);
 }
 
+function discordOf(config: Config): DiscordConfig {
+  if (!config.discord) throw new Error('the sharded bot needs DISCORD_TOKEN and DISCORD_APPLICATION_ID');
+  return config.discord;
+}
+
 async function runShard(): Promise<void> {
   const config = loadConfig();
-  const discordConfig = requireDiscordConfig(process.env);
+  const discordConfig = discordOf(config);
   const log = createLogger(config, 'discord-shard');
   const core = await openCore(config, log);
   const discord = await startDiscord(core, discordConfig, log);
@@ -56,7 +61,7 @@ async function runShard(): Promise<void> {
 
 async function runManager(): Promise<void> {
   const config = loadConfig();
-  const discordConfig = requireDiscordConfig(process.env);
+  const discordConfig = discordOf(config);
   const log = createLogger(config, 'discord-shards');
   const core = await openCore(config, log);
   const delivery = startDiscordEvents(core, discordConfig, log);

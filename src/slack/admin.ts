@@ -1,0 +1,227 @@
+import type { App } from '@slack/bolt';
+import {
+  type Actor,
+  addPreset,
+  cancelJob,
+  type LimitName,
+  type LimitsPatch,
+  type LimitsReport,
+  listQueue,
+  type QueueEntry,
+  removePreset,
+  setLimits,
+  showLimits,
+} from '../core/index.ts';
+import { fetchFile, type SlackDeps, workspace } from './deps.ts';
+import { slackError } from './events.ts';
+import { messageModal, PRESET_MODAL, parsePresetSubmission, presetModal } from './modal.ts';
+import { escapeText, GENERIC_ERROR, memberMessage, mention } from './render.ts';
+import type { SlackClient } from './slack-types.ts';
+
+/**
+ * `/stylize-admin` for the workspace's admins and owners (users.info: is_admin or is_owner), with subcommands
+ * as text: the same core operations as Discord's /stylize-admin. Replies are ephemeral (the command's
+ * response_url); `preset add` opens a form for the painting.
+ */
+export const ADMIN_COMMAND = '/stylize-admin';
+
+/** Limit names as admins type them (Discord's option names), and the core's. */
+export const LIMIT_KEYS: Record<string, LimitName> = {
+  server_daily: 'serverDailyJobs',
+  member_daily: 'memberDailyJobs',
+  member_concurrent: 'memberActiveJobs',
+  max_size: 'maxSize',
+  max_iterations: 'maxIterations',
+  server_running: 'serverRunningJobs',
+  member_running: 'memberRunningJobs',
+};
+const KEY_OF = Object.fromEntries(Object.entries(LIMIT_KEYS).map(([key, name]) => [name, key])) as Record<
+  LimitName,
+  string
+>;
+
+export type AdminCommand =
+  | { kind: 'quota-show' }
+  | { kind: 'quota-set'; patch: LimitsPatch }
+  | { kind: 'preset-add'; name: string }
+  | { kind: 'preset-remove'; name: string }
+  | { kind: 'cancel'; jobId: number }
+  | { kind: 'queue' }
+  | { kind: 'help'; problem?: string };
+
+export const ADMIN_USAGE = [
+  '`/stylize-admin quota show`: the limits and today’s use',
+  `\`/stylize-admin quota set member_daily=5 max_size=512 …\`: change limits (${Object.keys(LIMIT_KEYS).join(', ')}; \`default\` puts one back)`,
+  '`/stylize-admin preset add NAME`: add a preset painting (a form asks for the image)',
+  '`/stylize-admin preset remove NAME`: remove one of this workspace’s presets',
+  '`/stylize-admin cancel JOB`: cancel any member’s job',
+  '`/stylize-admin queue`: the queued and running jobs',
+].join('\n');
+
+export function parseAdminCommand(text: string): AdminCommand {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const [first, second, ...rest] = words.map((w, i) => (i < 2 ? w.toLowerCase() : w));
+  switch (first) {
+    case 'quota':
+      if (second === undefined || second === 'show') return { kind: 'quota-show' };
+      if (second === 'set') return parseQuotaSet(rest);
+      break;
+    case 'preset':
+      if ((second === 'add' || second === 'remove') && rest.length === 1) {
+        return { kind: second === 'add' ? 'preset-add' : 'preset-remove', name: rest[0]! };
+      }
+      return { kind: 'help', problem: 'Give one preset name: `preset add NAME` or `preset remove NAME`.' };
+    case 'cancel': {
+      const id = Number(second?.replace(/^#/, ''));
+      if (Number.isSafeInteger(id) && id > 0 && rest.length === 0) return { kind: 'cancel', jobId: id };
+      return { kind: 'help', problem: 'Give the job number: `cancel 12`.' };
+    }
+    case 'queue':
+      return { kind: 'queue' };
+    case undefined:
+    case 'help':
+      return { kind: 'help' };
+  }
+  return { kind: 'help', problem: `I don't know \`${escapeText(text.trim())}\`.` };
+}
+
+function parseQuotaSet(pairs: string[]): AdminCommand {
+  if (pairs.length === 0)
+    return { kind: 'help', problem: 'Say which limits to set: `quota set member_daily=5`.' };
+  const patch: LimitsPatch = {};
+  for (const pair of pairs) {
+    const match = /^([a-z_]+)=(\d+|default)$/i.exec(pair);
+    const name = match ? LIMIT_KEYS[match[1]!.toLowerCase()] : undefined;
+    if (!match || !name) {
+      return {
+        kind: 'help',
+        problem: `\`${escapeText(pair)}\` is not NAME=NUMBER with a NAME among ${Object.keys(LIMIT_KEYS).join(', ')}.`,
+      };
+    }
+    patch[name] = match[2]!.toLowerCase() === 'default' ? null : Number(match[2]);
+  }
+  return { kind: 'quota-set', patch };
+}
+
+export function limitsText(report: LimitsReport): string {
+  const lines = report.limits.map(
+    (l) => `• \`${KEY_OF[l.name]}\` = ${l.value}${l.isDefault ? ' (default)' : ''}`,
+  );
+  return `*Limits of this workspace* (${report.usedToday} paintings today, UTC):\n${lines.join('\n')}`;
+}
+
+export function queueText(entries: readonly QueueEntry[]): string {
+  if (entries.length === 0) return 'No jobs are queued or running.';
+  const lines = entries.map((e) =>
+    e.status === 'running'
+      ? `• Job ${e.jobId} by ${mention(e.requesterId)}: painting, iteration ${e.iteration} of ${e.iterations}`
+      : `• Job ${e.jobId} by ${mention(e.requesterId)}: #${e.position ?? '?'} in the queue`,
+  );
+  return `*Jobs of this workspace:*\n${lines.join('\n')}`;
+}
+
+/** Whether Slack counts a member as an admin or owner of the workspace, remembered for a minute. */
+export interface AdminCheck {
+  isAdmin(client: SlackClient, userId: string): Promise<boolean>;
+}
+
+export function adminCheck(ttlMs = 60_000): AdminCheck {
+  const cache = new Map<string, { admin: boolean; until: number }>();
+  return {
+    async isAdmin(client, userId) {
+      const hit = cache.get(userId);
+      if (hit && hit.until > Date.now()) return hit.admin;
+      const { user } = await client.users.info({ user: userId });
+      const admin = user?.is_admin === true || user?.is_owner === true;
+      cache.set(userId, { admin, until: Date.now() + ttlMs });
+      return admin;
+    },
+  };
+}
+
+const REFUSAL = 'Only the admins and owners of this workspace can use /stylize-admin.';
+
+export function registerAdmin(app: App, deps: SlackDeps): void {
+  const { core, log } = deps;
+
+  app.command(ADMIN_COMMAND, async ({ command, ack, respond, client }) => {
+    await ack();
+    const reply = (text: string) => respond({ response_type: 'ephemeral', text });
+    const server = workspace(command.team_id);
+    try {
+      if (!(await deps.admins.isAdmin(client, command.user_id))) {
+        await reply(REFUSAL);
+        return;
+      }
+      const actor: Actor = { userId: command.user_id, isAdmin: true };
+      const parsed = parseAdminCommand(command.text);
+      switch (parsed.kind) {
+        case 'quota-show':
+          await reply(limitsText(await showLimits(core, server, actor)));
+          return;
+        case 'quota-set':
+          await reply(`Done. ${limitsText(await setLimits(core, server, parsed.patch, actor))}`);
+          return;
+        case 'preset-add':
+          await client.views.open({ trigger_id: command.trigger_id, view: presetModal(parsed.name) });
+          return;
+        case 'preset-remove':
+          await removePreset(core, server, parsed.name, actor);
+          await reply(`Removed the preset *${escapeText(parsed.name)}*.`);
+          return;
+        case 'cancel': {
+          const result = await cancelJob(core, server, parsed.jobId, actor);
+          await reply(
+            result === 'cancelled' ? `Job ${parsed.jobId} is cancelled.` : `Job ${parsed.jobId} is stopping.`,
+          );
+          return;
+        }
+        case 'queue':
+          await reply(queueText(await listQueue(core, server, actor)));
+          return;
+        case 'help':
+          await reply(`${parsed.problem ? `${parsed.problem}\n` : ''}${ADMIN_USAGE}`);
+          return;
+      }
+    } catch (error) {
+      const message = memberMessage(error);
+      if (!message)
+        log.error({ server: server.id, platform: 'slack', err: slackError(error) }, 'slack: admin');
+      await reply(message ?? GENERIC_ERROR).catch(() => {});
+    }
+  });
+
+  app.view(PRESET_MODAL, async ({ ack, body, view, client }) => {
+    const teamId = body.team?.id ?? body.user.team_id ?? view.team_id;
+    const parsed = parsePresetSubmission(view.state.values);
+    if (!parsed.ok) {
+      await ack({ response_action: 'errors', errors: parsed.errors });
+      return;
+    }
+    await ack({
+      response_action: 'update',
+      view: messageModal('Add a preset', ':hourglass: Saving the preset…'),
+    });
+    let outcome: string;
+    try {
+      if (!(await deps.admins.isAdmin(client, body.user.id))) {
+        outcome = REFUSAL;
+      } else {
+        const file = await fetchFile(deps, client, parsed.value.fileId);
+        await addPreset(core, workspace(teamId), parsed.value.name, file.bytes, {
+          userId: body.user.id,
+          isAdmin: true,
+        });
+        outcome = `:white_check_mark: Members can now choose *${escapeText(parsed.value.name)}* in /stylize.`;
+      }
+    } catch (error) {
+      const message = memberMessage(error);
+      if (!message)
+        log.error({ server: teamId, platform: 'slack', err: slackError(error) }, 'slack: preset add');
+      outcome = message ?? GENERIC_ERROR;
+    }
+    await client.views
+      .update({ view_id: view.id, view: messageModal('Add a preset', outcome) })
+      .catch((error: unknown) => log.debug({ err: slackError(error) }, 'slack: the preset form was closed'));
+  });
+}

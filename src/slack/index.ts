@@ -1,0 +1,44 @@
+import { type Core, type JobEvents, setChatRefs } from '../core/index.ts';
+import type { Logger } from '../log.ts';
+import { adminCheck, registerAdmin } from './admin.ts';
+import { createSlackApp } from './app.ts';
+import type { SlackConfig } from './config.ts';
+import { createSlackEvents } from './events.ts';
+import { registerStylize } from './stylize.ts';
+
+/**
+ * The Slack adapter: `/stylize` (a form), the "Stylize this image" message shortcut, `/stylize-admin`, and the
+ * job events of Slack jobs (progress and results in each job's thread). The bot passes `events` to the core's
+ * notifier (they ignore other platforms' jobs) and calls `stop` when it shuts down.
+ */
+export { parseSlackConfig, type SlackConfig } from './config.ts';
+
+export interface SlackAdapter {
+  events: JobEvents;
+  /** HTTP mode: the port the request URL's server listens on (SLACK_PORT, or the one picked for port 0). */
+  port: number | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startSlack(core: Core, config: SlackConfig, log: Logger): Promise<SlackAdapter> {
+  const slack = createSlackApp(config, log);
+  const events = createSlackEvents({
+    client: slack.app.client,
+    config,
+    log,
+    saveRefs: (job, refs) =>
+      setChatRefs(core, { platform: 'slack', id: job.server }, job.id, { chatRefs: JSON.stringify(refs) }),
+  });
+  const deps = { core, config, log, events, admins: adminCheck() };
+  registerStylize(slack.app, deps);
+  registerAdmin(slack.app, deps);
+  const { port } = await slack.start();
+  return {
+    events,
+    port,
+    async stop() {
+      await slack.stop();
+      await events.stop();
+    },
+  };
+}

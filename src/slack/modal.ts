@@ -1,0 +1,272 @@
+import type { ViewOutput } from '@slack/bolt';
+import { escapeText } from './render.ts';
+import type { KnownBlock, ModalView, PlainTextOption } from './slack-types.ts';
+
+/**
+ * The modals, as pure functions: the /stylize form (also opened, pre-filled, by the "Stylize this image" message
+ * shortcut), the admin's new-preset form, and one-message modals for "working on it" and outcomes; and the
+ * parsing of their submissions. Slack returns a submitted form's values by block and action id.
+ */
+export const STYLIZE_MODAL = 'stylize_modal';
+export const PRESET_MODAL = 'stylize_preset_modal';
+
+/** Block ids of the /stylize form; each input block's element has the action id `value`. */
+export const FIELD = {
+  content: 'content',
+  preset: 'preset',
+  style: 'style',
+  strength: 'strength',
+  size: 'size',
+  options: 'options',
+  presetName: 'preset_name',
+  presetFile: 'preset_file',
+} as const;
+export const VALUE = 'value';
+
+/** What file_input accepts: the formats src/images decodes. */
+export const IMAGE_FILETYPES = ['jpg', 'jpeg', 'png', 'webp', 'gif', 'avif', 'tiff'];
+/** Slack's cap on a static_select's options. */
+export const MAX_SELECT_OPTIONS = 100;
+const PRESERVE = 'preserve_colors';
+
+/** What the /stylize form carries through Slack (private_metadata, at most 3000 characters). */
+export interface StylizeMetadata {
+  /** Where the command or shortcut was used: the job's messages go there. */
+  channelId: string;
+  /** The photo from the message of the shortcut (file_input cannot be pre-filled). */
+  file?: { id: string; name: string };
+}
+
+export function writeStylizeMetadata(meta: StylizeMetadata): string {
+  return JSON.stringify(
+    meta.file ? { c: meta.channelId, f: meta.file.id, n: meta.file.name } : { c: meta.channelId },
+  );
+}
+
+export function readStylizeMetadata(text: string): StylizeMetadata | undefined {
+  try {
+    const raw = JSON.parse(text) as { c?: unknown; f?: unknown; n?: unknown };
+    if (typeof raw.c !== 'string' || raw.c === '') return undefined;
+    if (typeof raw.f === 'string' && raw.f !== '') {
+      return { channelId: raw.c, file: { id: raw.f, name: typeof raw.n === 'string' ? raw.n : 'image' } };
+    }
+    return { channelId: raw.c };
+  } catch {
+    return undefined;
+  }
+}
+
+const plain = (text: string) => ({ type: 'plain_text' as const, text, emoji: true });
+const option = (text: string, value: string): PlainTextOption => ({ text: plain(text), value });
+
+function fileInput(optional: boolean, blockId: string, label: string, hint?: string): KnownBlock {
+  return {
+    type: 'input',
+    block_id: blockId,
+    optional,
+    label: plain(label),
+    ...(hint ? { hint: plain(hint) } : {}),
+    element: { type: 'file_input', action_id: VALUE, filetypes: IMAGE_FILETYPES, max_files: 1 },
+  };
+}
+
+/** The /stylize form; with `prefill`, the photo comes from a message and uploading one is optional. */
+export function stylizeModal(input: {
+  channelId: string;
+  presets: readonly string[];
+  sizes: readonly number[];
+  prefill?: { fileId: string; fileName: string };
+}): ModalView {
+  const { presets, sizes, prefill } = input;
+  const blocks: KnownBlock[] = [];
+  if (prefill) {
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `:frame_with_picture: Photo: *${escapeText(prefill.fileName)}* (from the message)`,
+        },
+      ],
+    });
+  }
+  blocks.push(
+    fileInput(
+      prefill !== undefined,
+      FIELD.content,
+      prefill ? 'Or upload another photo' : 'Photo to paint',
+      'JPEG, PNG, WebP, GIF, AVIF or TIFF',
+    ),
+  );
+  if (presets.length > 0) {
+    const shown = presets.slice(0, MAX_SELECT_OPTIONS);
+    blocks.push({
+      type: 'input',
+      block_id: FIELD.preset,
+      optional: true,
+      label: plain('Painting'),
+      ...(presets.length > shown.length
+        ? { hint: plain(`The first ${shown.length} of ${presets.length} presets.`) }
+        : {}),
+      element: {
+        type: 'static_select',
+        action_id: VALUE,
+        placeholder: plain('Choose a painting'),
+        options: shown.map((name) => option(name.replaceAll('_', ' '), name)),
+      },
+    });
+  }
+  blocks.push(
+    fileInput(
+      true,
+      FIELD.style,
+      presets.length > 0 ? 'Or your own style image' : 'Style image',
+      presets.length > 0 ? 'Instead of a preset, or with one: they are blended.' : undefined,
+    ),
+    {
+      type: 'input',
+      block_id: FIELD.strength,
+      optional: true,
+      label: plain('Strength (0-100)'),
+      hint: plain('How strongly the style is applied; 50 is balanced.'),
+      element: {
+        type: 'number_input',
+        action_id: VALUE,
+        is_decimal_allowed: false,
+        min_value: '0',
+        max_value: '100',
+        initial_value: '50',
+      },
+    },
+  );
+  if (sizes.length > 0) {
+    const initial = sizes[Math.floor((sizes.length - 1) / 2)]!;
+    blocks.push({
+      type: 'input',
+      block_id: FIELD.size,
+      label: plain('Size'),
+      element: {
+        type: 'static_select',
+        action_id: VALUE,
+        options: sizes.map((s) => option(`${s} px`, String(s))),
+        initial_option: option(`${initial} px`, String(initial)),
+      },
+    });
+  }
+  blocks.push({
+    type: 'input',
+    block_id: FIELD.options,
+    optional: true,
+    label: plain('Options'),
+    element: {
+      type: 'checkboxes',
+      action_id: VALUE,
+      options: [option('Keep my photo’s colours', PRESERVE)],
+    },
+  });
+  return {
+    type: 'modal',
+    callback_id: STYLIZE_MODAL,
+    title: plain('Stylize'),
+    submit: plain('Paint'),
+    close: plain('Cancel'),
+    private_metadata: writeStylizeMetadata({
+      channelId: input.channelId,
+      ...(prefill ? { file: { id: prefill.fileId, name: prefill.fileName } } : {}),
+    }),
+    blocks,
+  };
+}
+
+type StateValues = ViewOutput['state']['values'];
+
+/** What the member chose; files are Slack file ids, fetched later. */
+export interface StylizeChoice {
+  contentFileId: string;
+  preset: string | undefined;
+  styleFileId: string | undefined;
+  strength: number;
+  size: number | undefined;
+  preserveColors: boolean;
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: Record<string, string> };
+
+const fileId = (values: StateValues, block: string) => values[block]?.[VALUE]?.files?.[0]?.id;
+
+/** Checks a submitted /stylize form; `errors` (by block id) go back to the form with response_action 'errors'. */
+export function parseStylizeSubmission(
+  view: Pick<ViewOutput, 'state' | 'blocks'>,
+  meta: StylizeMetadata,
+  sizes: readonly number[],
+): Parsed<StylizeChoice> {
+  const values = view.state.values;
+  const offeredPresets = view.blocks.some((b) => b.block_id === FIELD.preset);
+  const errors: Record<string, string> = {};
+  const contentFileId = fileId(values, FIELD.content) ?? meta.file?.id;
+  if (!contentFileId) errors[FIELD.content] = 'Upload the photo to paint.';
+
+  const preset = values[FIELD.preset]?.[VALUE]?.selected_option?.value ?? undefined;
+  const styleFileId = fileId(values, FIELD.style);
+  if (!preset && !styleFileId) {
+    if (offeredPresets) errors[FIELD.preset] = 'Choose a painting, or upload a style image below.';
+    else errors[FIELD.style] = 'Upload a style image.';
+  }
+
+  const strengthText = values[FIELD.strength]?.[VALUE]?.value?.trim();
+  const strength = strengthText ? Number(strengthText) : 50;
+  if (!Number.isInteger(strength) || strength < 0 || strength > 100) {
+    errors[FIELD.strength] = 'The strength is a whole number from 0 to 100.';
+  }
+
+  const sizeText = values[FIELD.size]?.[VALUE]?.selected_option?.value;
+  const size = sizeText === undefined ? undefined : Number(sizeText);
+  if (size !== undefined && !sizes.includes(size)) errors[FIELD.size] = 'Choose one of the sizes.';
+
+  const preserveColors = (values[FIELD.options]?.[VALUE]?.selected_options ?? []).some(
+    (o) => o.value === PRESERVE,
+  );
+  if (Object.keys(errors).length > 0 || !contentFileId) return { ok: false, errors };
+  return { ok: true, value: { contentFileId, preset, styleFileId, strength, size, preserveColors } };
+}
+
+/** The admin's form for `/stylize-admin preset add NAME`: the name (editable) and the painting. */
+export function presetModal(name: string): ModalView {
+  return {
+    type: 'modal',
+    callback_id: PRESET_MODAL,
+    title: plain('Add a preset'),
+    submit: plain('Add'),
+    close: plain('Cancel'),
+    blocks: [
+      {
+        type: 'input',
+        block_id: FIELD.presetName,
+        label: plain('Name'),
+        hint: plain('Lower-case letters, digits, - and _; members choose it in /stylize.'),
+        element: { type: 'plain_text_input', action_id: VALUE, initial_value: name, max_length: 40 },
+      },
+      fileInput(false, FIELD.presetFile, 'Painting'),
+    ],
+  };
+}
+
+export function parsePresetSubmission(values: StateValues): Parsed<{ name: string; fileId: string }> {
+  const name = values[FIELD.presetName]?.[VALUE]?.value?.trim() ?? '';
+  const file = fileId(values, FIELD.presetFile);
+  const errors: Record<string, string> = {};
+  if (name === '') errors[FIELD.presetName] = 'Give the preset a name.';
+  if (!file) errors[FIELD.presetFile] = 'Upload the painting.';
+  if (!file || name === '') return { ok: false, errors };
+  return { ok: true, value: { name, fileId: file } };
+}
+
+/** A modal with one message and a Close button: "working on it", an outcome, a refusal. */
+export function messageModal(title: string, text: string): ModalView {
+  return {
+    type: 'modal',
+    title: plain(title.slice(0, 24)),
+    close: plain('Close'),
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
+  };
+}

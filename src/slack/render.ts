@@ -1,0 +1,173 @@
+import {
+  type JobProgress,
+  type JobStatusReport,
+  type JobView,
+  QuotaError,
+  UserError,
+} from '../core/index.ts';
+import { ImageError } from '../images/index.ts';
+import type { KnownBlock, SlackMessage } from './slack-types.ts';
+
+/**
+ * The Slack messages of a job, as pure functions of the job: the request in the channel, the progress message in
+ * its thread (kept up to date, with the Cancel button while the job can be cancelled), and the end.
+ */
+export const CANCEL_ACTION = 'stylize_cancel';
+
+/** Escapes what Slack's mrkdwn treats as markup in text that came from members (file and preset names). */
+export function escapeText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export const mention = (userId: string) => `<@${userId}>`;
+
+/** "12 s", "3 min", "1 h 5 min". */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(1, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
+}
+
+/** A bar of `width` cells for a fraction 0-1. */
+export function progressBar(fraction: number, width = 20): string {
+  const clamped = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+  const filled = Math.round(clamped * width);
+  return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+}
+
+export function styleList(styles: readonly { name: string }[]): string {
+  return styles.map((s) => `*${escapeText(s.name)}*`).join(' + ');
+}
+
+function describeOptions(job: Pick<JobView, 'options'>): string {
+  const { size, strength, preserveColors } = job.options;
+  return `${size} px, strength ${strength}${preserveColors ? ', colours kept' : ''}`;
+}
+
+const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
+const context = (text: string): KnownBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
+
+export function cancelButton(jobId: number): KnownBlock {
+  return {
+    type: 'actions',
+    block_id: `job_${jobId}`,
+    elements: [
+      {
+        type: 'button',
+        action_id: CANCEL_ACTION,
+        text: { type: 'plain_text', text: 'Cancel' },
+        style: 'danger',
+        value: String(jobId),
+      },
+    ],
+  };
+}
+
+/** The channel message while the images are fetched and checked (before there is a job). */
+export function pendingRequestMessage(requesterId: string): SlackMessage {
+  const text = `${mention(requesterId)} asked for a painting: getting the images ready…`;
+  return { text, blocks: [section(text)] };
+}
+
+/** The channel message once the job exists; the thread under it follows the job. */
+export function requestMessage(job: JobView): SlackMessage {
+  const text = `${mention(job.requesterId)} asked for a painting in the style of ${styleList(job.styles)}.`;
+  return {
+    text,
+    blocks: [section(text), context(`Job ${job.id} · ${describeOptions(job)} · progress in the thread`)],
+  };
+}
+
+/** The thread's progress message while the job waits in the queue. */
+export function queuedMessage(job: JobView, position: number | null, etaMs: number | null): SlackMessage {
+  const where =
+    position === null ? 'starting' : position === 1 ? 'next in the queue' : `#${position} in the queue`;
+  const eta = etaMs !== null ? `; done in about ${formatDuration(etaMs)}` : '';
+  const text = `:hourglass_flowing_sand: Job ${job.id} is ${where}${eta}.`;
+  return { text, blocks: [section(text), cancelButton(job.id)] };
+}
+
+/** The thread's progress message while the job paints. */
+export function progressMessage(job: JobView, progress: JobProgress): SlackMessage {
+  const iterations = Math.max(1, progress.iterations);
+  const fraction = progress.iteration / iterations;
+  const percent = Math.floor(fraction * 100);
+  const eta = progress.etaMs !== null ? ` · about ${formatDuration(progress.etaMs)} left` : '';
+  const text = `:art: Painting job ${job.id}: ${percent}% (iteration ${progress.iteration} of ${iterations})${eta}`;
+  const attempt = job.attempts > 1 ? ` · attempt ${job.attempts}` : '';
+  return {
+    text,
+    blocks: [
+      section(`:art: Painting job ${job.id} in the style of ${styleList(job.styles)}`),
+      section(`\`${progressBar(fraction)}\` ${percent}%`),
+      context(`Iteration ${progress.iteration} of ${iterations}${eta}${attempt}`),
+      cancelButton(job.id),
+    ],
+  };
+}
+
+export function completedMessage(job: JobView): SlackMessage {
+  const took =
+    job.startedAt && job.finishedAt
+      ? ` in ${formatDuration(job.finishedAt.getTime() - job.startedAt.getTime())}`
+      : '';
+  const text = `:white_check_mark: Job ${job.id} is done${took}: the painting and a side-by-side are below.`;
+  return { text, blocks: [section(text)] };
+}
+
+export function resultComment(job: JobView): string {
+  return `${mention(job.requesterId)} here is your painting in the style of ${styleList(job.styles)}, and the side-by-side.`;
+}
+
+export function previewComment(job: JobView, progress: JobProgress): string {
+  return `Job ${job.id} so far (iteration ${progress.iteration} of ${progress.iterations}):`;
+}
+
+export function failedMessage(job: JobView, message: string): SlackMessage {
+  const text = `:warning: Job ${job.id} failed: ${message}`;
+  return { text, blocks: [section(text)] };
+}
+
+export function failedReply(job: JobView, message: string): string {
+  return `${mention(job.requesterId)} ${message}`;
+}
+
+export function cancelledMessage(job: JobView): SlackMessage {
+  const text = `:no_entry_sign: Job ${job.id} was cancelled.`;
+  return { text, blocks: [section(text)] };
+}
+
+/** `/stylize status N`. */
+export function statusText(report: JobStatusReport): string {
+  const { job } = report;
+  const styles = styleList(job.styles);
+  switch (job.status) {
+    case 'queued': {
+      const eta = report.etaMs !== null ? `, done in about ${formatDuration(report.etaMs)}` : '';
+      return `Job ${job.id} (${styles}) is #${report.position ?? '?'} in the queue${eta}.`;
+    }
+    case 'running': {
+      const eta = report.etaMs !== null ? `, about ${formatDuration(report.etaMs)} left` : '';
+      return `Job ${job.id} (${styles}) is painting: iteration ${job.iteration} of ${job.options.iterations}${eta}.`;
+    }
+    case 'succeeded':
+      return `Job ${job.id} (${styles}) is done.`;
+    case 'failed':
+      return `Job ${job.id} (${styles}) failed: ${job.error ?? 'unknown error'}`;
+    case 'cancelled':
+      return `Job ${job.id} (${styles}) was cancelled.`;
+  }
+}
+
+/** The message for the member of a refusal (the core's, the images', a download's), or undefined for a fault. */
+export function memberMessage(error: unknown): string | undefined {
+  if (error instanceof UserError || error instanceof QuotaError || error instanceof ImageError)
+    return error.message;
+  return undefined;
+}
+
+export const GENERIC_ERROR = 'Something went wrong on my side; please try again in a moment.';

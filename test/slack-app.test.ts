@@ -1,0 +1,363 @@
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Core } from '../src/core/core.ts';
+import { type Notifier, startNotifier } from '../src/core/notifier.ts';
+import { createLogger } from '../src/log.ts';
+import type { SlackConfig } from '../src/slack/config.ts';
+import { type SlackAdapter, startSlack } from '../src/slack/index.ts';
+import { asset } from './assets.ts';
+import {
+  type Child,
+  createTestDatabase,
+  picture,
+  spawnProcess,
+  stopProcess,
+  type TestDatabase,
+  testCore,
+  testEnv,
+} from './job-system.ts';
+import { type FakeCall, FakeSlack } from './slack/fake-slack.ts';
+import {
+  blockAction,
+  type FormBlock,
+  type FormView,
+  formState,
+  messageShortcut,
+  postSigned,
+  slashCommand,
+  viewSubmission,
+  type Who,
+} from './slack/requests.ts';
+
+// The Slack app end to end: a real Bolt HTTP receiver on 127.0.0.1 receiving signed requests, its Web API
+// pointed at the fake Slack of test/slack/fake-slack.ts, a real SQLite core, the core's notifier feeding the
+// adapter's job events, and a real worker process painting tiny jobs with the shallow weights.
+
+const SECRET = 'test-signing-secret';
+const TOKEN = 'xoxb-test-token';
+const PRESETS_DIR = asset('styles');
+
+describe('Slack app', () => {
+  let db: TestDatabase;
+  let core: Core;
+  let slack: FakeSlack;
+  let adapter: SlackAdapter;
+  let notifier: Notifier;
+  let worker: Child | undefined;
+  let endpoint: string;
+
+  const alice: Who = { teamId: 'T0TEST', userId: 'U0ALICE', channelId: 'C0ART' };
+  const bob: Who = { ...alice, userId: 'U0BOB' };
+  const carol: Who = { ...alice, userId: 'U0CAROL' };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+    core = await testCore(db, { PRESETS_DIR });
+    slack = new FakeSlack(TOKEN, alice.teamId);
+    await slack.start();
+    slack.users.set(alice.userId, {});
+    slack.users.set(bob.userId, { is_admin: false });
+    slack.users.set(carol.userId, { is_admin: true });
+    const config: SlackConfig = {
+      botToken: TOKEN,
+      signingSecret: SECRET,
+      appToken: undefined,
+      apiUrl: slack.apiUrl,
+      port: 0,
+      host: '127.0.0.1',
+      files: { maxBytes: 1024 * 1024, timeoutMs: 5_000 },
+      progressEveryMs: 0,
+      previewsPerJob: 1,
+      sizes: [24, 32],
+      jobDefaults: { iterations: 2, layers: 'shallow' },
+    };
+    adapter = await startSlack(core, config, createLogger({ logLevel: 'error' }, 'slack-test'));
+    endpoint = `http://127.0.0.1:${adapter.port}/slack/events`;
+    notifier = startNotifier(core, adapter.events);
+  });
+
+  afterAll(async () => {
+    if (worker) await stopProcess(worker);
+    await notifier?.stop();
+    await adapter?.stop();
+    await slack?.close();
+    await core?.close();
+    await db?.drop();
+  });
+
+  const post = (body: string, options: { timestamp?: number; signWith?: string } = {}) =>
+    postSigned(endpoint, body, { secret: SECRET, ...options });
+  const trigger = () => `trigger-${Math.random().toString(36).slice(2)}`;
+  const command = (who: Who, name: string, text = '') =>
+    post(slashCommand(who, name, text, { triggerId: trigger(), responseUrl: slack.responseUrl() }));
+  const job = (id: number) => core.db.prisma.job.findUniqueOrThrow({ where: { id } });
+  const blocksText = (call: FakeCall) =>
+    JSON.stringify(call.args.blocks ?? '') + String(call.args.text ?? '');
+
+  /** Opens the /stylize form and returns the view Slack was asked to show. */
+  async function openForm(who: Who): Promise<FormView> {
+    const before = slack.callsOf('views.open').length;
+    const response = await command(who, '/stylize');
+    expect(response.status).toBe(200);
+    const call = await slack.waitForCall(
+      'views.open',
+      (c) => slack.callsOf('views.open').indexOf(c) >= before,
+    );
+    return call.args.view as FormView;
+  }
+
+  const fileValue = (id: string) => ({ value: { type: 'file_input', files: [slack.fileObject(id)] } });
+  const selectValue = (value: string) => ({
+    value: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: value }, value } },
+  });
+
+  /** Submits the form; resolves with the ack's body and, once posted, the job's thread. */
+  async function submitForm(
+    who: Who,
+    view: FormView,
+    given: Record<string, Record<string, Record<string, unknown>>>,
+  ) {
+    const viewId = `V${Math.random().toString(36).slice(2)}`;
+    const blocks = view.blocks;
+    const response = await post(
+      viewSubmission(
+        who,
+        {
+          id: viewId,
+          callback_id: view.callback_id,
+          private_metadata: view.private_metadata,
+          blocks,
+        },
+        formState(blocks, given),
+      ),
+    );
+    return { response, viewId };
+  }
+
+  /** The job a submitted form started: from the form's final message, then its messages in the fake. */
+  async function jobOf(viewId: string) {
+    const outcome = await slack.waitForCall(
+      'views.update',
+      (c) => c.args.view_id === viewId && /job \d+/.test(JSON.stringify(c.args.view)),
+    );
+    const jobId = Number(/job (\d+)/.exec(JSON.stringify(outcome.args.view))![1]);
+    const row = await job(jobId);
+    const parent = row.threadId!;
+    const progress = await slack.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.thread_ts === parent && /stylize_cancel/.test(JSON.stringify(c.args.blocks)),
+    );
+    const progressTs = JSON.parse(row.chatRefs!).progressTs as string;
+    return { jobId, parent, progressTs, progress };
+  }
+
+  it('refuses requests with a bad signature or an old timestamp (401), before any listener runs', async () => {
+    const body = slashCommand(alice, '/stylize', '', {
+      triggerId: trigger(),
+      responseUrl: slack.responseUrl(),
+    });
+    expect((await post(body, { signWith: 'not-the-secret' })).status).toBe(401);
+    expect((await post(body, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 })).status).toBe(401);
+    const unsigned = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    expect(unsigned.status).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(slack.callsOf('views.open')).toHaveLength(0);
+    expect(slack.responses).toHaveLength(0);
+  });
+
+  it('/stylize opens the form: photo upload, the presets, a style upload, strength, size, colours', async () => {
+    const view = await openForm(alice);
+    expect(view.callback_id).toBe('stylize_modal');
+    expect(JSON.parse(String(view.private_metadata))).toEqual({ c: alice.channelId });
+    const blocks = new Map(view.blocks.map((b) => [b.block_id, b]));
+    const block = (id: string): FormBlock => blocks.get(id)!;
+    const element = (id: string) => block(id).element!;
+    expect(element('content')).toMatchObject({ type: 'file_input', max_files: 1 });
+    expect(element('content').filetypes).toEqual(['jpg', 'jpeg', 'png', 'webp', 'gif', 'avif', 'tiff']);
+    expect(block('content').optional).toBe(false);
+    expect(element('preset').type).toBe('static_select');
+    expect(element('preset').options!.map((o) => o.value)).toEqual([
+      'shipwreck',
+      'starry_night',
+      'the_scream',
+      'woman-with-hat-matisse',
+    ]);
+    expect(element('style').type).toBe('file_input');
+    expect(element('strength')).toMatchObject({ type: 'number_input', min_value: '0', max_value: '100' });
+    expect(element('size').options!.map((o) => o.value)).toEqual(['24', '32']);
+    expect(element('options').type).toBe('checkboxes');
+    expect(slack.callsOf('views.open').every((c) => c.authorized)).toBe(true);
+  });
+
+  it('sends an invalid form back with errors (neither a preset nor a style image)', async () => {
+    const view = await openForm(alice);
+    const photo = slack.addFile('photo.png', await picture(1));
+    const posts = slack.callsOf('chat.postMessage').length;
+    const { response } = await submitForm(alice, view, { content: fileValue(photo) });
+    expect(response.status).toBe(200);
+    expect(response.json()).toEqual({
+      response_action: 'errors',
+      errors: { preset: 'Choose a painting, or upload a style image below.' },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(slack.callsOf('chat.postMessage')).toHaveLength(posts);
+  });
+
+  it('queues a job from the form, refuses Cancel from another member, and cancels it for its requester', async () => {
+    // No worker yet: the job stays queued.
+    const view = await openForm(alice);
+    const photo = slack.addFile('photo.png', await picture(1));
+    const { response, viewId } = await submitForm(alice, view, {
+      content: fileValue(photo),
+      preset: selectValue('starry_night'),
+      size: selectValue('24'),
+    });
+    expect(response.json()).toMatchObject({ response_action: 'update' });
+    const { jobId, parent, progressTs, progress } = await jobOf(viewId);
+
+    const request = slack.callsOf('chat.postMessage').find((c) => c.result?.ts === parent);
+    expect(request?.args).toMatchObject({ channel: alice.channelId });
+    expect(request?.args.thread_ts).toBeUndefined();
+    expect(progress.args.channel).toBe(alice.channelId);
+    expect(blocksText(progress)).toMatch(/queue/);
+    const row = await job(jobId);
+    expect(row.channelId).toBe(alice.channelId);
+    expect(row.requesterId).toBe(alice.userId);
+    expect(row.status).toBe('queued');
+    expect(JSON.parse(row.options)).toMatchObject({ size: 24, iterations: 2, layers: 'shallow' });
+    // The photo was fetched with the bot token from the file host.
+    expect(slack.downloads.some((d) => d.path.includes(photo) && d.authorized)).toBe(true);
+    // The request message became the job's.
+    await slack.waitForCall('chat.update', (c) => c.args.ts === parent && /starry_night/.test(blocksText(c)));
+
+    const cancel = { action_id: 'stylize_cancel', value: String(jobId) };
+    await post(blockAction(bob, { ts: progressTs }, cancel, slack.responseUrl()));
+    const refusal = await slack.waitForResponse((b) => /Only the member who asked/.test(String(b.text)));
+    expect(refusal.response_type).toBe('ephemeral');
+    expect(slack.callsOf('users.info').some((c) => c.args.user === bob.userId)).toBe(true);
+    expect((await job(jobId)).status).toBe('queued');
+
+    await post(blockAction(alice, { ts: progressTs }, cancel, slack.responseUrl()));
+    await slack.waitForResponse((b) => b.text === `Job ${jobId} is cancelled.`);
+    expect((await job(jobId)).status).toBe('cancelled');
+    await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.ts === progressTs && /cancelled/.test(blocksText(c)),
+    );
+  });
+
+  it('shows why a job could not start in the form, and leaves nothing in the channel', async () => {
+    const view = await openForm(alice);
+    const notImage = slack.addFile('notes.png', Buffer.from('these are notes, not a picture'));
+    const { viewId } = await submitForm(alice, view, {
+      content: fileValue(notImage),
+      preset: selectValue('shipwreck'),
+    });
+    const outcome = await slack.waitForCall(
+      'views.update',
+      (c) => c.args.view_id === viewId && /not an image I can read/.test(JSON.stringify(c.args.view)),
+    );
+    expect(outcome.authorized).toBe(true);
+    const deleted = await slack.waitForCall('chat.delete');
+    const request = slack.callsOf('chat.postMessage').find((c) => c.result?.ts === deleted.args.ts);
+    expect(request?.args.text).toMatch(/getting the images ready/);
+    expect(await core.db.prisma.job.count({ where: { status: 'queued' } })).toBe(0);
+
+    const closed: Who = { ...alice, channelId: 'C0PRIVATE' };
+    slack.closedChannels.add(closed.channelId);
+    const { viewId: closedView } = await submitForm(alice, await openForm(closed), {
+      content: fileValue(notImage),
+      preset: selectValue('shipwreck'),
+    });
+    await slack.waitForCall(
+      'views.update',
+      (c) => c.args.view_id === closedView && /Invite me there/.test(JSON.stringify(c.args.view)),
+    );
+  });
+
+  it('paints a job: progress edits the thread’s message, then the painting and the side-by-side in the thread', async () => {
+    worker = spawnProcess('worker/main.ts', testEnv(db, { WORKER_BACKEND: 'wasm' }));
+    const view = await openForm(alice);
+    const photo = slack.addFile('tubingen.png', await picture(3, 48, 36));
+    const { viewId } = await submitForm(alice, view, {
+      content: fileValue(photo),
+      preset: selectValue('the_scream'),
+      strength: { value: { type: 'number_input', value: '70' } },
+      size: selectValue('24'),
+    });
+    const { jobId, parent, progressTs } = await jobOf(viewId);
+
+    const complete = await slack.waitForCall(
+      'files.completeUploadExternal',
+      (c) => c.args.thread_ts === parent && (c.args.files as unknown[]).length === 2,
+      60_000,
+    );
+    expect(complete.args.channel_id).toBe(alice.channelId);
+    expect(String(complete.args.initial_comment)).toContain(`<@${alice.userId}>`);
+    const [result, side] = (complete.args.files as { id: string }[]).map((f) => slack.uploads.get(f.id)!);
+    const resultMeta = await sharp(result!.bytes).metadata();
+    expect(Math.max(resultMeta.width, resultMeta.height)).toBe(24);
+    const sideMeta = await sharp(side!.bytes).metadata();
+    expect(sideMeta.width).toBeGreaterThan(2 * resultMeta.width);
+    expect(result!.filename).toBe(`painting-${jobId}.png`);
+
+    const edits = slack.callsOf('chat.update').filter((c) => c.args.ts === progressTs);
+    expect(edits.some((c) => /Painting job/.test(blocksText(c)))).toBe(true);
+    await slack.waitForCall('chat.update', (c) => c.args.ts === progressTs && /is done/.test(blocksText(c)));
+    expect((await job(jobId)).status).toBe('succeeded');
+    expect(JSON.parse((await job(jobId)).chatRefs!)).toMatchObject({ progressTs, done: true });
+  });
+
+  it('the message shortcut opens the form with the message’s image, and its submission paints that image', async () => {
+    const photo = slack.addFile('holiday.png', await picture(4, 40, 40));
+    const style = slack.addFile('my style.png', await picture(5, 40, 40));
+    await post(
+      messageShortcut(
+        alice,
+        'stylize_this_image',
+        { ts: '1700000000.000100', files: [slack.fileObject(photo)] },
+        { triggerId: trigger(), responseUrl: slack.responseUrl() },
+      ),
+    );
+    const open = await slack.waitForCall('views.open', (c) =>
+      JSON.stringify(c.args.view).includes('holiday.png'),
+    );
+    const view = open.args.view as FormView;
+    expect(JSON.parse(view.private_metadata)).toMatchObject({ c: alice.channelId, f: photo });
+    expect(view.blocks[0]!.type).toBe('context');
+    expect(view.blocks.find((b) => b.block_id === 'content')!.optional).toBe(true);
+
+    const { viewId } = await submitForm(alice, view, { style: fileValue(style), size: selectValue('24') });
+    const { jobId, parent } = await jobOf(viewId);
+    expect(slack.downloads.some((d) => d.path.includes(photo))).toBe(true);
+    expect(slack.downloads.some((d) => d.path.includes(style))).toBe(true);
+    await slack.waitForCall(
+      'files.completeUploadExternal',
+      (c) => c.args.thread_ts === parent && (c.args.files as unknown[]).length === 2,
+      60_000,
+    );
+    expect((await job(jobId)).styleRefs).toContain('my style');
+  });
+
+  it('/stylize-admin refuses members who are not workspace admins, and works for admins', async () => {
+    await command(bob, '/stylize-admin', 'quota set member_daily=0');
+    const refusal = await slack.waitForResponse((b) => /Only the admins and owners/.test(String(b.text)));
+    expect(refusal.response_type).toBe('ephemeral');
+
+    await command(carol, '/stylize-admin', 'quota set member_daily=5 max_size=default');
+    const done = await slack.waitForResponse((b) => /^Done\./.test(String(b.text)));
+    expect(done.text).toMatch(/`member_daily` = 5\n/);
+    const server = await core.db.prisma.server.findFirstOrThrow({ where: { platform: 'slack' } });
+    expect(server.memberDailyJobs).toBe(5);
+
+    await command(carol, '/stylize-admin', 'preset add monet');
+    const form = await slack.waitForCall('views.open', (c) =>
+      JSON.stringify(c.args.view).includes('stylize_preset_modal'),
+    );
+    expect(JSON.stringify(form.args.view)).toContain('"initial_value":"monet"');
+  });
+});

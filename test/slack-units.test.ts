@@ -1,0 +1,361 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobProgress, JobView } from '../src/core/index.ts';
+import { createLogger } from '../src/log.ts';
+import { LIMIT_KEYS, parseAdminCommand } from '../src/slack/admin.ts';
+import { createSlackApp } from '../src/slack/app.ts';
+import { parseSlackConfig, type SlackConfig } from '../src/slack/config.ts';
+import { createSlackEvents, type SlackRefs } from '../src/slack/events.ts';
+import { downloadPrivateFile, isAllowedFileUrl } from '../src/slack/files.ts';
+import { MAX_SELECT_OPTIONS, parseStylizeSubmission, stylizeModal } from '../src/slack/modal.ts';
+import { formatDuration, progressBar, progressMessage } from '../src/slack/render.ts';
+import type { SlackClient } from '../src/slack/slack-types.ts';
+import { type FormBlock, formState } from './slack/requests.ts';
+
+const log = createLogger({ logLevel: 'silent' }, 'test');
+
+describe('parseSlackConfig', () => {
+  it('is off without a bot token, and needs a signing secret or an app token with it', () => {
+    expect(parseSlackConfig({})).toBeUndefined();
+    expect(() => parseSlackConfig({ SLACK_SIGNING_SECRET: 's' })).toThrow(/SLACK_BOT_TOKEN/);
+    expect(() => parseSlackConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/SLACK_SIGNING_SECRET/);
+    expect(() => parseSlackConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xoxb-2' })).toThrow(/xapp-/);
+    expect(() =>
+      parseSlackConfig({ SLACK_BOT_TOKEN: 'x', SLACK_SIGNING_SECRET: 's', SLACK_PORT: 'http' }),
+    ).toThrow(/SLACK_PORT/);
+    expect(() =>
+      parseSlackConfig({ SLACK_BOT_TOKEN: 'x', SLACK_SIGNING_SECRET: 's', SLACK_API_URL: 'ftp://x/' }),
+    ).toThrow(/SLACK_API_URL/);
+  });
+
+  it('defaults to HTTP on port 3000 against slack.com, and ends SLACK_API_URL with a slash', () => {
+    const http = parseSlackConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret' })!;
+    expect(http).toMatchObject({
+      port: 3000,
+      appToken: undefined,
+      apiUrl: 'https://slack.com/api/',
+      host: undefined,
+    });
+    const socket = parseSlackConfig({
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_APP_TOKEN: 'xapp-1',
+      SLACK_API_URL: 'http://127.0.0.1:9999/api',
+      SLACK_PORT: '0',
+    })!;
+    expect(socket).toMatchObject({ appToken: 'xapp-1', apiUrl: 'http://127.0.0.1:9999/api/', port: 0 });
+  });
+
+  it('builds a Socket Mode app when an app token is given (without connecting)', () => {
+    const config = parseSlackConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' })!;
+    expect(createSlackApp(config, log).app).toBeDefined();
+  });
+});
+
+describe('file downloads', () => {
+  it('allows only Slack’s file hosts over HTTPS, and the API server’s origin exactly', () => {
+    const ok = (url: string, extra?: string) => isAllowedFileUrl(new URL(url), extra);
+    expect(ok('https://files.slack.com/files-pri/T1-F1/download/a.png')).toBe(true);
+    expect(ok('https://a.slack-edge.com/x.png')).toBe(true);
+    expect(ok('http://files.slack.com/files-pri/T1-F1/a.png')).toBe(false);
+    expect(ok('https://files.slack.com.evil.example/a.png')).toBe(false);
+    expect(ok('https://evilslack-edge.com/a.png')).toBe(false);
+    expect(ok('https://user:pw@files.slack.com/a.png')).toBe(false);
+    expect(ok('https://example.com/a.png')).toBe(false);
+    expect(ok('http://127.0.0.1:9/f', 'http://127.0.0.1:9')).toBe(true);
+    expect(ok('http://127.0.0.1:10/f', 'http://127.0.0.1:9')).toBe(false);
+  });
+
+  let server: Server;
+  let origin: string;
+  const seen: { path: string; auth: string | undefined }[] = [];
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      seen.push({ path: req.url ?? '', auth: req.headers.authorization });
+      if (req.url === '/big') {
+        // No content-length: the cap has to be applied while streaming.
+        res.writeHead(200, { 'content-type': 'image/png' });
+        res.write(Buffer.alloc(600));
+        res.end(Buffer.alloc(600));
+      } else if (req.url === '/ok') {
+        res.writeHead(200).end(Buffer.from('image bytes'));
+      } else if (req.url === '/hop') {
+        res.writeHead(302, { location: '/ok' }).end();
+      } else if (req.url === '/away') {
+        res
+          .writeHead(302, { location: `http://localhost:${(server.address() as AddressInfo).port}/ok` })
+          .end();
+      } else if (req.url === '/slow') {
+        setTimeout(() => res.writeHead(200).end('late'), 2_000);
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const options = () => ({ token: 'xoxb-secret', extraOrigin: origin, maxBytes: 1000, timeoutMs: 500 });
+
+  it('fetches with the bot token, following a redirect on an allowed host', async () => {
+    expect((await downloadPrivateFile(`${origin}/hop`, 'a.png', options())).toString()).toBe('image bytes');
+    expect(seen.filter((s) => s.path === '/ok').every((s) => s.auth === 'Bearer xoxb-secret')).toBe(true);
+  });
+
+  it('refuses a redirect off the allowed hosts without sending the token there', async () => {
+    const before = seen.length;
+    await expect(downloadPrivateFile(`${origin}/away`, 'a.png', options())).rejects.toThrow(
+      /Slack's own file/,
+    );
+    expect(seen.slice(before).map((s) => s.path)).toEqual(['/away']);
+    await expect(downloadPrivateFile('https://example.com/x.png', 'x.png', options())).rejects.toThrow(
+      /Slack's own file/,
+    );
+  });
+
+  it('stops at the size cap while streaming, and at the deadline', async () => {
+    await expect(downloadPrivateFile(`${origin}/big`, 'big.png', options())).rejects.toThrow(/larger than/);
+    await expect(downloadPrivateFile(`${origin}/slow`, 'slow.png', options())).rejects.toThrow(/too long/);
+    await expect(downloadPrivateFile(`${origin}/missing`, 'gone.png', options())).rejects.toThrow(
+      /could not fetch/,
+    );
+  });
+});
+
+describe('/stylize-admin text', () => {
+  it('parses the subcommands', () => {
+    expect(parseAdminCommand('quota show')).toEqual({ kind: 'quota-show' });
+    expect(parseAdminCommand('QUOTA')).toEqual({ kind: 'quota-show' });
+    expect(parseAdminCommand('quota set member_daily=5 max_size=default')).toEqual({
+      kind: 'quota-set',
+      patch: { memberDailyJobs: 5, maxSize: null },
+    });
+    expect(parseAdminCommand('preset add Monet')).toEqual({ kind: 'preset-add', name: 'Monet' });
+    expect(parseAdminCommand('preset remove monet')).toEqual({ kind: 'preset-remove', name: 'monet' });
+    expect(parseAdminCommand('cancel #12')).toEqual({ kind: 'cancel', jobId: 12 });
+    expect(parseAdminCommand('queue')).toEqual({ kind: 'queue' });
+    expect(parseAdminCommand('')).toEqual({ kind: 'help' });
+    expect(Object.keys(LIMIT_KEYS)).toContain('member_concurrent');
+  });
+
+  it('explains what is wrong', () => {
+    expect(parseAdminCommand('quota set daily=5')).toMatchObject({
+      kind: 'help',
+      problem: /not NAME=NUMBER/,
+    });
+    expect(parseAdminCommand('quota set member_daily=-1')).toMatchObject({ kind: 'help' });
+    expect(parseAdminCommand('cancel soon')).toMatchObject({ kind: 'help', problem: /job number/ });
+    expect(parseAdminCommand('preset add')).toMatchObject({ kind: 'help', problem: /preset name/ });
+    expect(parseAdminCommand('reboot <everything>')).toMatchObject({ problem: /&lt;everything&gt;/ });
+  });
+});
+
+describe('the /stylize form', () => {
+  const presets = ['starry_night', 'the_scream'];
+  const submit = (
+    view: ReturnType<typeof stylizeModal>,
+    given: Record<string, Record<string, Record<string, unknown>>>,
+  ) => {
+    const blocks = view.blocks as FormBlock[];
+    const meta = JSON.parse(view.private_metadata!);
+    return parseStylizeSubmission(
+      { state: { values: formState(blocks, given) as never }, blocks: view.blocks },
+      { channelId: meta.c, ...(meta.f ? { file: { id: meta.f, name: meta.n } } : {}) },
+      [256, 384, 512],
+    );
+  };
+  const file = (id: string) => ({ value: { type: 'file_input', files: [{ id }] } });
+  const select = (value: string) => ({ value: { type: 'static_select', selected_option: { value } } });
+
+  it('reads a full submission, with the middle size preselected', () => {
+    const view = stylizeModal({ channelId: 'C1', presets, sizes: [256, 384, 512] });
+    expect(submit(view, { content: file('F1'), preset: select('the_scream') })).toEqual({
+      ok: true,
+      value: {
+        contentFileId: 'F1',
+        preset: 'the_scream',
+        styleFileId: undefined,
+        strength: 50,
+        size: 384,
+        preserveColors: false,
+      },
+    });
+    const checked = submit(view, {
+      content: file('F1'),
+      style: file('F2'),
+      strength: { value: { type: 'number_input', value: '80' } },
+      options: { value: { type: 'checkboxes', selected_options: [{ value: 'preserve_colors' }] } },
+    });
+    expect(checked).toMatchObject({
+      ok: true,
+      value: { styleFileId: 'F2', strength: 80, preserveColors: true },
+    });
+  });
+
+  it('names each problem by its block', () => {
+    const view = stylizeModal({ channelId: 'C1', presets, sizes: [256, 384, 512] });
+    expect(
+      submit(view, { strength: { value: { type: 'number_input', value: '101' } }, size: select('999') }),
+    ).toEqual({
+      ok: false,
+      errors: {
+        content: 'Upload the photo to paint.',
+        preset: 'Choose a painting, or upload a style image below.',
+        strength: 'The strength is a whole number from 0 to 100.',
+        size: 'Choose one of the sizes.',
+      },
+    });
+    const none = stylizeModal({ channelId: 'C1', presets: [], sizes: [256] });
+    expect(none.blocks.some((b) => b.block_id === 'preset')).toBe(false);
+    expect(submit(none, { content: file('F1') })).toEqual({
+      ok: false,
+      errors: { style: 'Upload a style image.' },
+    });
+  });
+
+  it('uses the shortcut’s photo unless another is uploaded; caps the presets at Slack’s 100 options', () => {
+    const view = stylizeModal({
+      channelId: 'C1',
+      presets,
+      sizes: [256],
+      prefill: { fileId: 'FMSG', fileName: '<b>.png' },
+    });
+    expect(JSON.stringify(view.blocks[0])).toContain('&lt;b&gt;.png');
+    expect(submit(view, { preset: select('the_scream') })).toMatchObject({
+      value: { contentFileId: 'FMSG' },
+    });
+    expect(submit(view, { preset: select('the_scream'), content: file('F9') })).toMatchObject({
+      value: { contentFileId: 'F9' },
+    });
+    const many = Array.from({ length: 130 }, (_, i) => `p${String(i).padStart(3, '0')}`);
+    const big = stylizeModal({ channelId: 'C1', presets: many, sizes: [256] });
+    const select100 = (big.blocks.find((b) => b.block_id === 'preset') as FormBlock).element!;
+    expect(select100.options).toHaveLength(MAX_SELECT_OPTIONS);
+  });
+});
+
+describe('rendering', () => {
+  it('formats durations and bars', () => {
+    expect(formatDuration(400)).toBe('1 s');
+    expect(formatDuration(42_000)).toBe('42 s');
+    expect(formatDuration(3 * 60_000)).toBe('3 min');
+    expect(formatDuration(65 * 60_000)).toBe('1 h 5 min');
+    expect(progressBar(0.5, 10)).toBe('█████░░░░░');
+    expect(progressBar(Number.NaN, 4)).toBe('░░░░');
+  });
+});
+
+describe('Slack job events', () => {
+  const view = (over: Partial<JobView> = {}): JobView => ({
+    id: 7,
+    platform: 'slack',
+    server: 'T1',
+    channelId: 'C1',
+    threadId: '100.1',
+    chatRefs: JSON.stringify({ progressTs: '100.2' }),
+    requesterId: 'U1',
+    status: 'running',
+    options: { size: 24, iterations: 100, strength: 50, layers: 'shallow', preserveColors: false },
+    styles: [{ name: 'starry_night', weight: 1 }],
+    iteration: 0,
+    loss: null,
+    etaMs: null,
+    attempts: 1,
+    error: null,
+    createdAt: new Date(),
+    startedAt: new Date(),
+    finishedAt: null,
+    ...over,
+  });
+  const at = (iteration: number, preview = false): JobProgress => ({
+    iteration,
+    iterations: 100,
+    loss: 1,
+    etaMs: 1000,
+    preview: preview ? { mime: 'image/jpeg', bytes: Buffer.from('jpeg') } : undefined,
+  });
+
+  function stub() {
+    const calls: { method: string; args: Record<string, unknown> }[] = [];
+    const record = (method: string) => async (args: Record<string, unknown>) => {
+      calls.push({ method, args });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return { ok: true, ts: `200.${calls.length}` };
+    };
+    const client = {
+      chat: { update: record('chat.update'), postMessage: record('chat.postMessage') },
+      files: { uploadV2: record('files.uploadV2') },
+    } as unknown as SlackClient;
+    const saved: SlackRefs[] = [];
+    const config: Pick<SlackConfig, 'progressEveryMs' | 'previewsPerJob'> = {
+      progressEveryMs: 150,
+      previewsPerJob: 1,
+    };
+    const events = createSlackEvents({
+      client,
+      config,
+      log,
+      saveRefs: async (_job, refs) => void saved.push(refs),
+    });
+    return { events, calls, saved };
+  }
+
+  it('edits the progress message at most once per interval, with the latest state, and ends after it', async () => {
+    const { events, calls, saved } = stub();
+    for (let i = 1; i <= 30; i++) await events.progress(view(), at(i, i === 30));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await events.progress(view(), at(55, true));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // 30 updates in a burst make one edit (the latest), the next waits for the interval.
+    const updates = calls.filter((c) => c.method === 'chat.update');
+    expect(updates.map((c) => c.args.text)).toEqual([
+      expect.stringContaining('iteration 30 of 100'),
+      expect.stringContaining('iteration 55 of 100'),
+    ]);
+    expect(updates.every((c) => c.args.ts === '100.2' && c.args.channel === 'C1')).toBe(true);
+    // One preview, at halfway (not at 30%, though that one had a preview), in the thread.
+    const previews = calls.filter((c) => c.method === 'files.uploadV2');
+    expect(previews).toHaveLength(1);
+    expect(previews[0]!.args.thread_ts).toBe('100.1');
+    expect(saved).toEqual([{ progressTs: '100.2', previews: 1 }]);
+
+    await events.progress(view(), at(60));
+    await events.cancelled(view({ status: 'cancelled' }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const last = calls.filter((c) => c.method === 'chat.update').at(-1)!;
+    expect(last.args.text).toMatch(/cancelled/);
+    expect(calls.filter((c) => c.method === 'chat.update')).toHaveLength(3);
+    expect(saved.at(-1)).toMatchObject({ done: true });
+    await events.stop();
+  });
+
+  it('waits for the thread the /stylize flow is posting, and ignores other platforms’ jobs', async () => {
+    const { events, calls } = stub();
+    const thread = events.expect('100.1');
+    const completed = events.completed(view({ chatRefs: null, status: 'succeeded' }), {
+      result: { mime: 'image/png', bytes: Buffer.from('r') },
+      comparison: { mime: 'image/png', bytes: Buffer.from('c') },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(calls).toHaveLength(0);
+    thread.resolve({ progressTs: '100.9' });
+    await completed;
+    const upload = calls.find((c) => c.method === 'files.uploadV2')!;
+    expect(upload.args).toMatchObject({ channel_id: 'C1', thread_ts: '100.1' });
+    expect((upload.args.file_uploads as { filename: string }[]).map((f) => f.filename)).toEqual([
+      'painting-7.png',
+      'side-by-side-7.png',
+    ]);
+    expect(calls.find((c) => c.method === 'chat.update')!.args.ts).toBe('100.9');
+
+    await events.failed(view({ platform: 'discord' }), 'nope');
+    await events.progress(view({ platform: 'discord' }), at(1));
+    expect(calls).toHaveLength(2);
+    expect(progressMessage(view(), at(50)).blocks.at(-1)).toMatchObject({ type: 'actions' });
+    await events.stop();
+  });
+});

@@ -1,0 +1,307 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A local stand-in for Slack's Web API, enough for the Slack adapter: the methods it calls (answered the way
+ * Slack answers: HTTP 200 with `ok` true or false), files.uploadV2's three steps (files.getUploadURLExternal,
+ * the upload URL it hands out, files.completeUploadExternal), private file downloads (url_private_download,
+ * Bearer token checked), and response_url posts. Every call is recorded with its parsed arguments.
+ *
+ * The Web API client sends arguments form-encoded, with objects (view, blocks, files) as JSON strings; uploads
+ * are multipart/form-data with the bytes in the field `body`.
+ */
+export interface FakeCall {
+  method: string;
+  args: Record<string, unknown>;
+  /** Whether the call carried the bot token. */
+  authorized: boolean;
+  /** What the fake answered. */
+  result?: Record<string, unknown>;
+}
+
+export interface FakeUpload {
+  fileId: string;
+  filename: string;
+  length: number;
+  bytes?: Buffer;
+  completed: boolean;
+}
+
+export interface FakeUser {
+  is_admin?: boolean;
+  is_owner?: boolean;
+}
+
+interface MemberFile {
+  id: string;
+  name: string;
+  mimetype: string;
+  bytes: Buffer;
+}
+
+const JSON_ARGS = new Set(['view', 'blocks', 'files', 'attachments', 'file_uploads']);
+
+export class FakeSlack {
+  readonly calls: FakeCall[] = [];
+  readonly uploads = new Map<string, FakeUpload>();
+  /** Posts to response_url: the path's id and the JSON body. */
+  readonly responses: { id: string; body: Record<string, unknown> }[] = [];
+  /** GETs of private files: which file, and whether the request carried the bot token. */
+  readonly downloads: { path: string; authorized: boolean }[] = [];
+  readonly users = new Map<string, FakeUser>();
+  /** Channels the bot may not post in (chat.postMessage answers not_in_channel). */
+  readonly closedChannels = new Set<string>();
+  private readonly files = new Map<string, MemberFile>();
+  private server: Server | undefined;
+  private counter = 0;
+  private baseUrl = '';
+
+  constructor(
+    readonly botToken: string,
+    readonly teamId = 'T0TEST',
+  ) {}
+
+  /** http://127.0.0.1:PORT */
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  /** What SLACK_API_URL would be: the Web API's base, ending in `/`. */
+  get apiUrl(): string {
+    return `${this.baseUrl}/api/`;
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        res.writeHead(500).end(String(error));
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** A file a member uploaded (in a form or a message): its id, as Slack would pass it. */
+  addFile(name: string, bytes: Buffer, mimetype = 'image/png'): string {
+    const id = `F${String(++this.counter).padStart(8, '0')}`;
+    this.files.set(id, { id, name, mimetype, bytes });
+    return id;
+  }
+
+  /** The file object Slack puts in a form's file_input value or a message's files. */
+  fileObject(id: string): Record<string, unknown> {
+    const file = this.files.get(id)!;
+    return {
+      id,
+      name: file.name,
+      title: file.name,
+      mimetype: file.mimetype,
+      filetype: file.name.split('.').pop(),
+      size: file.bytes.length,
+      url_private: `${this.baseUrl}/files-pri/${this.teamId}-${id}/${file.name}`,
+      url_private_download: `${this.baseUrl}/files-pri/${this.teamId}-${id}/download/${file.name}`,
+    };
+  }
+
+  /** A response_url for a command or an action. */
+  responseUrl(): string {
+    return `${this.baseUrl}/respond/${++this.counter}`;
+  }
+
+  callsOf(method: string): FakeCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  async waitForCall(
+    method: string,
+    match: (call: FakeCall) => boolean = () => true,
+    timeoutMs = 30_000,
+  ): Promise<FakeCall> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const call = this.calls.find((c) => c.method === method && match(c));
+      if (call) return call;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${method}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async waitForResponse(
+    match: (body: Record<string, unknown>) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.responses.find((r) => match(r.body));
+      if (found) return found.body;
+      if (Date.now() > deadline) throw new Error('timed out waiting for a response_url post');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  private authorized(req: IncomingMessage, args?: Record<string, unknown>): boolean {
+    return req.headers.authorization === `Bearer ${this.botToken}` || args?.token === this.botToken;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.baseUrl);
+    const body = await readBody(req);
+    const json = (status: number, value: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    };
+
+    if (req.method === 'GET' && url.pathname.startsWith('/files-pri/')) {
+      const authorized = this.authorized(req);
+      this.downloads.push({ path: url.pathname, authorized });
+      const id = /-(F\d+)\//.exec(url.pathname)?.[1];
+      const file = id ? this.files.get(id) : undefined;
+      if (!authorized) {
+        res.writeHead(302, { location: `${this.baseUrl}/login` }).end();
+        return;
+      }
+      if (!file) {
+        res.writeHead(404).end();
+        return;
+      }
+      res
+        .writeHead(200, { 'content-type': file.mimetype, 'content-length': file.bytes.length })
+        .end(file.bytes);
+      return;
+    }
+
+    if (req.method === 'POST' && url.pathname.startsWith('/upload/v1/')) {
+      const upload = this.uploads.get(url.pathname.slice('/upload/v1/'.length));
+      if (!upload) {
+        res.writeHead(404).end();
+        return;
+      }
+      upload.bytes = await uploadedBytes(req, body);
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${upload.bytes.length}`);
+      return;
+    }
+
+    if (req.method === 'POST' && url.pathname.startsWith('/respond/')) {
+      this.responses.push({
+        id: url.pathname.slice('/respond/'.length),
+        body: JSON.parse(body.toString()) as Record<string, unknown>,
+      });
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
+
+    if (req.method === 'POST' && url.pathname.startsWith('/api/')) {
+      const method = url.pathname.slice('/api/'.length);
+      const args = parseArgs(req, body);
+      const authorized = this.authorized(req, args);
+      const call: FakeCall = { method, args, authorized };
+      this.calls.push(call);
+      call.result = authorized ? this.answer(method, args) : { ok: false, error: 'not_authed' };
+      return json(200, call.result);
+    }
+    res.writeHead(404).end();
+  }
+
+  private ts(): string {
+    return `${Math.floor(Date.now() / 1000)}.${String(++this.counter).padStart(6, '0')}`;
+  }
+
+  private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
+    switch (method) {
+      case 'auth.test':
+        return {
+          ok: true,
+          url: 'https://test.slack.com/',
+          team: 'Test',
+          user: 'stylize',
+          team_id: this.teamId,
+          user_id: 'U0BOT',
+          bot_id: 'B0BOT',
+        };
+      case 'views.open':
+      case 'views.update':
+      case 'views.push': {
+        const view = args.view as Record<string, unknown> | undefined;
+        if (!view) return { ok: false, error: 'invalid_arguments' };
+        return { ok: true, view: { id: (args.view_id as string) ?? `V${++this.counter}`, ...view } };
+      }
+      case 'chat.postMessage': {
+        const channel = args.channel as string;
+        if (this.closedChannels.has(channel)) return { ok: false, error: 'not_in_channel' };
+        const ts = this.ts();
+        return { ok: true, channel, ts, message: { text: args.text, ts, thread_ts: args.thread_ts } };
+      }
+      case 'chat.update':
+        return { ok: true, channel: args.channel, ts: args.ts, text: args.text };
+      case 'chat.delete':
+        return { ok: true, channel: args.channel, ts: args.ts };
+      case 'chat.postEphemeral':
+        return { ok: true, message_ts: this.ts() };
+      case 'users.info': {
+        const user = this.users.get(args.user as string);
+        if (!user) return { ok: false, error: 'user_not_found' };
+        return {
+          ok: true,
+          user: { id: args.user, team_id: this.teamId, is_admin: !!user.is_admin, is_owner: !!user.is_owner },
+        };
+      }
+      case 'files.info': {
+        const id = args.file as string;
+        return this.files.has(id)
+          ? { ok: true, file: this.fileObject(id) }
+          : { ok: false, error: 'file_not_found' };
+      }
+      case 'files.getUploadURLExternal': {
+        const fileId = `F${String(++this.counter).padStart(8, '0')}`;
+        const length = Number(args.length);
+        if (!args.filename || !Number.isFinite(length)) return { ok: false, error: 'invalid_arguments' };
+        this.uploads.set(fileId, { fileId, filename: args.filename as string, length, completed: false });
+        return { ok: true, upload_url: `${this.baseUrl}/upload/v1/${fileId}`, file_id: fileId };
+      }
+      case 'files.completeUploadExternal': {
+        const files = (args.files ?? []) as { id: string; title?: string }[];
+        for (const file of files) {
+          const upload = this.uploads.get(file.id);
+          if (!upload?.bytes) return { ok: false, error: 'file_not_found' };
+        }
+        for (const file of files) this.uploads.get(file.id)!.completed = true;
+        return {
+          ok: true,
+          files: files.map((f) => ({ id: f.id, title: f.title, name: this.uploads.get(f.id)!.filename })),
+        };
+      }
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function parseArgs(req: IncomingMessage, body: Buffer): Record<string, unknown> {
+  const type = req.headers['content-type'] ?? '';
+  if (type.startsWith('application/json')) return JSON.parse(body.toString()) as Record<string, unknown>;
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(body.toString())) {
+    args[key] = JSON_ARGS.has(key) ? JSON.parse(value) : value;
+  }
+  return args;
+}
+
+/** The bytes of an upload: the multipart field `body` (what the Web API client sends), or the raw body. */
+async function uploadedBytes(req: IncomingMessage, body: Buffer): Promise<Buffer> {
+  const type = req.headers['content-type'] ?? '';
+  if (!type.startsWith('multipart/form-data')) return body;
+  const form = await new Response(new Uint8Array(body), { headers: { 'content-type': type } }).formData();
+  const part = form.get('body') ?? form.get('file');
+  if (part === null || typeof part === 'string') return Buffer.from(part ?? '');
+  return Buffer.from(await part.arrayBuffer());
+}

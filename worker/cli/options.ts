@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TFJS_BACKENDS } from '../engine/tfjs/backend.ts';
+import { BACKENDS } from '../engine/index.ts';
 
 /** The `stylize` command's options, validated once: every error names the option and what it accepts. */
 const int = (name: string, min: number, max: number) =>
@@ -31,9 +31,7 @@ export const runOptionsSchema = z.object({
   tvWeight: num('tv-weight', 0).optional(),
   layers: z.string().default('paper'),
   weights: z.string().optional(),
-  backend: z
-    .enum(['auto', ...TFJS_BACKENDS], { error: `--backend must be one of auto, ${TFJS_BACKENDS.join(', ')}` })
-    .default('auto'),
+  backend: z.enum(BACKENDS, { error: `--backend must be one of ${BACKENDS.join(', ')}` }).default('auto'),
   optimizer: z.enum(['lbfgs', 'adam'], { error: '--optimizer must be lbfgs or adam' }).default('lbfgs'),
   learningRate: num('learning-rate', 0).optional(),
   init: z.enum(['content', 'noise'], { error: '--init must be content or noise' }).default('content'),

@@ -3,11 +3,13 @@
  * needs; `stylize` runs the optimisation on it. Nothing here knows about jobs, databases or chat.
  */
 import type { Evaluator } from './evaluator.ts';
-import { type TfjsBackend, useTfjsBackend } from './tfjs/backend.ts';
+import { TFJS_BACKENDS, useTfjsBackend } from './tfjs/backend.ts';
 import { TfjsEvaluator } from './tfjs/evaluator.ts';
 import { deepestLayer, type LayerSet, loadVggWeights, type Pooling, type VggWeights } from './vgg.ts';
 
-export type Backend = TfjsBackend | 'auto';
+/** Every backend name `createEvaluator` accepts, `auto` first. */
+export const BACKENDS = ['auto', 'onnx', ...TFJS_BACKENDS] as const;
+export type Backend = (typeof BACKENDS)[number];
 
 export interface EvaluatorOptions {
   backend?: Backend | undefined;
@@ -17,13 +19,38 @@ export interface EvaluatorOptions {
   pooling?: Pooling | undefined;
 }
 
+/**
+ * `auto` takes the first that starts of: TensorFlow.js on a GPU (`tensorflow-gpu`), ONNX Runtime's native
+ * CPU kernels on every core (`onnx`), then TensorFlow.js's WASM and plain JavaScript backends.
+ */
 export async function createEvaluator(options: EvaluatorOptions): Promise<Evaluator> {
   const deepest = deepestLayer([...options.layers.style, ...options.layers.content]);
   const weights =
     typeof options.weights === 'string' ? await loadVggWeights(options.weights, deepest) : options.weights;
-  const { tf, backend } = await useTfjsBackend(options.backend ?? 'auto');
-  return new TfjsEvaluator(tf, backend, weights, options.pooling);
+  const requested = options.backend ?? 'auto';
+  const start = async (backend: Exclude<Backend, 'auto'>): Promise<Evaluator> => {
+    if (backend === 'onnx') {
+      // Loaded on demand: the native binding is only needed (and only has to load) when it is used.
+      const { OnnxEvaluator } = await import('./onnx/evaluator.ts');
+      return OnnxEvaluator.create(weights, options.layers, { pooling: options.pooling });
+    }
+    const { tf, backend: started } = await useTfjsBackend(backend);
+    return new TfjsEvaluator(tf, started, weights, options.pooling);
+  };
+  if (requested !== 'auto') return start(requested);
+  const failures: string[] = [];
+  for (const backend of AUTO_ORDER) {
+    try {
+      return await start(backend);
+    } catch (error) {
+      failures.push(`${backend}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
+  }
+  throw new Error(`no compute backend could start (${failures.join('; ')})`);
 }
+
+/** What `auto` tries, fastest first; tfjs-node on the CPU is slower than ONNX Runtime, so it is not tried. */
+const AUTO_ORDER = ['tensorflow-gpu', 'onnx', 'wasm', 'cpu'] as const satisfies readonly Backend[];
 
 export type { Evaluation, Evaluator, Objective } from './evaluator.ts';
 export { fitSize, type RgbImage, resize, rgbImage } from './image.ts';

@@ -73,7 +73,12 @@ export class GraphBuilder {
     if (!name) {
       name = this.fresh('i');
       const data = BigInt64Array.from(values, (v) => BigInt(v));
-      this.#initializers.push({ name, dims: [values.length], data_type: DataType.INT64, raw_data: bytes(data) });
+      this.#initializers.push({
+        name,
+        dims: [values.length],
+        data_type: DataType.INT64,
+        raw_data: bytes(data),
+      });
       this.#int64Constants.set(key, name);
     }
     return name;
@@ -122,7 +127,8 @@ export class GraphBuilder {
 }
 
 function attribute(name: string, value: Attr): AttributeMessage {
-  if (typeof value === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
+  if (typeof value === 'string')
+    return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) throw new Error(`attribute ${name}: use { float: ${value} } for a float`);
     return { name, type: AttributeType.INT, i: value };
@@ -131,7 +137,10 @@ function attribute(name: string, value: Attr): AttributeMessage {
   return { name, type: AttributeType.INTS, ints: [...value] };
 }
 
-/** Little-endian bytes of a typed array (ONNX raw_data is little-endian; so is every platform Node runs on). */
+/**
+ * Little-endian bytes of a typed array (ONNX raw_data is little-endian; so is every platform Node runs on).
+ * A Buffer view, not a plain Uint8Array: protobufjs copies Buffers with memcpy but plain arrays byte by byte.
+ */
 function bytes(data: Float32Array | BigInt64Array): Uint8Array {
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }

@@ -46,7 +46,11 @@ export class OnnxEvaluator implements Evaluator {
   }
 
   /** Builds the loss session for `layers` right away, so a runtime that cannot start fails here. */
-  static async create(weights: VggWeights, layers: LayerSet, options: OnnxEvaluatorOptions = {}): Promise<OnnxEvaluator> {
+  static async create(
+    weights: VggWeights,
+    layers: LayerSet,
+    options: OnnxEvaluatorOptions = {},
+  ): Promise<OnnxEvaluator> {
     const evaluator = new OnnxEvaluator(weights, options);
     try {
       await evaluator.#session('loss', layers);
@@ -69,22 +73,30 @@ export class OnnxEvaluator implements Evaluator {
     for (const layer of wanted.content) this.#positions(layer, width, height);
     const session = await this.#session('targets', wanted);
     const results = await session.run(feeds);
-    for (const layer of wanted.content) out.content.set(layer, results[outputNames.content(layer)]!.data as Float32Array);
-    for (const layer of wanted.style) out.style.set(layer, results[outputNames.style(layer)]!.data as Float32Array);
+    for (const layer of wanted.content)
+      out.content.set(layer, results[outputNames.content(layer)]!.data as Float32Array);
+    for (const layer of wanted.style)
+      out.style.set(layer, results[outputNames.style(layer)]!.data as Float32Array);
     return out;
   }
 
   async objective(width: number, height: number, terms: LossTerms): Promise<Objective> {
     const layers = { content: terms.content.map((t) => t.layer), style: terms.style.map((t) => t.layer) };
     for (const list of [layers.content, layers.style]) {
-      if (new Set(list).size !== list.length) throw new Error(`a layer has two loss terms of one kind (${list.join(', ')})`);
+      if (new Set(list).size !== list.length)
+        throw new Error(`a layer has two loss terms of one kind (${list.join(', ')})`);
     }
     // Inputs that stay the same for every evaluation: made once and reused.
     const feeds: Feeds = { [inputNames.tvWeight]: scalar(terms.tv) };
     for (const { layer, target, weight } of terms.content) {
       const positions = this.#positions(layer, width, height);
       const c = this.#channels(layer);
-      checkLength(`content target of ${layer}`, target, positions * c, `${positions} positions x ${c} channels`);
+      checkLength(
+        `content target of ${layer}`,
+        target,
+        positions * c,
+        `${positions} positions x ${c} channels`,
+      );
       feeds[inputNames.contentTarget(layer)] = new ort.Tensor('float32', target, [positions, c]);
       feeds[inputNames.contentWeight(layer)] = scalar(weight);
     }
@@ -99,18 +111,25 @@ export class OnnxEvaluator implements Evaluator {
     const session = await this.#session('loss', layers);
     const length = width * height * 3;
     const pixels = new Float32Array(length);
-    const imageTensor = new ort.Tensor('float32', pixels, [1, height, width, 3]);
+    feeds[inputNames.image] = new ort.Tensor('float32', pixels, [1, height, width, 3]);
     let busy = false;
+    let disposed = false;
     return {
       evaluate: async (image: Float32Array): Promise<Evaluation> => {
+        if (disposed) throw new Error('this objective has been disposed');
         checkLength('image', image, length, `${width}x${height}x3`);
         // The optimiser awaits each evaluation; should two overlap, the second gets its own input tensor.
         const shared = !busy;
         busy = true;
         try {
           if (shared) pixels.set(image);
-          const input = shared ? imageTensor : new ort.Tensor('float32', image.slice(), [1, height, width, 3]);
-          const results = await session.run({ ...feeds, [inputNames.image]: input });
+          const input = shared
+            ? feeds
+            : {
+                ...feeds,
+                [inputNames.image]: new ort.Tensor('float32', image.slice(), [1, height, width, 3]),
+              };
+          const results = await session.run(input);
           const [content, style, tv] = results[outputNames.parts]!.data as Float32Array;
           return {
             loss: (results[outputNames.loss]!.data as Float32Array)[0]!,
@@ -122,6 +141,8 @@ export class OnnxEvaluator implements Evaluator {
         }
       },
       dispose: () => {
+        // The session stays with the evaluator (the next scale reuses it); the inputs go.
+        disposed = true;
         for (const key of Object.keys(feeds)) delete feeds[key];
       },
     };
@@ -172,5 +193,6 @@ const scalar = (value: number) => new ort.Tensor('float32', Float32Array.of(valu
 const unique = (layers: readonly string[]) => [...new Set(layers)];
 
 function checkLength(what: string, data: Float32Array, expected: number, shape: string): void {
-  if (data.length !== expected) throw new Error(`${what} has ${data.length} values, expected ${expected} (${shape})`);
+  if (data.length !== expected)
+    throw new Error(`${what} has ${data.length} values, expected ${expected} (${shape})`);
 }

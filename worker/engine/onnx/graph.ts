@@ -45,16 +45,28 @@ export const outputNames = {
   style: (layer: string) => `style_${layer}`,
 } as const;
 
-export function buildLossGraph(weights: VggWeights, layers: LayerSet, options: LossGraphOptions): GraphBuilder {
+export function buildLossGraph(
+  weights: VggWeights,
+  layers: LayerSet,
+  options: LossGraphOptions,
+): GraphBuilder {
   const g = new GraphBuilder('stylize_loss');
   const image = g.input(inputNames.image, [1, 'H', 'W', 3]);
-  const net = forward(g, image, weights, deepestLayer([...layers.content, ...layers.style]), options.pooling, options.backward);
+  const net = forward(
+    g,
+    image,
+    weights,
+    deepestLayer([...layers.content, ...layers.style]),
+    options.pooling,
+    options.backward,
+  );
 
   // Loss terms, and each one's gradient with respect to its layer's activation.
   const contentTerms: string[] = [];
   const styleTerms: string[] = [];
   const layerGradients = new Map<string, string[]>();
-  const addGradient = (layer: string, grad: string) => layerGradients.set(layer, [...(layerGradients.get(layer) ?? []), grad]);
+  const addGradient = (layer: string, grad: string) =>
+    layerGradients.set(layer, [...(layerGradients.get(layer) ?? []), grad]);
   for (const layer of layers.content) {
     const { term, grad } = contentLoss(g, net.activations.get(layer)!, layer, channels(weights, layer));
     contentTerms.push(term);
@@ -116,7 +128,9 @@ export function buildTargetsGraph(weights: VggWeights, layers: LayerSet, pooling
  */
 function contentLoss(g: GraphBuilder, activation: string, layer: string, c: number) {
   const features = g.op('Reshape', [activation, g.ints([c, -1])]);
-  const target = g.op('Transpose', [g.input(inputNames.contentTarget(layer), [`M_${layer}`, c])], { perm: [1, 0] });
+  const target = g.op('Transpose', [g.input(inputNames.contentTarget(layer), [`M_${layer}`, c])], {
+    perm: [1, 0],
+  });
   const diff = g.op('Sub', [features, target]);
   const count = g.op('Cast', [g.op('Size', [diff])], { to: DataType.FLOAT });
   const k = g.op('Div', [g.input(inputNames.contentWeight(layer), []), count]);
@@ -134,7 +148,10 @@ function styleLoss(g: GraphBuilder, activation: string, layer: string, c: number
   const { gram, features, scale } = gramMatrix(g, activation, layer, c);
   const diff = g.op('Sub', [gram, g.input(inputNames.styleTarget(layer), [c, c])]);
   const weight = g.input(inputNames.styleWeight(layer), []);
-  const term = g.op('Mul', [g.op('ReduceSumSquare', [diff], { keepdims: 0 }), g.op('Mul', [weight, g.scalar(1 / (c * c))])]);
+  const term = g.op('Mul', [
+    g.op('ReduceSumSquare', [diff], { keepdims: 0 }),
+    g.op('Mul', [weight, g.scalar(1 / (c * c))]),
+  ]);
   const k = g.op('Mul', [g.op('Mul', [weight, scale]), g.scalar(4 / (c * c))]);
   const gradFeatures = g.op('MatMul', [g.op('Mul', [diff, k]), features]);
   return { term, grad: g.op('Reshape', [gradFeatures, g.op('Shape', [activation])]) };

@@ -1,5 +1,6 @@
-import { IMAGENET_MEAN_BGR, networkUpTo, type Pooling, type VggWeights } from '../vgg.ts';
+import { type ConvWeights, IMAGENET_MEAN_BGR, networkUpTo, type Pooling, type VggWeights } from '../vgg.ts';
 import type { GraphBuilder } from './builder.ts';
+import { DataType } from './proto.ts';
 
 /**
  * VGG-19's forward pass in ONNX (NCHW), and the backward pass of each of its operations: the pieces the
@@ -10,7 +11,15 @@ import type { GraphBuilder } from './builder.ts';
 export type ConvBackward = 'conv-transpose' | 'conv';
 
 export type ForwardOp =
-  | { kind: 'conv'; layer: string; input: string; output: string; outChannels: number; weight: string; flipped?: string }
+  | {
+      kind: 'conv';
+      layer: string;
+      input: string;
+      output: string;
+      outChannels: number;
+      weight: string;
+      flipped?: string;
+    }
   | { kind: 'pool'; input: string; output: string; indices?: string };
 
 export interface Forward {
@@ -35,7 +44,10 @@ export function forward(
   backward?: ConvBackward,
 ): Forward {
   const meanRgb = Float32Array.from([...IMAGENET_MEAN_BGR].reverse());
-  let x = g.op('Sub', [g.op('Transpose', [image], { perm: [0, 3, 1, 2] }), g.floats('mean_rgb', meanRgb, [1, 3, 1, 1])]);
+  let x = g.op('Sub', [
+    g.op('Transpose', [image], { perm: [0, 3, 1, 2] }),
+    g.floats('mean_rgb', meanRgb, [1, 3, 1, 1]),
+  ]);
   const ops: ForwardOp[] = [];
   const activations = new Map<string, string>();
   let first = true;
@@ -56,17 +68,33 @@ export function forward(
     }
     const w = weights.get(op.layer);
     if (!w) throw new Error(`layer ${op.layer} is not in the loaded weights`);
-    const kernel = oihw(w.kernel, w.inChannels, w.outChannels, first);
-    first = false;
+    const kernel = converted(w, first ? 'oihw-rgb' : 'oihw', () =>
+      oihw(w.kernel, w.inChannels, w.outChannels, first),
+    );
     const weight = g.floats(`${op.layer}_w`, kernel, [w.outChannels, w.inChannels, 3, 3]);
     const bias = g.floats(`${op.layer}_b`, w.bias, [w.outChannels]);
     const z = g.op('Conv', [x, weight, bias], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
     const output = g.op('Relu', [z]);
     const flipped =
       backward === 'conv'
-        ? g.floats(`${op.layer}_wt`, transposedFlipped(kernel, w.inChannels, w.outChannels), [w.inChannels, w.outChannels, 3, 3])
+        ? g.floats(
+            `${op.layer}_wt`,
+            converted(w, first ? 'flipped-rgb' : 'flipped', () =>
+              transposedFlipped(kernel, w.inChannels, w.outChannels),
+            ),
+            [w.inChannels, w.outChannels, 3, 3],
+          )
         : undefined;
-    ops.push({ kind: 'conv', layer: op.layer, input: x, output, outChannels: w.outChannels, weight, ...(flipped ? { flipped } : {}) });
+    first = false;
+    ops.push({
+      kind: 'conv',
+      layer: op.layer,
+      input: x,
+      output,
+      outChannels: w.outChannels,
+      weight,
+      ...(flipped ? { flipped } : {}),
+    });
     activations.set(op.layer, output);
     x = output;
   }
@@ -78,11 +106,13 @@ export function forward(
  *   conv + ReLU: mask by output > 0, then the transposed convolution with the same weights (stride 1,
  *     pads 1: the same size), or equivalently a convolution with the kernel transposed and rotated 180°.
  *   average pooling: dY/4 spread over each 2x2 window; an odd last row/column was never pooled, so it gets 0.
+ *     (Upsampling by Resize then Pad measured faster on ONNX Runtime than Expand + Reshape.)
  *   max pooling: dY scattered to each window's argmax (MaxPool's indices); everything else 0.
  */
 export function backwardOp(g: GraphBuilder, op: ForwardOp, grad: string, mode: ConvBackward): string {
   if (op.kind === 'conv') {
-    const masked = g.op('Where', [g.op('Greater', [op.output, g.scalar(0)]), grad, g.scalar(0)]);
+    const step = g.op('Cast', [g.op('Greater', [op.output, g.scalar(0)])], { to: DataType.FLOAT });
+    const masked = g.op('Mul', [grad, step]);
     if (mode === 'conv') {
       if (!op.flipped) throw new Error('forward() was built without the flipped kernels');
       return g.op('Conv', [masked, op.flipped], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
@@ -93,22 +123,35 @@ export function backwardOp(g: GraphBuilder, op: ForwardOp, grad: string, mode: C
   if (op.indices) {
     const size = g.op('Unsqueeze', [g.op('Size', [op.input]), g.ints([0])]);
     const zeros = g.op('ConstantOfShape', [size]);
-    const flat = g.op('ScatterElements', [
-      zeros,
-      g.op('Reshape', [op.indices, g.ints([-1])]),
-      g.op('Reshape', [grad, g.ints([-1])]),
-    ], { axis: 0 });
+    const flat = g.op(
+      'ScatterElements',
+      [zeros, g.op('Reshape', [op.indices, g.ints([-1])]), g.op('Reshape', [grad, g.ints([-1])])],
+      { axis: 0 },
+    );
     return g.op('Reshape', [flat, inputShape]);
   }
-  // [1, C, h, w] → [1, C, h, 2, w, 2] → [1, C, 2h, 2w], then zero-pad to [1, C, H, W] (H − 2h ∈ {0, 1}).
+  // Nearest-neighbour ×2 upsampling (half-pixel centres: output i reads input round(i/2 − 1/4) = ⌊i/2⌋),
+  // then zero padding of an odd last row/column: [1, C, h, w] → [1, C, 2h, 2w] → [1, C, H, W].
   const odd = g.op('Mod', [inputShape, g.ints([1, 1, 2, 2])]);
-  const even = g.op('Sub', [inputShape, odd]);
-  const spread = g.op('Expand', [
-    g.op('Unsqueeze', [g.op('Mul', [grad, g.scalar(0.25)]), g.ints([3, 5])]),
-    g.ints([1, 1, 1, 2, 1, 2]),
-  ]);
-  const pads = g.op('Concat', [g.ints([0, 0, 0, 0]), odd], { axis: 0 });
-  return g.op('Pad', [g.op('Reshape', [spread, even]), pads]);
+  const up = g.op(
+    'Resize',
+    [g.op('Mul', [grad, g.scalar(0.25)]), '', g.floats('x2', Float32Array.of(1, 1, 2, 2), [4])],
+    {
+      mode: 'nearest',
+    },
+  );
+  return g.op('Pad', [up, g.op('Concat', [g.ints([0, 0, 0, 0]), odd], { axis: 0 })]);
+}
+
+/** Kernels in the layouts the graphs use, converted once per weights object (an evaluator builds several graphs). */
+const conversions = new WeakMap<ConvWeights, Map<string, Float32Array>>();
+
+function converted(weights: ConvWeights, layout: string, convert: () => Float32Array): Float32Array {
+  const layouts = conversions.get(weights) ?? new Map<string, Float32Array>();
+  conversions.set(weights, layouts);
+  const kernel = layouts.get(layout) ?? convert();
+  layouts.set(layout, kernel);
+  return kernel;
 }
 
 /** HWIO [3, 3, in, out] → OIHW [out, in, 3, 3], optionally reversing the input channels (RGB ↔ BGR). */

@@ -110,7 +110,12 @@ export type Dim = number | string;
 
 export interface ValueInfoMessage {
   name: string;
-  type: { tensor_type: { elem_type: DataTypeCode; shape: { dim: ({ dim_value: number } | { dim_param: string })[] } } };
+  type: {
+    tensor_type: {
+      elem_type: DataTypeCode;
+      shape: { dim: ({ dim_value: number } | { dim_param: string })[] };
+    };
+  };
 }
 
 export interface GraphMessage {
@@ -121,14 +126,62 @@ export interface GraphMessage {
   output: ValueInfoMessage[];
 }
 
-let modelType: protobuf.Type | undefined;
+let types: { model: protobuf.Type; graph: protobuf.Type; tensor: protobuf.Type } | undefined;
 
-/** Serialises a ModelProto with one graph, importing the default ONNX opset `opset`. */
+/**
+ * Serialises a ModelProto with one graph, importing the default ONNX opset `opset`.
+ *
+ * protobufjs encodes the structure; the initializers (up to ~100 MB of weights) are framed by hand into one
+ * preallocated buffer, because protobufjs's growing writer copies them several times (over a second for the
+ * paper's layers). Protobuf fields may come in any order and repeated fields may be appended, so the graph
+ * is its encoded nodes, inputs and outputs followed by one length-delimited `initializer` (field 5) per tensor.
+ */
 export function encodeModel(graph: GraphMessage, opset: number): Uint8Array {
-  modelType ??= protobuf.parse(ONNX_SUBSET, { keepCase: true }).root.lookupType('onnx.ModelProto');
+  if (!types) {
+    const root = protobuf.parse(ONNX_SUBSET, { keepCase: true }).root;
+    types = {
+      model: root.lookupType('onnx.ModelProto'),
+      graph: root.lookupType('onnx.GraphProto'),
+      tensor: root.lookupType('onnx.TensorProto'),
+    };
+  }
+  const { initializer, ...structure } = graph;
+  const parts: Uint8Array[] = [types.graph.encode(structure).finish()];
+  for (const { raw_data, ...header } of initializer) {
+    const head = types.tensor.encode(header).finish();
+    const rawField = Uint8Array.from([...key(9), ...varint(raw_data.length)]);
+    const tensorLength = head.length + rawField.length + raw_data.length;
+    parts.push(Uint8Array.from([...key(5), ...varint(tensorLength)]), head, rawField, raw_data);
+  }
+  const graphLength = parts.reduce((n, p) => n + p.length, 0);
   // IR version 8 goes with opsets up to 18.
-  const model = { ir_version: 8, producer_name: 'stylize-bot', graph, opset_import: [{ domain: '', version: opset }] };
-  return modelType.encode(model).finish();
+  const model = {
+    ir_version: 8,
+    producer_name: 'stylize-bot',
+    opset_import: [{ domain: '', version: opset }],
+  };
+  parts.unshift(types.model.encode(model).finish(), Uint8Array.from([...key(7), ...varint(graphLength)]));
+  const out = Buffer.allocUnsafe(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** The key of a length-delimited field (wire type 2). */
+const key = (field: number) => varint((field << 3) | 2);
+
+function varint(value: number): number[] {
+  const bytes: number[] = [];
+  let v = value;
+  while (v > 127) {
+    bytes.push((v % 128) | 128);
+    v = Math.floor(v / 128);
+  }
+  bytes.push(v);
+  return bytes;
 }
 
 export function valueInfo(name: string, elemType: DataTypeCode, dims: readonly Dim[]): ValueInfoMessage {

@@ -1,0 +1,254 @@
+/**
+ * Iteration speed of each compute backend: `npm run bench -- [--sizes 128,256] [--backends onnx,wasm]
+ * [--layers paper|shallow] [--weights random|DIR] [--iterations N] [--json]`.
+ *
+ * For every backend and size it prints one JSON line: the median ms per L-BFGS iteration from the content
+ * image (after warm-up evaluations) and the optimiser's own share of it (`optimizerMs`, JavaScript); the
+ * loss reached; the analytic convolution GFLOP/s; and, measured alone and interleaved with the iterations,
+ * the loss graph (`evaluateMs`) and the "bare graph" (`bareMs`: forward + backward through the same network
+ * with only a content term at the deepest layer), each in steady state (run twice in a row, the second timed).
+ * An iteration's own evaluation is slower than `evaluateMs`: the optimiser's pass over its history between
+ * two evaluations evicts the runtime's buffers from the caches. `overhead` = msPerIteration / bareMs (loss terms and
+ * optimiser), `graphOverhead` = evaluateMs / bareMs (the loss terms alone). Images: the shared photos
+ * (tubingen, starry night) cropped square when present, else seeded noise; `--images photos|random`.
+ */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import type { RgbImage } from '../worker/engine/image.ts';
+import {
+  type Backend,
+  createEvaluator,
+  type Evaluator,
+  LAYER_SETS,
+  type Objective,
+  rgbImage,
+} from '../worker/engine/index.ts';
+import { type LossTerms, lossTerms, weightsFromStrength } from '../worker/engine/losses.ts';
+import { createOptimizer } from '../worker/engine/optimizers.ts';
+import { mulberry32 } from '../worker/engine/random.ts';
+import {
+  deepestLayer,
+  type LayerSet,
+  type LayerSetName,
+  loadVggWeights,
+  networkUpTo,
+  randomVggWeights,
+  type VggWeights,
+} from '../worker/engine/vgg.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '128,256' },
+    backends: { type: 'string' },
+    layers: { type: 'string', default: 'paper' },
+    weights: { type: 'string', default: 'random' },
+    iterations: { type: 'string' },
+    images: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+/** Tried when --backends is not given; absent ones are skipped. The plain-JS `cpu` backend only on request. */
+const DEFAULT_BACKENDS: Backend[] = ['onnx', 'tensorflow-gpu', 'tensorflow', 'wasm'];
+/** Iterations when --iterations is not given: the slow backends get the minimum that still has a median of 5. */
+const defaultIterations = (backend: Backend) => (backend === 'wasm' || backend === 'cpu' ? 5 : 20);
+/** Timed runs of the loss graph and of the bare graph alone (after each of the first iterations). */
+const ISOLATED_RUNS = 7;
+const WARM_UP = 2;
+const SHARED = new URL('../../shared/assets/', import.meta.url);
+
+const log = (line: string) => {
+  if (!args.json) process.stderr.write(`${line}\n`);
+};
+
+const sizes = args.sizes.split(',').map((s) => {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 16) throw new Error(`--sizes: "${s}" is not a size of at least 16 px`);
+  return n;
+});
+if (!(args.layers in LAYER_SETS)) throw new Error(`--layers must be ${Object.keys(LAYER_SETS).join(' or ')}`);
+const layerSet = LAYER_SETS[args.layers as LayerSetName];
+const layers: LayerSet = { style: [...layerSet.style], content: [...layerSet.content] };
+const deepest = deepestLayer([...layers.style, ...layers.content]);
+const weights: VggWeights =
+  args.weights === 'random' ? randomVggWeights(deepest, 1, 1) : await loadVggWeights(args.weights, deepest);
+const requested = args.backends?.split(',') as Backend[] | undefined;
+const backends = requested ?? DEFAULT_BACKENDS;
+const photos = args.images ? args.images === 'photos' : existsSync(new URL('content/tubingen.jpg', SHARED));
+
+log(
+  `bench: layers ${args.layers}, weights ${args.weights}, ${photos ? 'tubingen + starry night' : 'random images'}, ` +
+    `sizes ${sizes.join(', ')}, backends ${backends.join(', ')}`,
+);
+
+for (const backend of backends) {
+  for (const size of sizes) {
+    let evaluator: Evaluator;
+    const setupStart = performance.now();
+    try {
+      evaluator = await createEvaluator({ backend, weights, layers });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      if (requested) console.log(JSON.stringify({ backend, size, skipped: reason }));
+      else log(`${backend}: not available (${reason})`);
+      break;
+    }
+    const createMs = performance.now() - setupStart;
+    try {
+      const iterations = args.iterations ? Number(args.iterations) : defaultIterations(backend);
+      const result = await measure(evaluator, size, iterations);
+      const line = {
+        backend: evaluator.backend,
+        size,
+        layers: args.layers,
+        weights: args.weights === 'random' ? 'random' : 'real',
+        ...result,
+        // Evaluator (graph building, session creation) plus targets and objective for this size.
+        setupMs: round(createMs + result.setupMs),
+      };
+      console.log(JSON.stringify(line));
+      log(
+        `  ${line.backend} ${size}px: ${line.msPerIteration} ms/iteration (${line.optimizerMs} ms in the optimiser); ` +
+          `loss graph ${line.evaluateMs} ms, bare graph ${line.bareMs} ms: ×${line.overhead} per iteration, ` +
+          `×${line.graphOverhead} per evaluation; ` +
+          `${line.gflops} GFLOP/s, loss ${line.loss.toPrecision(4)} after ${line.iterations} iterations`,
+      );
+    } finally {
+      evaluator.dispose();
+    }
+  }
+}
+
+async function measure(evaluator: Evaluator, size: number, iterations: number) {
+  const start = performance.now();
+  const [content, style] = photos
+    ? await Promise.all([photo('content/tubingen.jpg', size), photo('styles/starry_night.jpg', size)])
+    : [noise(size, 1), noise(size, 2)];
+  const contentTargets = await evaluator.targets(content, { content: layers.content, style: [] });
+  const styleTargets = await evaluator.targets(style, { content: [], style: layers.style });
+  const terms = lossTerms(
+    { content: contentTargets.content, style: styleTargets.style },
+    weightsFromStrength(50),
+  );
+  const objective = await evaluator.objective(size, size, terms);
+  // Bare graph: the same network forward and backward, with one content term at the deepest layer.
+  const deepTarget = await evaluator.targets(content, { content: [deepest], style: [] });
+  const bareTerms: LossTerms = {
+    content: [{ layer: deepest, target: deepTarget.content.get(deepest)!, weight: 1 }],
+    style: [],
+    tv: 0,
+  };
+  const bare = await evaluator.objective(size, size, bareTerms);
+  const setupMs = performance.now() - start;
+  const times: number[] = [];
+  const optimizerTimes: number[] = [];
+  const evaluateTimes: number[] = [];
+  const bareTimes: number[] = [];
+  const time = async (objective: Objective, into: number[]) => {
+    const t = performance.now();
+    await objective.evaluate(content.data);
+    into.push(performance.now() - t);
+  };
+  let loss = Number.NaN;
+  try {
+    // Warm-up: the first runs grow the runtime's memory arena and pick kernels.
+    for (let i = 0; i < WARM_UP; i++) {
+      await objective.evaluate(content.data);
+      await bare.evaluate(content.data);
+    }
+    let inStep = 0;
+    const timed: Objective = {
+      evaluate: async (x) => {
+        const t = performance.now();
+        const result = await objective.evaluate(x);
+        inStep = performance.now() - t;
+        return result;
+      },
+      dispose: () => objective.dispose(),
+    };
+    const optimizer = createOptimizer('lbfgs', timed, content.data);
+    for (let i = 0; i < Math.max(iterations, ISOLATED_RUNS); i++) {
+      if (i < iterations) {
+        const t = performance.now();
+        loss = (await optimizer.step()).loss;
+        times.push(performance.now() - t);
+        optimizerTimes.push(times.at(-1)! - inStep);
+      }
+      if (i >= ISOLATED_RUNS) continue;
+      // The loss graph and the bare graph alone, each timed on its second run in a row (steady state: its
+      // own buffers warm), interleaved with the iterations so that all medians see the same machine.
+      await objective.evaluate(content.data);
+      await time(objective, evaluateTimes);
+      await bare.evaluate(content.data);
+      await time(bare, bareTimes);
+    }
+  } finally {
+    objective.dispose();
+    bare.dispose();
+  }
+
+  const msPerIteration = median(times);
+  const evaluateMs = median(evaluateTimes);
+  const bareMs = median(bareTimes);
+  const flops = convFlops(size, size);
+  return {
+    iterations,
+    msPerIteration: round(msPerIteration),
+    optimizerMs: round(median(optimizerTimes)),
+    evaluateMs: round(evaluateMs),
+    bareMs: round(bareMs),
+    overhead: Number((msPerIteration / bareMs).toFixed(3)),
+    graphOverhead: Number((evaluateMs / bareMs).toFixed(3)),
+    gflop: Number((flops / 1e9).toFixed(2)),
+    gflops: round(flops / 1e6 / msPerIteration),
+    loss,
+    setupMs,
+  };
+}
+
+/**
+ * Convolution FLOPs of one evaluation: forward 2·h·w·9·Cin·Cout per layer, and the same again for the
+ * input gradient in the backward pass (weight gradients are never needed).
+ */
+function convFlops(width: number, height: number): number {
+  let [w, h] = [width, height];
+  let flops = 0;
+  for (const op of networkUpTo(deepest)) {
+    if (op.kind === 'pool') {
+      [w, h] = [Math.floor(w / 2), Math.floor(h / 2)];
+      continue;
+    }
+    const { inChannels, outChannels } = weights.get(op.layer)!;
+    flops += 2 * (2 * h * w * 9 * inChannels * outChannels);
+  }
+  return flops;
+}
+
+async function photo(path: string, size: number): Promise<RgbImage> {
+  const raw = await sharp(new URL(path, SHARED).pathname)
+    .resize(size, size, { fit: 'cover' })
+    .removeAlpha()
+    .raw()
+    .toBuffer();
+  return rgbImage(size, size, Float32Array.from(raw));
+}
+
+function noise(size: number, seed: number): RgbImage {
+  const random = mulberry32(seed);
+  return rgbImage(
+    size,
+    size,
+    Float32Array.from({ length: size * size * 3 }, () => 255 * random()),
+  );
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function round(value: number): number {
+  return Number(value.toFixed(1));
+}

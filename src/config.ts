@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { BACKENDS, type Backend } from '../worker/engine/backends.ts';
 import { defaultWeightsDir } from '../worker/weights/download.ts';
 import { type DiscordConfig, parseDiscordConfig } from './discord/config.ts';
 import { parseSlackConfig, type SlackConfig } from './slack/config.ts';
@@ -54,7 +55,7 @@ const envSchema = z.object({
   /** Jobs one worker process runs at once. */
   WORKER_CONCURRENCY: positive(1),
   /** TensorFlow.js backend of the workers: auto, tensorflow-gpu, tensorflow, wasm, cpu. */
-  WORKER_BACKEND: z.string().default('auto'),
+  WORKER_BACKEND: z.enum(BACKENDS, { error: `must be one of ${BACKENDS.join(', ')}` }).default('auto'),
   /** Worker processes `npm start` runs beside the bot (0: all workers run elsewhere, with `npm run worker`). */
   BOT_WORKERS: count(1),
 });
@@ -89,7 +90,7 @@ export interface Config {
     pollMinMs: number;
     pollMaxMs: number;
   };
-  worker: { concurrency: number; backend: string; localWorkers: number };
+  worker: { concurrency: number; backend: Backend; localWorkers: number };
   /** Set when DISCORD_TOKEN / DISCORD_APPLICATION_ID are: the bot then serves Discord. */
   discord: DiscordConfig | undefined;
   /** Set when SLACK_BOT_TOKEN / SLACK_SIGNING_SECRET are: the bot then serves Slack. */

@@ -3,24 +3,17 @@
  * through the database. Run several, on this machine or others, against one PostgreSQL database to paint more
  * at once; `npm start` runs BOT_WORKERS of them beside the bot.
  */
-import { z } from 'zod';
 import { loadConfig } from '../src/config.ts';
 import { openCore } from '../src/core/core.ts';
 import { createLogger } from '../src/log.ts';
-import { TFJS_BACKENDS } from './engine/tfjs/backend.ts';
 import { startWorker } from './loop.ts';
 import { Painter } from './paint.ts';
 
 const config = loadConfig();
 const log = createLogger(config, 'worker');
-const backend = z
-  .enum(['auto', ...TFJS_BACKENDS], {
-    error: `WORKER_BACKEND must be one of auto, ${TFJS_BACKENDS.join(', ')}`,
-  })
-  .parse(config.worker.backend);
 
 const core = await openCore(config, log);
-const painter = new Painter({ weightsDir: config.weightsDir, backend });
+const painter = new Painter({ weightsDir: config.weightsDir, backend: config.worker.backend });
 const worker = startWorker(core, painter);
 
 let stopping: Promise<void> | undefined;

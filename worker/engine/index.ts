@@ -2,14 +2,14 @@
  * The engine's public surface: `createEvaluator` picks a compute backend and loads the network a layer set
  * needs; `stylize` runs the optimisation on it. Nothing here knows about jobs, databases or chat.
  */
+
+import type { Backend } from './backends.ts';
 import type { Evaluator } from './evaluator.ts';
-import { TFJS_BACKENDS, useTfjsBackend } from './tfjs/backend.ts';
+import { useTfjsBackend } from './tfjs/backend.ts';
 import { TfjsEvaluator } from './tfjs/evaluator.ts';
 import { deepestLayer, type LayerSet, loadVggWeights, type Pooling, type VggWeights } from './vgg.ts';
 
-/** Every backend name `createEvaluator` accepts, `auto` first. */
-export const BACKENDS = ['auto', 'onnx', ...TFJS_BACKENDS] as const;
-export type Backend = (typeof BACKENDS)[number];
+export { BACKENDS, type Backend } from './backends.ts';
 
 export interface EvaluatorOptions {
   backend?: Backend | undefined;

@@ -38,43 +38,107 @@ function lbfgs(objective: Objective, x0: Float32Array, options: OptimizerOptions
   const n = x0.length;
   const x = x0.slice();
   const trial = new Float32Array(n);
-  const s: Float64Array[] = [];
-  const y: Float64Array[] = [];
-  const rho: number[] = [];
+  // Curvature pairs s = Δx, y = Δgradient, oldest first. Float32 halves the memory traffic of the two-loop
+  // recursion, which streams all of them every iteration; the sums are accumulated in float64.
+  const s: Float32Array[] = [];
+  const y: Float32Array[] = [];
+  const rho: number[] = []; // 1 / (s·y)
+  const q = new Float64Array(n);
+  const direction = new Float64Array(n);
   let current: Evaluation | undefined;
-  let direction = new Float64Array(n);
+  let gamma = 1; // (s·y) / (y·y) of the newest pair: the initial inverse-Hessian scale
   let slope = 0; // gradient · direction at x
   let t = 1;
   let backtracks = 0;
 
+  const forget = () => {
+    s.length = y.length = rho.length = 0;
+  };
+
+  /**
+   * Two-loop recursion: direction = −H·g with H the L-BFGS inverse-Hessian estimate. Each pass over q also
+   * computes the dot product the next step needs, so the history is streamed twice, not four times.
+   */
   const chooseDirection = (g: Float32Array) => {
-    // Two-loop recursion: direction = −H·g with H the L-BFGS inverse-Hessian estimate.
-    const q = Float64Array.from(g);
-    const alpha = new Array<number>(s.length);
-    for (let i = s.length - 1; i >= 0; i--) {
-      alpha[i] = rho[i]! * dot(s[i]!, q);
-      axpy(-alpha[i]!, y[i]!, q);
+    const k = s.length;
+    const alpha = new Array<number>(k);
+    q.set(g);
+    let d = k > 0 ? dot(s[k - 1]!, q) : 0;
+    for (let i = k - 1; i >= 0; i--) {
+      alpha[i] = rho[i]! * d;
+      const a = alpha[i]!;
+      const yi = y[i]!;
+      const prev = i > 0 ? s[i - 1]! : undefined;
+      let next = 0;
+      for (let j = 0; j < n; j++) {
+        const v = q[j]! - a * yi[j]!;
+        q[j] = v;
+        if (prev) next += prev[j]! * v;
+      }
+      d = next;
     }
-    const last = s.length - 1;
-    const gamma = last >= 0 ? dot(s[last]!, y[last]!) / dot(y[last]!, y[last]!) : 1;
-    for (let i = 0; i < n; i++) q[i] = q[i]! * gamma;
-    for (let i = 0; i < s.length; i++) {
-      const beta = rho[i]! * dot(y[i]!, q);
-      axpy(alpha[i]! - beta, s[i]!, q);
+    d = 0;
+    const y0 = y[0];
+    const scale = k > 0 ? gamma : 1;
+    for (let j = 0; j < n; j++) {
+      const v = q[j]! * scale;
+      q[j] = v;
+      if (y0) d += y0[j]! * v;
     }
-    for (let i = 0; i < n; i++) q[i] = -q[i]!;
-    direction = q;
-    slope = dot(g, direction);
+    for (let i = 0; i < k; i++) {
+      const c = alpha[i]! - rho[i]! * d;
+      const si = s[i]!;
+      const nextY = i + 1 < k ? y[i + 1]! : undefined;
+      let next = 0;
+      for (let j = 0; j < n; j++) {
+        const v = q[j]! + c * si[j]!;
+        q[j] = v;
+        if (nextY) next += nextY[j]! * v;
+      }
+      d = next;
+    }
+    slope = 0;
+    for (let j = 0; j < n; j++) {
+      direction[j] = -q[j]!;
+      slope -= g[j]! * q[j]!;
+    }
     if (!(slope < 0)) {
       // Not a descent direction (numerical trouble): forget the history and go down the gradient.
-      s.length = y.length = rho.length = 0;
-      direction = Float64Array.from(g, (v) => -v);
-      slope = dot(g, direction);
+      forget();
+      slope = 0;
+      for (let j = 0; j < n; j++) {
+        direction[j] = -g[j]!;
+        slope -= g[j]! * g[j]!;
+      }
     }
     // Without curvature estimates the gradient's scale is arbitrary: size the step so that pixels move by
     // `learningRate` levels (of 255) on average. Afterwards L-BFGS's own scaling makes 1 the natural step.
     t = s.length === 0 ? ((options.learningRate ?? 1) * n) / sumAbs(g) : 1;
     backtracks = 0;
+  };
+
+  /** Adds the pair for the step x → trial, reusing the oldest pair's arrays once the history is full. */
+  const remember = (next: Evaluation, previous: Evaluation) => {
+    const sk = s.length === m ? s.shift()! : new Float32Array(n);
+    const yk = y.length === m ? y.shift()! : new Float32Array(n);
+    if (rho.length === m) rho.shift();
+    let sy = 0;
+    let yy = 0;
+    for (let j = 0; j < n; j++) {
+      const a = trial[j]! - x[j]!;
+      const b = next.gradient[j]! - previous.gradient[j]!;
+      sk[j] = a;
+      yk[j] = b;
+      sy += a * b;
+      yy += b * b;
+    }
+    // Skip a pair without positive curvature: it would make H indefinite.
+    if (sy > 1e-10) {
+      s.push(sk);
+      y.push(yk);
+      rho.push(1 / sy);
+      gamma = sy / yy;
+    }
   };
 
   return {
@@ -95,27 +159,11 @@ function lbfgs(objective: Objective, x0: Float32Array, options: OptimizerOptions
       }
       if (!sufficient) {
         // The line search gave up: keep x, forget the curvature and start again down the gradient.
-        s.length = y.length = rho.length = 0;
+        forget();
         chooseDirection(current.gradient);
         return current;
       }
-      const sk = new Float64Array(n);
-      const yk = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        sk[i] = trial[i]! - x[i]!;
-        yk[i] = next.gradient[i]! - current.gradient[i]!;
-      }
-      const sy = dot(sk, yk);
-      if (sy > 1e-10) {
-        s.push(sk);
-        y.push(yk);
-        rho.push(1 / sy);
-        if (s.length > m) {
-          s.shift();
-          y.shift();
-          rho.shift();
-        }
-      }
+      remember(next, current);
       x.set(trial);
       current = next;
       chooseDirection(next.gradient);
@@ -154,10 +202,6 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
   return sum;
-}
-
-function axpy(a: number, x: Float64Array, y: Float64Array): void {
-  for (let i = 0; i < y.length; i++) y[i] = y[i]! + a * x[i]!;
 }
 
 function sumAbs(values: Float32Array): number {

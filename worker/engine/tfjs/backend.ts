@@ -1,9 +1,6 @@
 // The union package, not tfjs-core alone: only its bundle registers the gradients autodiff needs.
 import * as tf from '@tensorflow/tfjs';
-
-export type TfjsBackend = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-/** Fastest first: what `auto` tries in order. */
-export const TFJS_BACKENDS: readonly TfjsBackend[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+import { TFJS_BACKENDS, type TfjsBackend } from '../backends.ts';
 
 export type Tf = typeof tf;
 

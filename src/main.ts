@@ -9,13 +9,11 @@ import { openCore } from './core/core.ts';
 import type { JobEvents } from './core/events.ts';
 import type { JobView } from './core/jobs.ts';
 import { startNotifier } from './core/notifier.ts';
-import { purgeExpired } from './core/retention.ts';
+import { startRetention } from './core/retention.ts';
 import { startDiscord } from './discord/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { startSlack } from './slack/index.ts';
 import { startWorkerProcesses } from './worker-processes.ts';
-
-const RETENTION_EVERY_MS = 15 * 60_000;
 
 /** Every event as a log line, beside what the adapters do with it. */
 function loggedEvents(log: Logger): JobEvents {
@@ -51,19 +49,14 @@ const notifier = startNotifier(core, {
 });
 const workers = startWorkerProcesses(config.worker.localWorkers, log);
 
-const purge = () =>
-  purgeExpired(core, new Date())
-    .then((purged) => purged.jobs > 0 && log.info(purged, 'expired images deleted'))
-    .catch((error) => log.error({ err: error }, 'could not delete expired images'));
-void purge();
-const retention = setInterval(purge, RETENTION_EVERY_MS);
+const retention = startRetention(core);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'stopping');
-  clearInterval(retention);
+  retention.stop();
   await workers.stop();
   await notifier.stop();
   await Promise.all(adapters.map((a) => a.stop()));

@@ -24,7 +24,7 @@ export type { JobOptions, JobOptionsInput } from './options.ts';
 export { presetImage } from './preset-image.ts';
 export { listPresets } from './presets.ts';
 export { type LimitName, QuotaError } from './quotas.ts';
-export { purgeExpired } from './retention.ts';
+export { purgeExpired, startRetention } from './retention.ts';
 export { PLATFORMS, type Platform, type ServerRef } from './servers.ts';
 export { type JobStatusReport, jobStatus } from './status.ts';
 export { type Submission, type SubmitRequest, submitJob } from './submit.ts';

@@ -50,3 +50,16 @@ export async function purgeExpired(core: Core, now: Date): Promise<{ jobs: numbe
   });
   return { jobs, images };
 }
+
+const RETENTION_EVERY_MS = 15 * 60_000;
+
+/** Purges now and every quarter of an hour until stopped; failures are logged and retried next time. */
+export function startRetention(core: Core): { stop(): void } {
+  const purge = () =>
+    purgeExpired(core, new Date())
+      .then((purged) => purged.jobs > 0 && core.log.info(purged, 'expired images deleted'))
+      .catch((error) => core.log.error({ err: error }, 'could not delete expired images'));
+  void purge();
+  const timer = setInterval(purge, RETENTION_EVERY_MS);
+  return { stop: () => clearInterval(timer) };
+}

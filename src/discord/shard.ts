@@ -18,13 +18,12 @@ import { REST } from '@discordjs/rest';
 import { ShardingManager } from 'discord.js';
 import { type RESTGetAPIGatewayBotResult, Routes } from 'discord-api-types/v10';
 import { type Config, loadConfig } from '../config.ts';
-import { openCore, purgeExpired, startNotifier } from '../core/index.ts';
+import { openCore, startNotifier, startRetention } from '../core/index.ts';
 import { createLogger } from '../log.ts';
 import { startWorkerProcesses } from '../worker-processes.ts';
 import type { DiscordConfig } from './config.ts';
 import { startDiscord, startDiscordEvents } from './index.ts';
 
-const RETENTION_EVERY_MS = 15 * 60_000;
 const SHARD_FLAG = '--shard';
 
 /** Discord's recommended shard count for this bot. */
@@ -67,12 +66,7 @@ async function runManager(): Promise<void> {
   const delivery = startDiscordEvents(core, discordConfig, log);
   const notifier = startNotifier(core, delivery.events);
   const workers = startWorkerProcesses(config.worker.localWorkers, log);
-  const purge = () =>
-    purgeExpired(core, new Date())
-      .then((purged) => purged.jobs > 0 && log.info(purged, 'expired images deleted'))
-      .catch((error) => log.error({ err: error }, 'could not delete expired images'));
-  void purge();
-  const retention = setInterval(purge, RETENTION_EVERY_MS);
+  const retention = startRetention(core);
 
   const totalShards = await recommendedShards(discordConfig);
   const manager = new ShardingManager(fileURLToPath(import.meta.url), {
@@ -90,7 +84,7 @@ async function runManager(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    clearInterval(retention);
+    retention.stop();
     for (const shard of manager.shards.values()) shard.kill();
     await workers.stop();
     await notifier.stop();

@@ -52,7 +52,7 @@ describe('worker process', () => {
     (await core.db.prisma.usage.findUniqueOrThrow({ where: { jobId } })).refundedAt !== null;
 
   it('keeps the event loop turning while it paints, so heartbeats and cancel checks run during a job', async () => {
-    // TensorFlow.js on WASM never returns to the event loop by itself during stylize; the painter makes it.
+    // TensorFlow.js on WASM never returns to the event loop by itself; the engine's driver makes it.
     const painter = new Painter({ weightsDir: SHALLOW_WEIGHTS, backend: 'wasm' });
     const image = await decodeImage(await picture(3));
     let ticks = 0;

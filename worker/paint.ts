@@ -1,4 +1,3 @@
-import { setImmediate } from 'node:timers/promises';
 import type { JobOptions } from '../src/core/options.ts';
 import { type OutputFormat, sideBySide } from '../src/images/index.ts';
 import {
@@ -65,40 +64,13 @@ export class Painter {
         backend: this.opts.backend,
         weights: this.opts.weightsDir,
         layers: resolveLayers(layers),
-      }).then(yielding);
+      });
       // A failed start (missing weights) is not cached: the next job tries again after the operator fixes it.
       evaluator.catch(() => this.#evaluators.delete(layers));
       this.#evaluators.set(layers, evaluator);
     }
     return evaluator;
   }
-}
-
-/**
- * Some backends (TensorFlow.js on WASM or plain JavaScript) compute without ever returning to the event loop,
- * so during a whole job no timer would fire: no heartbeat, no progress write to PostgreSQL, no cancel check.
- * Yielding before each evaluation (one per optimiser step or line-search probe) keeps the worker responsive
- * at a cost of microseconds per step.
- */
-export function yielding(evaluator: Evaluator): Evaluator {
-  return {
-    backend: evaluator.backend,
-    targets: async (image, layers) => {
-      await setImmediate();
-      return evaluator.targets(image, layers);
-    },
-    objective: async (width, height, terms) => {
-      const objective = await evaluator.objective(width, height, terms);
-      return {
-        evaluate: async (image) => {
-          await setImmediate();
-          return objective.evaluate(image);
-        },
-        dispose: () => objective.dispose(),
-      };
-    },
-    dispose: () => evaluator.dispose(),
-  };
 }
 
 /** The photo, the paintings and the result side by side, at the result's height. */

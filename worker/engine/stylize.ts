@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { combineLuminance, luminance, matchLuminance } from './color.ts';
 import type { Evaluator } from './evaluator.ts';
 import { fitSize, type RgbImage, resize, rgbImage } from './image.ts';
@@ -142,6 +143,10 @@ export async function stylize(
         learningRate: request.learningRate,
       });
       for (let i = 0; i < perScale[index]!; i++) {
+        // Some backends (TensorFlow.js on WASM or plain JavaScript) never return to the event loop by
+        // themselves: without this turn no timer or signal handler would run during a whole job (a worker's
+        // heartbeat, the CLI's Ctrl-C). It costs microseconds per step.
+        await nextTurn();
         signal?.throwIfAborted();
         const result = await optimizer.step();
         last = { loss: result.loss, parts: result.parts };

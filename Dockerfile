@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Targets: `bot` (chat adapters + job core, no ML runtime), `worker-cpu` (ONNX Runtime on every core) and
-# `worker-gpu` (TensorFlow.js on CUDA). Weights and presets live in volumes; secrets come from the environment.
+# `worker-gpu` (TensorFlow.js on CUDA). Weights and presets live in volumes; secrets come from the environment
+# (compose.yaml's env_file), never from the image. Each target answers /healthz on its health port.
 
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
@@ -30,11 +31,18 @@ COPY --from=deps --chown=node:node /app /app
 # The bot never loads the engine: leave the ML runtimes out of its image.
 RUN rm -rf node_modules/onnxruntime-node node_modules/@tensorflow
 ENV BOT_WORKERS=0
+# The health server (src/health.ts): /healthz, /readyz, /metrics on HEALTH_PORT (9090).
+EXPOSE 9090
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD node -e "fetch('http://127.0.0.1:9090/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["node", "--import", "tsx", "src/main.ts"]
 
 FROM runtime AS worker-cpu
 COPY --from=deps --chown=node:node /app /app
 ENV WORKER_BACKEND=onnx
+EXPOSE 9091
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD node -e "fetch('http://127.0.0.1:9091/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["node", "--import", "tsx", "worker/main.ts"]
 
 # @tensorflow/tfjs-node-gpu 4.x runs on CUDA 11.8 with cuDNN 8.
@@ -53,5 +61,8 @@ ENV NODE_ENV=production DATA_DIR=/data STYLIZE_WEIGHTS_DIR=/weights PRESETS_DIR=
     WORKER_BACKEND=tensorflow-gpu
 VOLUME ["/data", "/weights"]
 USER stylize
+EXPOSE 9091
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD node -e "fetch('http://127.0.0.1:9091/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "--import", "tsx", "worker/main.ts"]

@@ -11,6 +11,7 @@ import { parseSlackConfig, type SlackConfig } from './slack/config.ts';
  */
 const count = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 const positive = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 const millis = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
 const envSchema = z.object({
@@ -58,6 +59,11 @@ const envSchema = z.object({
   WORKER_BACKEND: z.enum(BACKENDS, { error: `must be one of ${BACKENDS.join(', ')}` }).default('auto'),
   /** Worker processes `npm start` runs beside the bot (0: all workers run elsewhere, with `npm run worker`). */
   BOT_WORKERS: count(1),
+
+  /** The bot's health server (/healthz, /readyz, /metrics); 0 picks a free port. */
+  HEALTH_PORT: port(9090),
+  /** Each worker's health server; 0 picks a free port (the bot gives the workers it runs 0, so they never collide). */
+  WORKER_HEALTH_PORT: port(9091),
 });
 
 export type DatabaseConfig = { provider: 'sqlite' | 'postgresql'; url: string };
@@ -91,6 +97,8 @@ export interface Config {
     pollMaxMs: number;
   };
   worker: { concurrency: number; backend: Backend; localWorkers: number };
+  /** Ports of the health servers (0: any free port). */
+  health: { botPort: number; workerPort: number };
   /** Set when DISCORD_TOKEN / DISCORD_APPLICATION_ID are: the bot then serves Discord. */
   discord: DiscordConfig | undefined;
   /** Set when SLACK_BOT_TOKEN / SLACK_SIGNING_SECRET are: the bot then serves Slack. */
@@ -137,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMaxMs: Math.max(e.POLL_MIN_MS, e.POLL_MAX_MS),
     },
     worker: { concurrency: e.WORKER_CONCURRENCY, backend: e.WORKER_BACKEND, localWorkers: e.BOT_WORKERS },
+    health: { botPort: e.HEALTH_PORT, workerPort: e.WORKER_HEALTH_PORT },
     discord: parseDiscordConfig(env),
     slack: parseSlackConfig(env),
   };

@@ -11,7 +11,9 @@ import type { JobView } from './core/jobs.ts';
 import { startNotifier } from './core/notifier.ts';
 import { startRetention } from './core/retention.ts';
 import { startDiscord } from './discord/index.ts';
+import { startHealthServer } from './health.ts';
 import { createLogger, type Logger } from './log.ts';
+import { onShutdownSignals } from './signals.ts';
 import { startSlack } from './slack/index.ts';
 import { startWorkerProcesses } from './worker-processes.ts';
 
@@ -34,10 +36,25 @@ function loggedEvents(log: Logger): JobEvents {
 const config = loadConfig();
 const log = createLogger(config, 'bot');
 const core = await openCore(config, log);
+// Started before the adapters connect: /healthz answers at once, /readyz once they are connected.
+let connected = false;
+let stopping = false;
+const health = await startHealthServer({
+  port: config.health.botPort,
+  db: core.db,
+  log,
+  check: () =>
+    stopping
+      ? { ready: false, reason: 'stopping' }
+      : connected
+        ? { ready: true }
+        : { ready: false, reason: 'chat adapters connecting' },
+});
 const adapters = [
   ...(config.discord ? [await startDiscord(core, config.discord, log)] : []),
   ...(config.slack ? [await startSlack(core, config.slack, log)] : []),
 ];
+connected = true;
 if (adapters.length === 0) log.warn('neither Discord nor Slack is configured: job events are only logged');
 // Each adapter ignores the other platform's jobs, so every event simply goes to all of them.
 const events = [loggedEvents(log), ...adapters.map((a) => a.events)];
@@ -51,17 +68,18 @@ const workers = startWorkerProcesses(config.worker.localWorkers, log);
 
 const retention = startRetention(core);
 
-let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'stopping');
+  health.markStopping();
   retention.stop();
   await workers.stop();
   await notifier.stop();
   await Promise.all(adapters.map((a) => a.stop()));
+  await health.close();
   await core.close();
   process.exit(0);
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+// A second SIGTERM or SIGINT exits at once (status 1).
+onShutdownSignals((signal) => void shutdown(signal));

@@ -25,6 +25,8 @@ export function startWorkerProcesses(count: number, log: Logger): WorkerProcesse
   function launch(index: number, delay: number): void {
     const child = spawn(process.execPath, ['--import', TSX, WORKER_MAIN], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // Several workers beside the bot: each health server takes a free port (logged) rather than one fixed one.
+      env: { ...process.env, WORKER_HEALTH_PORT: '0' },
     });
     const startedAt = Date.now();
     children.add(child);

@@ -32,6 +32,9 @@ export const FAST_ENV: Record<string, string> = {
   POLL_MIN_MS: '20',
   POLL_MAX_MS: '200',
   LOG_LEVEL: 'info',
+  // Several processes at once: each health server on a free port.
+  HEALTH_PORT: '0',
+  WORKER_HEALTH_PORT: '0',
 };
 
 export interface TestDatabase {

@@ -18,6 +18,7 @@ import { claimJob } from '../src/core/scheduler.ts';
 import { workerAlive, workerGone } from '../src/core/workers.ts';
 import { decodeImage, encodeImage, ImageError } from '../src/images/index.ts';
 import type { Logger } from '../src/log.ts';
+import { iterationsPerSecond, jobDuration, jobFailures } from '../src/metrics.ts';
 import { comparison, encodeToFit, type Painter } from './paint.ts';
 
 /**
@@ -29,6 +30,8 @@ import { comparison, encodeToFit, type Painter } from './paint.ts';
  */
 export interface RunningWorker {
   readonly id: string;
+  /** True once stop() was called: the worker takes no more jobs. */
+  readonly stopping: boolean;
   /** Stops claiming; running jobs are put back in the queue for another worker. */
   stop(): Promise<void>;
 }
@@ -118,6 +121,8 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
     });
     let writing: Promise<void> | undefined;
     const started = performance.now();
+    const observe = (outcome: string) =>
+      jobDuration.observe({ outcome }, (performance.now() - started) / 1000);
     try {
       if (!row) throw new Error('the job row vanished');
       if (row.cancelRequested) stop(job, 'cancel');
@@ -138,6 +143,8 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
           // The engine reports synchronously; the write runs beside it, and a report that arrives while the
           // previous write is still going is skipped (the next one carries newer numbers anyway).
           onProgress: (p) => {
+            const seconds = (performance.now() - started) / 1000;
+            if (seconds > 0 && p.iteration > 0) iterationsPerSecond.set(p.iteration / seconds);
             if (writing) return;
             writing = (async () => {
               const preview = {
@@ -171,36 +178,41 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
       };
       if (await completeJob(db, images, lease, refs, new Date())) {
         jobLog.info({ ms: Math.round(performance.now() - started) }, 'job succeeded');
+        observe('succeeded');
       } else {
+        observe('lost');
         await images.delete([refs.resultRef, refs.comparisonRef]);
         jobLog.warn('job was taken over by another worker meanwhile; result discarded');
       }
     } catch (error) {
       await writing;
-      await finishStopped(job, error, jobLog);
+      observe(await finishStopped(job, error, jobLog));
     } finally {
       active.delete(lease.jobId);
     }
   }
 
-  async function finishStopped(job: Active, error: unknown, jobLog: Logger): Promise<void> {
+  /** Ends a job that threw or was stopped; returns the outcome, for the duration histogram. */
+  async function finishStopped(job: Active, error: unknown, jobLog: Logger): Promise<string> {
     const now = new Date();
     switch (job.controller.signal.aborted ? job.reason : undefined) {
       case 'cancel':
         await endJob(db, job.lease, { status: 'cancelled' }, now);
         jobLog.info('job cancelled');
-        return;
+        return 'cancelled';
       case 'lost':
         jobLog.warn('job was taken over by another worker; stopped');
-        return;
+        return 'lost';
       case 'shutdown':
         await releaseJob(db, job.lease);
         jobLog.info('worker stopping; job put back in the queue');
-        return;
+        return 'released';
       default: {
         const message = userMessage(error);
         jobLog.error({ err: error }, 'job failed');
+        jobFailures.inc({ reason: failureClass(error) });
         await endJob(db, job.lease, { status: 'failed', error: message }, now);
+        return 'failed';
       }
     }
   }
@@ -225,6 +237,9 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
 
   return {
     id,
+    get stopping() {
+      return stopping;
+    },
     async stop() {
       stopping = true;
       for (const job of active.values()) stop(job, 'shutdown');
@@ -235,6 +250,13 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
       log.info('worker stopped');
     },
   };
+}
+
+/** The reason class of a failure, for the failures counter: the member's input, a too-large result, or ours. */
+function failureClass(error: unknown): 'user' | 'too-large' | 'internal' {
+  if (error instanceof ImageTooLargeError) return 'too-large';
+  if (error instanceof UserError || error instanceof ImageError) return 'user';
+  return 'internal';
 }
 
 /** What the member reads when their job fails: our own messages as they are, anything else in general words. */

@@ -5,7 +5,9 @@
  */
 import { loadConfig } from '../src/config.ts';
 import { openCore } from '../src/core/core.ts';
+import { startHealthServer } from '../src/health.ts';
 import { createLogger } from '../src/log.ts';
+import { onShutdownSignals } from '../src/signals.ts';
 import { startWorker } from './loop.ts';
 import { Painter } from './paint.ts';
 
@@ -15,19 +17,27 @@ const log = createLogger(config, 'worker');
 const core = await openCore(config, log);
 const painter = new Painter({ weightsDir: config.weightsDir, backend: config.worker.backend });
 const worker = startWorker(core, painter);
+const health = await startHealthServer({
+  port: config.health.workerPort,
+  db: core.db,
+  log,
+  check: () => (worker.stopping ? { ready: false, reason: 'stopping' } : { ready: true }),
+});
 
 let stopping: Promise<void> | undefined;
 function shutdown(signal: string): Promise<void> {
   stopping ??= (async () => {
     log.info({ signal }, 'stopping');
+    health.markStopping();
     await worker.stop();
+    await health.close();
     painter.dispose();
     await core.close();
     process.exit(0);
   })();
   return stopping;
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+// A second SIGTERM or SIGINT exits at once (status 1); the job's heartbeat timeout then recovers it.
+onShutdownSignals((signal) => void shutdown(signal));
 // Started by the bot (npm start): stop when the bot goes away, however it went (the IPC channel closes).
 if (process.channel) process.on('disconnect', () => void shutdown('bot exited'));

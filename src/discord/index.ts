@@ -16,6 +16,7 @@ import { REST, RESTEvents } from '@discordjs/rest';
 import { Events } from 'discord.js';
 import type { Core, JobEvents, JobOptionsInput } from '../core/index.ts';
 import type { Logger } from '../log.ts';
+import { rateLimited } from '../metrics.ts';
 import { createClient } from './client.ts';
 import type { DiscordConfig } from './config.ts';
 import type { Context } from './context.ts';
@@ -119,10 +120,11 @@ export function startDiscordEvents(core: Core, config: DiscordConfig, log: Logge
 
 /** discord.js waits out 429s itself; they are logged (method and limits only: URLs can carry tokens). */
 function watchRest(rest: REST, log: Logger): void {
-  rest.on(RESTEvents.RateLimited, (info) =>
+  rest.on(RESTEvents.RateLimited, (info) => {
+    rateLimited.inc({ platform: 'discord' });
     log.info(
       { method: info.method, retryAfterMs: info.retryAfter, global: info.global, scope: info.scope },
       'discord: rate limited; waiting',
-    ),
-  );
+    );
+  });
 }

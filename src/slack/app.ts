@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import { App, type Logger as BoltLogger, LogLevel } from '@slack/bolt';
+import { App, type Logger as BoltLogger, LogLevel, webApi } from '@slack/bolt';
 import type { Logger } from '../log.ts';
+import { rateLimited } from '../metrics.ts';
 import type { SlackConfig } from './config.ts';
 
 /**
@@ -42,6 +43,9 @@ export function createSlackApp(config: SlackConfig, log: Logger): SlackApp {
         endpoints: EVENTS_PATH,
         processBeforeResponse: false,
       });
+
+  // The bot's own client (the job events' writes); the WebClient waits out the 429 itself.
+  app.client.on(webApi.WebClientEvent.RATE_LIMITED, () => rateLimited.inc({ platform: 'slack' }));
 
   app.error(async (error) => {
     log.error({ platform: 'slack', code: error.code, message: error.message }, 'slack: a listener failed');

@@ -1,0 +1,107 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Database } from './core/db.ts';
+import type { Logger } from './log.ts';
+import { registerJobGauges, registry } from './metrics.ts';
+
+/**
+ * The health server of the bot and of each worker (plain node:http): /healthz answers 200 while the process runs,
+ * /readyz 200 when the database answers and the process's own check passes (503 with a JSON reason otherwise,
+ * also while it stops), /metrics the Prometheus text of src/metrics.ts. Nothing here reads configuration
+ * secrets: the answers carry only states and counts.
+ */
+export type Readiness = { ready: true } | { ready: false; reason: string };
+
+export interface HealthOptions {
+  port: number;
+  host?: string;
+  db: Database;
+  log: Logger;
+  /** The process's own readiness (adapters connected, worker taking jobs); the database is checked here. */
+  check: () => Readiness;
+}
+
+export interface HealthServer {
+  readonly port: number;
+  /** /readyz answers 503 from now on (the process is stopping). */
+  markStopping(): void;
+  close(): Promise<void>;
+}
+
+const DB_TIMEOUT_MS = 2_000;
+
+export async function readiness(db: Database, check: () => Readiness, stopping: boolean): Promise<Readiness> {
+  if (stopping) return { ready: false, reason: 'stopping' };
+  const own = check();
+  if (!own.ready) return own;
+  try {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      db.prisma.$queryRaw`SELECT 1`,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out')), DB_TIMEOUT_MS);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  } catch {
+    return { ready: false, reason: 'database unreachable' };
+  }
+  return { ready: true };
+}
+
+export async function startHealthServer(options: HealthOptions): Promise<HealthServer> {
+  const { db, log, check } = options;
+  registerJobGauges(db);
+  let stopping = false;
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'method not allowed' });
+    if (path === '/healthz') return json(200, { status: 'ok' });
+    if (path === '/readyz') {
+      void readiness(db, check, stopping).then((r) =>
+        r.ready ? json(200, { status: 'ready' }) : json(503, { status: 'not ready', reason: r.reason }),
+      );
+      return;
+    }
+    if (path === '/metrics') {
+      registry
+        .metrics()
+        .then((text) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(text);
+        })
+        .catch((error) => {
+          log.warn({ err: error }, 'could not collect metrics');
+          json(500, { error: 'could not collect metrics' });
+        });
+      return;
+    }
+    json(404, { error: 'not found' });
+  });
+  // Keep-alive connections of a scraper must not hold the process open when it stops.
+  server.keepAliveTimeout = 1_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port }, 'health server listening');
+  return {
+    port,
+    markStopping() {
+      stopping = true;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        stopping = true;
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,83 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Database } from './core/db.ts';
+
+/**
+ * The Prometheus metrics of one process (bot or worker), served on /metrics by src/health.ts. The chat adapters
+ * and the worker loop count into these; the job gauges are read from the database on each scrape. Labels never
+ * carry tokens or member ids: servers appear as `platform` and the server's id, which the platform shows anyway.
+ */
+export const registry = new Registry();
+
+/** 429 answers from a platform's API (the client libraries wait them out). */
+export const rateLimited = new Counter({
+  name: 'stylize_platform_rate_limited_total',
+  help: 'Rate-limit (429) answers from the chat platforms, by platform',
+  labelNames: ['platform'] as const,
+  registers: [registry],
+});
+
+/** Time from a worker taking a job to the job ending, by how it ended. */
+export const jobDuration = new Histogram({
+  name: 'stylize_job_duration_seconds',
+  help: 'Seconds a worker spent on a job, by outcome',
+  labelNames: ['outcome'] as const,
+  buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600],
+  registers: [registry],
+});
+
+/** Jobs that failed, by the class of the reason: `user` (bad input), `too-large`, `internal`. */
+export const jobFailures = new Counter({
+  name: 'stylize_job_failures_total',
+  help: 'Jobs that failed, by reason class',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
+/** The painting speed of the latest progress report of this worker. */
+export const iterationsPerSecond = new Gauge({
+  name: 'stylize_worker_iterations_per_second',
+  help: 'Optimiser iterations per second of the latest job progress report',
+  registers: [registry],
+});
+
+let jobGauges: { queue: Gauge<'platform' | 'server'>; status: Gauge<'status'> } | undefined;
+
+/** Registers the gauges computed from the database on each scrape: queue depth per server, jobs by status. */
+export function registerJobGauges(db: Database): void {
+  if (jobGauges) return;
+  const queue: Gauge<'platform' | 'server'> = new Gauge({
+    name: 'stylize_queue_depth',
+    help: 'Queued jobs, by server',
+    labelNames: ['platform', 'server'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = await db.prisma.job.groupBy({
+        by: ['serverId'],
+        where: { status: 'queued' },
+        _count: { _all: true },
+      });
+      const servers = await db.prisma.server.findMany({
+        where: { id: { in: counts.map((c) => c.serverId) } },
+        select: { id: true, platform: true, externalId: true },
+      });
+      const byId = new Map(servers.map((s) => [s.id, s]));
+      queue.reset();
+      for (const c of counts) {
+        const server = byId.get(c.serverId);
+        if (server) queue.set({ platform: server.platform, server: server.externalId }, c._count._all);
+      }
+    },
+  });
+  const status: Gauge<'status'> = new Gauge({
+    name: 'stylize_jobs',
+    help: 'Jobs in the database, by status',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = await db.prisma.job.groupBy({ by: ['status'], _count: { _all: true } });
+      status.reset();
+      for (const c of counts) status.set({ status: c.status }, c._count._all);
+    },
+  });
+  jobGauges = { queue, status };
+}

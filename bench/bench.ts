@@ -11,8 +11,15 @@
  * two evaluations evicts the runtime's buffers from the caches. `overhead` = msPerIteration / bareMs (loss terms and
  * optimiser), `graphOverhead` = evaluateMs / bareMs (the loss terms alone). Images: the shared photos
  * (tubingen, starry night) cropped square when present, else seeded noise; `--images photos|random`.
+ *
+ * `--preset-cache` measures instead what the style-target cache saves a preset job (default sizes 256,512): the
+ * driver's style target time summed over the scales, cold (computed and stored), warm from disk (a new cache,
+ * as after a worker restart) and warm from memory.
  */
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import type { RgbImage } from '../worker/engine/image.ts';
@@ -27,6 +34,8 @@ import {
 import { type LossTerms, lossTerms, weightsFromStrength } from '../worker/engine/losses.ts';
 import { createOptimizer } from '../worker/engine/optimizers.ts';
 import { mulberry32 } from '../worker/engine/random.ts';
+import { stylize } from '../worker/engine/stylize.ts';
+import { pixelsSha256, TargetsCache, weightsFingerprint } from '../worker/engine/targets-cache.ts';
 import {
   deepestLayer,
   type LayerSet,
@@ -39,7 +48,8 @@ import {
 
 const { values: args } = parseArgs({
   options: {
-    sizes: { type: 'string', default: '128,256' },
+    sizes: { type: 'string' },
+    'preset-cache': { type: 'boolean', default: false },
     backends: { type: 'string' },
     layers: { type: 'string', default: 'paper' },
     weights: { type: 'string', default: 'random' },
@@ -62,7 +72,7 @@ const log = (line: string) => {
   if (!args.json) process.stderr.write(`${line}\n`);
 };
 
-const sizes = args.sizes.split(',').map((s) => {
+const sizes = (args.sizes ?? (args['preset-cache'] ? '256,512' : '128,256')).split(',').map((s) => {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 16) throw new Error(`--sizes: "${s}" is not a size of at least 16 px`);
   return n;
@@ -82,40 +92,109 @@ log(
     `sizes ${sizes.join(', ')}, backends ${backends.join(', ')}`,
 );
 
-for (const backend of backends) {
-  for (const size of sizes) {
+if (args['preset-cache']) await benchPresetCache();
+else await benchIterations();
+
+async function benchPresetCache(): Promise<void> {
+  const fingerprint = await weightsFingerprint(weights);
+  for (const backend of backends) {
     let evaluator: Evaluator;
-    const setupStart = performance.now();
     try {
       evaluator = await createEvaluator({ backend, weights, layers });
     } catch (error) {
-      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      if (requested) console.log(JSON.stringify({ backend, size, skipped: reason }));
-      else log(`${backend}: not available (${reason})`);
-      break;
-    }
-    const createMs = performance.now() - setupStart;
-    try {
-      const iterations = args.iterations ? Number(args.iterations) : defaultIterations(backend);
-      const result = await measure(evaluator, size, iterations);
-      const line = {
-        backend: evaluator.backend,
-        size,
-        layers: args.layers,
-        weights: args.weights === 'random' ? 'random' : 'real',
-        ...result,
-        // Evaluator (graph building, session creation) plus targets and objective for this size.
-        setupMs: round(createMs + result.setupMs),
-      };
-      console.log(JSON.stringify(line));
       log(
-        `  ${line.backend} ${size}px: ${line.msPerIteration} ms/iteration (${line.optimizerMs} ms in the optimiser); ` +
-          `loss graph ${line.evaluateMs} ms, bare graph ${line.bareMs} ms: ×${line.overhead} per iteration, ` +
-          `×${line.graphOverhead} per evaluation; ` +
-          `${line.gflops} GFLOP/s, loss ${line.loss.toPrecision(4)} after ${line.iterations} iterations`,
+        `${backend}: not available (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,
       );
+      continue;
+    }
+    try {
+      for (const size of sizes) {
+        const [content, style] = photos
+          ? await Promise.all([photo('content/tubingen.jpg', size), photo('styles/starry_night.jpg', size)])
+          : [noise(size, 1), noise(size, 2)];
+        const dir = await mkdtemp(join(tmpdir(), 'bench-targets-'));
+        const cacheKey = `preset:starry_night:${pixelsSha256(style.data)}`;
+        // Targets and objectives only: no iterations.
+        const run = async (cache: TargetsCache) => {
+          let ms = 0;
+          await stylize(
+            evaluator,
+            {
+              content,
+              styles: [{ image: style, cacheKey }],
+              size,
+              iterations: 0,
+              layers,
+              weights: weightsFromStrength(50),
+            },
+            { targetsCache: cache, onStyleTargets: (e) => (ms += e.ms) },
+          );
+          return round(ms);
+        };
+        try {
+          const cache = new TargetsCache({ fingerprint, dir });
+          const coldMs = await run(cache);
+          const warmDiskMs = await run(new TargetsCache({ fingerprint, dir }));
+          const warmMemoryMs = await run(cache);
+          const line = {
+            bench: 'preset-cache',
+            backend: evaluator.backend,
+            size,
+            layers: args.layers,
+            coldMs,
+            warmDiskMs,
+            warmMemoryMs,
+          };
+          console.log(JSON.stringify(line));
+          log(
+            `  ${line.backend} ${size}px: style targets ${coldMs} ms cold, ${warmDiskMs} ms from disk, ${warmMemoryMs} ms from memory`,
+          );
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      }
     } finally {
       evaluator.dispose();
+    }
+  }
+}
+
+async function benchIterations(): Promise<void> {
+  for (const backend of backends) {
+    for (const size of sizes) {
+      let evaluator: Evaluator;
+      const setupStart = performance.now();
+      try {
+        evaluator = await createEvaluator({ backend, weights, layers });
+      } catch (error) {
+        const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+        if (requested) console.log(JSON.stringify({ backend, size, skipped: reason }));
+        else log(`${backend}: not available (${reason})`);
+        break;
+      }
+      const createMs = performance.now() - setupStart;
+      try {
+        const iterations = args.iterations ? Number(args.iterations) : defaultIterations(backend);
+        const result = await measure(evaluator, size, iterations);
+        const line = {
+          backend: evaluator.backend,
+          size,
+          layers: args.layers,
+          weights: args.weights === 'random' ? 'random' : 'real',
+          ...result,
+          // Evaluator (graph building, session creation) plus targets and objective for this size.
+          setupMs: round(createMs + result.setupMs),
+        };
+        console.log(JSON.stringify(line));
+        log(
+          `  ${line.backend} ${size}px: ${line.msPerIteration} ms/iteration (${line.optimizerMs} ms in the optimiser); ` +
+            `loss graph ${line.evaluateMs} ms, bare graph ${line.bareMs} ms: ×${line.overhead} per iteration, ` +
+            `×${line.graphOverhead} per evaluation; ` +
+            `${line.gflops} GFLOP/s, loss ${line.loss.toPrecision(4)} after ${line.iterations} iterations`,
+        );
+      } finally {
+        evaluator.dispose();
+      }
     }
   }
 }

@@ -130,15 +130,19 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
       const options = jobOptionsSchema.parse(JSON.parse(row.options));
       const content = await readImage(row.contentRef);
       const styles = await Promise.all(
-        styleRefsSchema
-          .parse(JSON.parse(row.styleRefs))
-          .map(async (s) => ({ image: await readImage(s.ref), name: s.name, weight: s.weight })),
+        styleRefsSchema.parse(JSON.parse(row.styleRefs)).map(async (s) => ({
+          image: await readImage(s.ref),
+          name: s.name,
+          weight: s.weight,
+          preset: s.preset,
+        })),
       );
       job.controller.signal.throwIfAborted();
       const result = await painter.paint(
         { content, styles, options },
         {
           signal: job.controller.signal,
+          log: jobLog,
           progressEveryMs: config.jobs.progressEveryMs,
           // The engine reports synchronously; the write runs beside it, and a report that arrives while the
           // previous write is still going is skipped (the next one carries newer numbers anyway).

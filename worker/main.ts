@@ -3,6 +3,7 @@
  * through the database. Run several, on this machine or others, against one PostgreSQL database to paint more
  * at once; `npm start` runs BOT_WORKERS of them beside the bot.
  */
+import { join } from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { openCore } from '../src/core/core.ts';
 import { startHealthServer } from '../src/health.ts';
@@ -15,7 +16,11 @@ const config = loadConfig();
 const log = createLogger(config, 'worker');
 
 const core = await openCore(config, log);
-const painter = new Painter({ weightsDir: config.weightsDir, backend: config.worker.backend });
+const painter = new Painter({
+  weightsDir: config.weightsDir,
+  backend: config.worker.backend,
+  targetsCacheDir: join(config.dataDir, 'cache', 'targets'),
+});
 const worker = startWorker(core, painter);
 const health = await startHealthServer({
   port: config.health.workerPort,

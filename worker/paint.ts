@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { JobOptions } from '../src/core/options.ts';
 import { type OutputFormat, sideBySide } from '../src/images/index.ts';
 import {
@@ -11,6 +12,7 @@ import {
   stylize,
   weightsFromStrength,
 } from './engine/index.ts';
+import { pixelsSha256, TargetsCache, weightsFingerprint } from './engine/targets-cache.ts';
 
 /**
  * Runs the engine for jobs. Evaluators are costly to make (weights read, backend started), so one per layer
@@ -18,24 +20,43 @@ import {
  */
 export class Painter {
   readonly #evaluators = new Map<string, Promise<Evaluator>>();
+  #targetsCache: Promise<TargetsCache> | undefined;
 
-  constructor(private readonly opts: { weightsDir: string; backend: Backend }) {}
+  /**
+   * `targetsCacheDir`: where preset styles' Gram targets are kept between jobs and restarts (see
+   * engine/targets-cache.ts); without it they are kept in memory only.
+   */
+  constructor(
+    private readonly opts: { weightsDir: string; backend: Backend; targetsCacheDir?: string | undefined },
+  ) {}
 
   async paint(
     input: {
       content: RgbImage;
-      styles: { image: RgbImage; name: string; weight: number }[];
+      styles: { image: RgbImage; name: string; weight: number; preset?: boolean | undefined }[];
       options: JobOptions;
     },
-    run: { signal: AbortSignal; progressEveryMs: number; onProgress: (progress: Progress) => void },
+    run: {
+      signal: AbortSignal;
+      progressEveryMs: number;
+      onProgress: (progress: Progress) => void;
+      log?: Logger | undefined;
+    },
   ): Promise<RgbImage> {
     const { options } = input;
     const layers = resolveLayers(options.layers);
+    // Presets come back job after job: their style targets are cached, keyed by name and pixels.
+    const styles = input.styles.map((s) => ({
+      image: s.image,
+      weight: s.weight,
+      cacheKey: s.preset ? `preset:${s.name}:${pixelsSha256(s.image.data)}` : undefined,
+    }));
+    const cached = styles.some((s) => s.cacheKey !== undefined) && !options.preserveColors;
     const result = await stylize(
       await this.evaluator(options.layers),
       {
         content: input.content,
-        styles: input.styles,
+        styles,
         size: options.size,
         iterations: options.iterations,
         layers,
@@ -47,6 +68,12 @@ export class Painter {
         // Time-based only: the job system wants a bounded write rate whatever the iteration speed.
         progressEvery: { ms: run.progressEveryMs, iterations: Number.POSITIVE_INFINITY },
         onProgress: run.onProgress,
+        targetsCache: cached ? await this.targetsCache() : undefined,
+        onStyleTargets: ({ cacheKey, cached: hit, ms }) =>
+          run.log?.info(
+            { style: cacheKey.split(':')[1], ms: Math.round(ms) },
+            hit ? 'style targets from cache' : 'style targets computed',
+          ),
       },
     );
     return result.image;
@@ -55,6 +82,16 @@ export class Painter {
   dispose(): void {
     for (const evaluator of this.#evaluators.values()) evaluator.then((e) => e.dispose()).catch(() => {});
     this.#evaluators.clear();
+  }
+
+  private targetsCache(): Promise<TargetsCache> {
+    this.#targetsCache ??= weightsFingerprint(this.opts.weightsDir).then(
+      (fingerprint) => new TargetsCache({ fingerprint, dir: this.opts.targetsCacheDir }),
+    );
+    this.#targetsCache.catch(() => {
+      this.#targetsCache = undefined;
+    });
+    return this.#targetsCache;
   }
 
   private evaluator(layers: JobOptions['layers']): Promise<Evaluator> {

@@ -34,6 +34,14 @@ export type JobOptionsInput = z.input<typeof jobOptionsSchema>;
 
 /** The job's style images: stored references, in the order they were given, with their blend weights. */
 export const styleRefsSchema = z
-  .array(z.object({ ref: z.string(), name: z.string(), weight: z.number().positive() }))
+  .array(
+    z.object({
+      ref: z.string(),
+      name: z.string(),
+      weight: z.number().positive(),
+      /** A preset (the worker caches its style targets); absent in jobs queued before this was recorded. */
+      preset: z.boolean().optional(),
+    }),
+  )
   .min(1);
 export type StyleRefs = z.infer<typeof styleRefsSchema>;

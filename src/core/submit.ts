@@ -85,7 +85,12 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
           ? [style.preset, await presetBytes(core, server, style.preset)]
           : [style.name, style.image];
       const ref = await store(await decodeImage(bytes, { maxSide: styleSide }));
-      styleRefs.push({ ref, name, weight: style.weight ?? 1 });
+      styleRefs.push({
+        ref,
+        name,
+        weight: style.weight ?? 1,
+        ...('preset' in style ? { preset: true } : {}),
+      });
     }
 
     jobId = await prisma.$transaction(async (tx) => {

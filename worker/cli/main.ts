@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { parseRunOptions } from './options.ts';
+import { presetsCommand } from './presets.ts';
 import { runStylize } from './run.ts';
 import { weightsCommand } from './weights.ts';
 
@@ -43,6 +44,7 @@ const program = new Command('stylize')
   });
 
 program.addCommand(weightsCommand());
+program.addCommand(presetsCommand());
 
 try {
   await program.parseAsync();

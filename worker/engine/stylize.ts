@@ -5,6 +5,7 @@ import { fitSize, type RgbImage, resize, rgbImage } from './image.ts';
 import { blendStyles, type LossParts, type LossWeights, lossTerms } from './losses.ts';
 import { createOptimizer, type OptimizerName } from './optimizers.ts';
 import { mulberry32 } from './random.ts';
+import type { TargetsCache } from './targets-cache.ts';
 import type { LayerSet } from './vgg.ts';
 
 /**
@@ -16,7 +17,12 @@ export interface StylizeRequest {
   /** The content photo, at any resolution: the driver resizes it per scale. */
   content: RgbImage;
   /** One or more style images; several are blended by `weight` (default 1 each). */
-  styles: { image: RgbImage; weight?: number | undefined }[];
+  styles: {
+    image: RgbImage;
+    weight?: number | undefined;
+    /** Identity of this style image (e.g. a preset's name and pixels' sha256): lets `targetsCache` serve it. */
+    cacheKey?: string | undefined;
+  }[];
   /** Longer side of the output, in pixels. */
   size: number;
   /** Optimiser steps in total, shared equally among the scales. */
@@ -59,6 +65,13 @@ export interface StylizeOptions {
   progressEvery?: { iterations?: number; ms?: number } | undefined;
   /** Checked before every iteration: cancelling costs at most one iteration. */
   signal?: AbortSignal | undefined;
+  /**
+   * Style Gram targets kept between runs, for styles with a `cacheKey` (not with `preserveColors`: the style's
+   * luminance is then matched to the content, so its targets depend on the photo).
+   */
+  targetsCache?: TargetsCache | undefined;
+  /** Told where each style's targets at each scale came from, and how long getting them took. */
+  onStyleTargets?: ((event: { cacheKey: string; cached: boolean; ms: number }) => void) | undefined;
 }
 
 export interface StylizeResult {
@@ -102,7 +115,9 @@ export async function stylize(
   const styles = request.styles.map((s) => ({
     image: preserve ? matchLuminance(s.image, request.content) : s.image,
     weight: s.weight ?? 1,
+    cacheKey: preserve ? undefined : s.cacheKey,
   }));
+  const cache = options.targetsCache;
 
   let image: RgbImage | undefined;
   let done = 0;
@@ -119,12 +134,26 @@ export async function stylize(
     });
     const styleSide = Math.max(16, Math.round(Math.max(size.width, size.height) * (request.styleScale ?? 1)));
     const styleGrams = await Promise.all(
-      styles.map(async ({ image: style, weight }) => {
+      styles.map(async ({ image: style, weight, cacheKey }) => {
         const at = fitSize(style.width, style.height, styleSide);
+        const began = performance.now();
+        const key =
+          cache && cacheKey !== undefined
+            ? cache.key({ style: cacheKey, ...at, layers: request.layers.style })
+            : undefined;
+        const cached = key === undefined ? undefined : await cache?.get(key);
+        if (cached) {
+          options.onStyleTargets?.({ cacheKey: cacheKey!, cached: true, ms: performance.now() - began });
+          return { grams: cached, weight };
+        }
         const targets = await evaluator.targets(resize(style, at.width, at.height), {
           content: [],
           style: request.layers.style,
         });
+        if (key !== undefined) {
+          await cache?.set(key, targets.style);
+          options.onStyleTargets?.({ cacheKey: cacheKey!, cached: false, ms: performance.now() - began });
+        }
         return { grams: targets.style, weight };
       }),
     );

@@ -1,0 +1,52 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** presets/catalogue.json: the public-domain paintings `stylize presets setup` installs. */
+export const CATALOGUE_PATH = fileURLToPath(new URL('../../presets/catalogue.json', import.meta.url));
+
+const paintingSchema = z.object({
+  /** The preset name and file name (`starry_night` is installed as `starry_night.jpg`). */
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/),
+  title: z.string().min(1),
+  artist: z.string().min(1),
+  year: z.string().min(1),
+  /** The original file on Wikimedia Commons (best-known URLs, not verified offline). */
+  source: z.url({ protocol: /^https$/ }),
+  licence: z.string().min(1),
+  /** The strength (0-100) that suits the painting. */
+  strength: z.number().int().min(0).max(100),
+  /** The file's sha256 when known ahead of time; null: trusted on first use. */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable()
+    .default(null),
+});
+
+export const catalogueSchema = z
+  .object({
+    note: z.string().optional(),
+    paintings: z.array(paintingSchema).min(1),
+  })
+  .refine((c) => new Set(c.paintings.map((p) => p.id)).size === c.paintings.length, {
+    message: 'catalogue ids must be unique',
+  });
+
+export type CataloguePainting = z.infer<typeof paintingSchema>;
+export type Catalogue = z.infer<typeof catalogueSchema>;
+
+/** Reads and validates the catalogue (the repository's own by default). */
+export async function loadCatalogue(path: string = CATALOGUE_PATH): Promise<Catalogue> {
+  const text = await readFile(path, 'utf8');
+  const parsed = catalogueSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`${path}: ${parsed.error.issues[0]?.message ?? 'invalid catalogue'}`);
+  return parsed.data;
+}
+
+/** The file extension a painting is installed with: its source's, `.jpg` when that has none. */
+export function paintingExtension(painting: CataloguePainting): string {
+  const ext = extname(new URL(painting.source).pathname).toLowerCase();
+  return /^\.(jpe?g|png|webp|gif|avif|tiff?)$/.test(ext) ? (ext === '.jpeg' ? '.jpg' : ext) : '.jpg';
+}

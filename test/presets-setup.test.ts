@@ -1,0 +1,172 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Catalogue, loadCatalogue } from '../src/presets/catalogue.ts';
+import { presetFiles } from '../src/presets/files.ts';
+import { presetsStatus, setupPresets } from '../worker/presets/setup.ts';
+import { asset } from './assets.ts';
+
+const IDS = ['alpha', 'beta', 'gamma'];
+let server: Server;
+let base: string;
+let images: Map<string, Buffer>;
+const requests: string[] = [];
+const tmp: string[] = [];
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'presets-'));
+  tmp.push(dir);
+  return dir;
+}
+
+function catalogue(ids: string[] = IDS): Catalogue {
+  return {
+    paintings: ids.map((id) => ({
+      id,
+      title: `Title ${id}`,
+      artist: 'Anon',
+      year: '1900',
+      source: `${base}/commons/a/ab/${id.toUpperCase()}_%281900%29.jpg`,
+      licence: 'public domain',
+      strength: 50,
+      sha256: null,
+    })),
+  };
+}
+
+beforeAll(async () => {
+  images = new Map();
+  for (const [i, id] of IDS.entries()) {
+    const buf = await sharp({
+      create: { width: 16, height: 12, channels: 3, background: { r: i * 80, g: 40, b: 200 } },
+    })
+      .jpeg()
+      .toBuffer();
+    images.set(id, buf);
+  }
+  server = createServer((req, res) => {
+    const path = decodeURIComponent(req.url ?? '');
+    requests.push(path);
+    if (path.includes('NOTANIMAGE')) {
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html>moved</html>');
+      return;
+    }
+    const match = /\/(?:commons\/a\/ab\/([A-Z]+)_\(1900\)\.jpg|mirror\/([a-z]+)\.jpg)$/.exec(path);
+    const id = (match?.[1] ?? match?.[2])?.toLowerCase();
+    const body = id ? images.get(id) : undefined;
+    if (!body) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': body.length }).end(body);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((done) => server.close(done));
+  await Promise.all(tmp.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describe('the preset catalogue', () => {
+  it('validates, with the ids of the shared style files', async () => {
+    const cat = await loadCatalogue();
+    expect(cat.paintings.length).toBeGreaterThanOrEqual(10);
+    const shared = await presetFiles(asset('styles'));
+    for (const id of shared.keys()) expect(cat.paintings.map((p) => p.id)).toContain(id);
+    for (const p of cat.paintings)
+      expect(p.source).toMatch(/^https:\/\/upload\.wikimedia\.org\/wikipedia\/commons\//);
+  });
+});
+
+describe('stylize presets setup', () => {
+  it('downloads every painting, records its sha256, and skips it the next time', async () => {
+    const dir = await tempDir();
+    const progress: string[] = [];
+    const first = await setupPresets({ catalogue: catalogue(), dir, onProgress: (p) => progress.push(p.id) });
+    expect(first.failed).toEqual([]);
+    expect(first.downloaded).toEqual(IDS);
+    expect(progress).toEqual(expect.arrayContaining(IDS));
+    expect((await readdir(dir)).sort()).toEqual(['alpha.jpg', 'beta.jpg', 'checksums.json', 'gamma.jpg']);
+    expect(await readFile(join(dir, 'beta.jpg'))).toEqual(images.get('beta'));
+    const sums = JSON.parse(await readFile(join(dir, 'checksums.json'), 'utf8')) as Record<string, string>;
+    expect(Object.keys(sums)).toEqual(['alpha.jpg', 'beta.jpg', 'gamma.jpg']);
+    expect(sums['alpha.jpg']).toMatch(/^[0-9a-f]{64}$/);
+
+    requests.length = 0;
+    const second = await setupPresets({ catalogue: catalogue(), dir });
+    expect(second).toMatchObject({ downloaded: [], skipped: IDS, failed: [] });
+    expect(requests).toEqual([]);
+    expect((await presetsStatus(catalogue([...IDS, 'delta']), dir)).map((s) => s.file !== undefined)).toEqual(
+      [true, true, true, false],
+    );
+    // Missing ones are simply not presets: listPresets lists the files there are.
+    expect([...(await presetFiles(dir)).keys()].sort()).toEqual(IDS);
+  });
+
+  it('rejects a file changed after its sha256 was recorded, naming it', async () => {
+    const dir = await tempDir();
+    await setupPresets({ catalogue: catalogue(), dir });
+    await writeFile(join(dir, 'gamma.jpg'), images.get('alpha')!);
+    const again = await setupPresets({ catalogue: catalogue(), dir });
+    expect(again.skipped).toEqual(['alpha', 'beta']);
+    expect(again.failed).toHaveLength(1);
+    expect(again.failed[0]!.id).toBe('gamma');
+    expect(again.failed[0]!.error).toMatch(
+      /gamma\.jpg has sha256 [0-9a-f]{64}, not the [0-9a-f]{64} recorded/,
+    );
+    expect(again.failed[0]!.error).toMatch(/delete it and run `stylize presets setup` again/);
+  });
+
+  it('rejects a download whose sha256 differs from the recorded one', async () => {
+    const dir = await tempDir();
+    await setupPresets({ catalogue: catalogue(), dir });
+    await rm(join(dir, 'beta.jpg'));
+    const original = images.get('beta')!;
+    images.set('beta', images.get('alpha')!);
+    try {
+      const again = await setupPresets({ catalogue: catalogue(), dir });
+      expect(again.failed.map((f) => f.id)).toEqual(['beta']);
+      expect(again.failed[0]!.error).toMatch(/sha256 mismatch for beta\.jpg.*recorded on first download/);
+      expect((await readdir(dir)).sort()).toEqual(['alpha.jpg', 'checksums.json', 'gamma.jpg']);
+    } finally {
+      images.set('beta', original);
+    }
+  });
+
+  it('rejects a response that is not an image and keeps nothing of it', async () => {
+    const dir = await tempDir();
+    const cat = catalogue(['alpha']);
+    const bad = { ...cat.paintings[0]!, id: 'broken', source: `${base}/commons/x/NOTANIMAGE.jpg` };
+    const result = await setupPresets({
+      catalogue: { paintings: [bad, ...cat.paintings] },
+      dir,
+      retryDelayMs: 1,
+    });
+    expect(result.downloaded).toEqual(['alpha']);
+    expect(result.failed[0]!.id).toBe('broken');
+    expect(result.failed[0]!.error).toMatch(/broken: the download from .* is not an image/);
+    expect((await readdir(dir)).sort()).toEqual(['alpha.jpg', 'checksums.json']);
+  });
+
+  it('installs from a local mirror directory or a mirror URL instead of the sources', async () => {
+    const mirror = await tempDir();
+    for (const id of IDS) await writeFile(join(mirror, `${id}.jpg`), images.get(id)!);
+    const fromDir = await tempDir();
+    requests.length = 0;
+    const local = await setupPresets({ catalogue: catalogue(), dir: fromDir, from: mirror });
+    expect(local).toMatchObject({ downloaded: IDS, failed: [] });
+    expect(requests).toEqual([]);
+    expect(await readFile(join(fromDir, 'gamma.jpg'))).toEqual(images.get('gamma'));
+
+    const fromUrl = await tempDir();
+    const remote = await setupPresets({ catalogue: catalogue(), dir: fromUrl, from: `${base}/mirror/` });
+    expect(remote).toMatchObject({ downloaded: IDS, failed: [] });
+    expect(requests).toEqual(IDS.map((id) => `/mirror/${id}.jpg`));
+  });
+});

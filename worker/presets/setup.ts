@@ -1,0 +1,170 @@
+import { mkdir, readFile, rename } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { probeImage } from '../../src/images/index.ts';
+import { type Catalogue, type CataloguePainting, paintingExtension } from '../../src/presets/catalogue.ts';
+import { presetFiles } from '../../src/presets/files.ts';
+import { readRecordedChecksums, sha256File, writeRecordedChecksums } from '../weights/checksums.ts';
+import { ChecksumMismatchError, WeightsDownloadError } from '../weights/errors.ts';
+import { removeIfExists, syncFile } from '../weights/fs-util.ts';
+import { openSource, type TransferOptions } from '../weights/transfer.ts';
+
+/** No painting file is larger than this (the Commons originals are a few tens of MB at most). */
+export const MAX_PRESET_BYTES = 100 * 1024 * 1024;
+
+export interface PresetProgress {
+  /** The painting being fetched, and its place in the catalogue (1-based). */
+  readonly id: string;
+  readonly index: number;
+  readonly count: number;
+  readonly received: number;
+  readonly total: number | undefined;
+}
+
+export interface SetupPresetsOptions {
+  readonly catalogue: Catalogue;
+  /** The presets directory (PRESETS_DIR). */
+  readonly dir: string;
+  /** A local directory or base URL holding files named by id (`starry_night.jpg`), instead of the sources. */
+  readonly from?: string;
+  readonly onProgress?: (progress: PresetProgress) => void;
+  readonly attempts?: number;
+  readonly retryDelayMs?: number;
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+export interface SetupPresetsResult {
+  readonly dir: string;
+  readonly downloaded: string[];
+  readonly skipped: string[];
+  /** Paintings that could not be installed, each with one clear line. */
+  readonly failed: { id: string; error: string }[];
+}
+
+/**
+ * Installs every catalogue painting into the presets directory as `<id>.<ext>`. Each download goes to a
+ * `.part`, must be an image the bot accepts, and must match the painting's sha256: the catalogue's when it
+ * has one, else the one recorded in the directory's `checksums.json` by the first download (trust on first
+ * use, as for the weights). Files already there are checked against the same sums and kept. One painting's
+ * failure does not stop the others; it is reported in `failed`.
+ */
+export async function setupPresets(opts: SetupPresetsOptions): Promise<SetupPresetsResult> {
+  const { dir, catalogue } = opts;
+  await mkdir(dir, { recursive: true });
+  const transfer: TransferOptions = {
+    attempts: opts.attempts ?? 4,
+    retryDelayMs: opts.retryDelayMs ?? 1000,
+    timeoutMs: opts.timeoutMs ?? 60_000,
+    signal: opts.signal,
+    fetch: opts.fetch ?? globalThis.fetch,
+  };
+  const mirror = opts.from === undefined ? undefined : openSource(opts.from, transfer);
+  const mirrorFiles = mirror?.local ? await presetFiles(mirror.location) : undefined;
+  const sums = new Map(await readRecordedChecksums(dir));
+  const result: SetupPresetsResult = { dir, downloaded: [], skipped: [], failed: [] };
+  const count = catalogue.paintings.length;
+
+  for (const [i, painting] of catalogue.paintings.entries()) {
+    opts.signal?.throwIfAborted();
+    const report = (received: number, total: number | undefined): void =>
+      opts.onProgress?.({ id: painting.id, index: i + 1, count, received, total });
+    try {
+      const installed = (await presetFiles(dir)).get(painting.id);
+      if (installed) {
+        const file = basename(installed);
+        await verifyOrRecord(painting, installed, file, sums, dir);
+        result.skipped.push(painting.id);
+        report(1, 1);
+        continue;
+      }
+      let source = openSourceFor(painting, transfer);
+      let name = new URL(painting.source).pathname.split('/').pop() ?? '';
+      let ext = paintingExtension(painting);
+      if (mirror) {
+        source = mirror;
+        const local = mirrorFiles?.get(painting.id);
+        if (mirrorFiles && !local) throw new Error(`${mirror.location} has no file named ${painting.id}.*`);
+        if (local) ext = extname(local).toLowerCase();
+        name = `${painting.id}${ext}`;
+      }
+      const file = `${painting.id}${ext}`;
+      const target = join(dir, file);
+      const part = `${target}.part`;
+      try {
+        await source.fetchTo(name, part, {
+          expectedSize: undefined,
+          maxBytes: MAX_PRESET_BYTES,
+          onBytes: report,
+        });
+        try {
+          await probeImage(await readFile(part));
+        } catch (err) {
+          throw new Error(
+            `${painting.id}: the download from ${source.location} is not an image the bot accepts (${(err as Error).message})`,
+          );
+        }
+        const actual = await sha256File(part);
+        const expected = painting.sha256 ?? sums.get(file);
+        if (expected !== undefined && expected !== actual) {
+          throw new ChecksumMismatchError(
+            file,
+            expected,
+            actual,
+            painting.sha256 ? 'the catalogue' : 'recorded on first download',
+          );
+        }
+        await syncFile(part);
+        await rename(part, target);
+        sums.set(file, actual);
+        await writeRecordedChecksums(dir, sums);
+        result.downloaded.push(painting.id);
+      } finally {
+        await removeIfExists(part);
+      }
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      result.failed.push({ id: painting.id, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return result;
+}
+
+/** A source for one painting: the directory of its URL, so the transfer code resolves the file name in it. */
+function openSourceFor(painting: CataloguePainting, transfer: TransferOptions) {
+  const url = new URL(painting.source);
+  return openSource(new URL('.', url).href, transfer);
+}
+
+/** Checks a file already installed against its known sha256, or records it (trust on first use). */
+async function verifyOrRecord(
+  painting: CataloguePainting,
+  path: string,
+  file: string,
+  sums: Map<string, string>,
+  dir: string,
+): Promise<void> {
+  const actual = await sha256File(path);
+  const expected = painting.sha256 ?? sums.get(file);
+  if (expected === undefined) {
+    sums.set(file, actual);
+    await writeRecordedChecksums(dir, sums);
+    return;
+  }
+  if (expected !== actual) {
+    throw new WeightsDownloadError(
+      'CHECKSUM',
+      `${path} has sha256 ${actual}, not the ${expected} ${painting.sha256 ? 'in the catalogue' : 'recorded when it was downloaded'}: the file was changed or replaced; delete it and run \`stylize presets setup\` again`,
+      { file },
+    );
+  }
+}
+
+/** Which catalogue paintings are installed in a presets directory. */
+export async function presetsStatus(
+  catalogue: Catalogue,
+  dir: string,
+): Promise<{ painting: CataloguePainting; file: string | undefined }[]> {
+  const files = await presetFiles(dir);
+  return catalogue.paintings.map((painting) => ({ painting, file: files.get(painting.id) }));
+}

@@ -16,10 +16,10 @@ import {
 import { jobOptionsSchema, styleRefsSchema } from '../src/core/options.ts';
 import { claimJob } from '../src/core/scheduler.ts';
 import { workerAlive, workerGone } from '../src/core/workers.ts';
-import { decodeImage, encodeImage, ImageError } from '../src/images/index.ts';
+import { comparison, decodeImage, encodeImage, ImageError } from '../src/images/index.ts';
 import type { Logger } from '../src/log.ts';
 import { iterationsPerSecond, jobDuration, jobFailures } from '../src/metrics.ts';
-import { comparison, encodeToFit, type Painter } from './paint.ts';
+import { encodeToFit, type Painter } from './paint.ts';
 
 /**
  * A worker process's main loop: `concurrency` slots, each claiming a job (the fair, atomic claim in

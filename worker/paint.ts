@@ -1,13 +1,12 @@
 import type { Logger } from 'pino';
 import type { JobOptions } from '../src/core/options.ts';
-import { type OutputFormat, sideBySide } from '../src/images/index.ts';
+import type { OutputFormat } from '../src/images/index.ts';
 import {
   type Backend,
   createEvaluator,
   type Evaluator,
   type Progress,
   type RgbImage,
-  resize,
   resolveLayers,
   stylize,
   weightsFromStrength,
@@ -108,23 +107,6 @@ export class Painter {
     }
     return evaluator;
   }
-}
-
-/** The photo, the paintings and the result side by side, at the result's height. */
-export function comparison(
-  content: RgbImage,
-  styles: { image: RgbImage; name: string }[],
-  result: RgbImage,
-  format: OutputFormat,
-): Promise<Buffer> {
-  return sideBySide(
-    [
-      { image: resize(content, result.width, result.height), label: 'photo' },
-      ...styles.map((s) => ({ image: s.image, label: `style: ${s.name}` })),
-      { image: result, label: 'result' },
-    ],
-    { format },
-  );
 }
 
 /** PNG, or JPEG where the PNG would be over the store's limit (large, detailed results). */

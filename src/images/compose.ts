@@ -1,6 +1,7 @@
 import sharp from 'sharp';
-import type { RgbImage } from '../../worker/engine/image.ts';
+import { type RgbImage, resize } from '../../worker/engine/image.ts';
 import { encodeAs, type OutputFormat, rawPipeline } from './encode.ts';
+import { BACKGROUND, labelSvg } from './labels.ts';
 
 export interface Panel {
   readonly image: RgbImage;
@@ -24,13 +25,6 @@ export interface ComparisonLayout {
   readonly fontSize: number;
   readonly panels: readonly { readonly left: number; readonly width: number }[];
 }
-
-const BACKGROUND = '#ffffff';
-const TEXT_COLOUR = '#222222';
-const FONT_FAMILY = 'DejaVu Sans, sans-serif';
-/** DejaVu Sans glyphs average about this many ems wide; used to shrink labels that would not fit. */
-const AVERAGE_GLYPH_EMS = 0.6;
-const MIN_FONT_SIZE = 8;
 
 /**
  * Lays panels of the given sizes side by side at `panelHeight`. Gap and label strip grow with the height
@@ -96,32 +90,28 @@ export async function sideBySide(panels: readonly Panel[], opts: ComposeOptions 
 
 /** An SVG of the label strip: each label centred under its panel and clipped to the panel's width. */
 function labelStrip(layout: ComparisonLayout, panels: readonly Panel[]): string {
-  const labels = layout.panels.map(({ left, width }, i) => {
-    const room = (width * 0.92) / AVERAGE_GLYPH_EMS; // label length × font size that fits the panel
-    // Shrink a label that would overflow its panel, and past the smallest readable size cut it short;
-    // the nested <svg> clips whatever the width estimate still gets wrong.
-    const label = truncate(panels[i]!.label, Math.floor(room / MIN_FONT_SIZE));
-    const fontSize = Math.max(
-      MIN_FONT_SIZE,
-      Math.min(layout.fontSize, Math.floor(room / Math.max(1, label.length))),
-    );
-    return (
-      `<svg x="${left}" y="0" width="${width}" height="${layout.labelHeight}">` +
-      `<text x="${width / 2}" y="${layout.labelHeight / 2}" text-anchor="middle" dominant-baseline="central" ` +
-      `font-family="${FONT_FAMILY}" font-size="${fontSize}" fill="${TEXT_COLOUR}">${escapeXml(label)}</text></svg>`
-    );
-  });
+  const labels = layout.panels.map(({ left, width }, i) =>
+    labelSvg(panels[i]!.label, { left, top: 0, width, height: layout.labelHeight }, layout.fontSize, 0.92),
+  );
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${layout.width}" height="${layout.labelHeight}">` +
     `${labels.join('')}</svg>`
   );
 }
 
-function truncate(text: string, maxLength: number): string {
-  const chars = Array.from(text); // by code point, so an emoji is never cut in half
-  return chars.length <= maxLength ? text : `${chars.slice(0, Math.max(0, maxLength - 1)).join('')}…`;
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** The comparison every job ends with: the photo, the painting(s) and the result, at the result's height. */
+export function comparison(
+  photo: RgbImage,
+  styles: readonly { image: RgbImage; name: string }[],
+  result: RgbImage,
+  format: OutputFormat,
+): Promise<Buffer> {
+  return sideBySide(
+    [
+      { image: resize(photo, result.width, result.height), label: 'photo' },
+      ...styles.map((s) => ({ image: s.image, label: `style: ${s.name}` })),
+      { image: result, label: 'result' },
+    ],
+    { format },
+  );
 }

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import type { RgbImage } from '../../worker/engine/image.ts';
 import { encodeAs, type OutputFormat, rawPipeline } from './encode.ts';
+import { BACKGROUND, labelSvg } from './labels.ts';
 
 export interface ContactSheetItem {
   readonly image: RgbImage;
@@ -30,11 +31,6 @@ export interface ContactSheetLayout {
   readonly cells: readonly { readonly left: number; readonly top: number }[];
 }
 
-const BACKGROUND = '#ffffff';
-const TEXT_COLOUR = '#222222';
-const FONT_FAMILY = 'DejaVu Sans, sans-serif';
-const AVERAGE_GLYPH_EMS = 0.6;
-const MIN_FONT_SIZE = 8;
 const MAX_ITEMS = 100;
 
 export function contactSheetLayout(count: number, opts: ContactSheetOptions = {}): ContactSheetLayout {
@@ -98,31 +94,16 @@ export async function contactSheet(
 
 /** One SVG over the whole sheet with every label centred under its cell, shrunk or cut to fit its width. */
 function labels(layout: ContactSheetLayout, items: readonly ContactSheetItem[]): string {
-  const room = (layout.cellSize * 0.95) / AVERAGE_GLYPH_EMS;
-  const texts = layout.cells.map(({ left, top }, i) => {
-    const label = truncate(items[i]!.label, Math.floor(room / MIN_FONT_SIZE));
-    const fontSize = Math.max(
-      MIN_FONT_SIZE,
-      Math.min(layout.fontSize, Math.floor(room / Math.max(1, label.length))),
-    );
-    return (
-      `<svg x="${left}" y="${top + layout.cellSize}" width="${layout.cellSize}" height="${layout.labelHeight}">` +
-      `<text x="${layout.cellSize / 2}" y="${layout.labelHeight / 2}" text-anchor="middle" ` +
-      `dominant-baseline="central" font-family="${FONT_FAMILY}" font-size="${fontSize}" ` +
-      `fill="${TEXT_COLOUR}">${escapeXml(label)}</text></svg>`
-    );
-  });
+  const texts = layout.cells.map(({ left, top }, i) =>
+    labelSvg(
+      items[i]!.label,
+      { left, top: top + layout.cellSize, width: layout.cellSize, height: layout.labelHeight },
+      layout.fontSize,
+      0.95,
+    ),
+  );
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${layout.width}" height="${layout.height}">` +
     `${texts.join('')}</svg>`
   );
-}
-
-function truncate(text: string, maxLength: number): string {
-  const chars = Array.from(text);
-  return chars.length <= maxLength ? text : `${chars.slice(0, Math.max(0, maxLength - 1)).join('')}…`;
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

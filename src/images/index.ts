@@ -1,6 +1,7 @@
 export {
   type ComparisonLayout,
   type ComposeOptions,
+  comparison,
   comparisonLayout,
   type Panel,
   sideBySide,

@@ -1,11 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import { loadConfig } from '../../src/config.ts';
-import { decodeImage, encodeImage, formatForPath, sideBySide } from '../../src/images/index.ts';
+import { comparison, decodeImage, encodeImage, formatForPath } from '../../src/images/index.ts';
 import {
   createEvaluator,
   type LossWeights,
-  resize,
   resolveLayers,
   stylize,
   weightsFromStrength,
@@ -94,18 +93,7 @@ export async function runStylize(contentPath: string, options: RunOptions) {
     bar?.stop();
     await writeFile(options.out, await encodeImage(result.image, outFormat));
     if (options.compare && compareFormat) {
-      const { width, height } = result.image;
-      await writeFile(
-        options.compare,
-        await sideBySide(
-          [
-            { image: resize(content, width, height), label: 'content' },
-            ...styles.map((s) => ({ image: s.image, label: `style: ${s.name}` })),
-            { image: result.image, label: 'result' },
-          ],
-          { format: compareFormat },
-        ),
-      );
+      await writeFile(options.compare, await comparison(content, styles, result.image, compareFormat));
     }
     return {
       backend: evaluator.backend,

@@ -168,7 +168,7 @@ export async function stylize(
         : request.init === 'noise'
           ? noise(contentAtScale.data.length, request.seed ?? 0)
           : contentAtScale.data;
-      const optimizer = createOptimizer(request.optimizer ?? 'lbfgs', objective, x0, {
+      const optimizer = await createOptimizer(request.optimizer ?? 'lbfgs', objective, x0, {
         learningRate: request.learningRate,
       });
       for (let i = 0; i < perScale[index]!; i++) {

@@ -97,7 +97,10 @@ export class OnnxEvaluator implements Evaluator {
         positions * c,
         `${positions} positions x ${c} channels`,
       );
-      feeds[inputNames.contentTarget(layer)] = new ort.Tensor('float32', target, [positions, c]);
+      feeds[inputNames.contentTarget(layer)] = new ort.Tensor('float32', transposed(target, positions, c), [
+        c,
+        positions,
+      ]);
       feeds[inputNames.contentWeight(layer)] = scalar(weight);
     }
     for (const { layer, target, weight } of terms.style) {
@@ -186,6 +189,13 @@ export class OnnxEvaluator implements Evaluator {
     if (!w) throw new Error(`layer ${layer} is not in the loaded weights`);
     return w.outChannels;
   }
+}
+
+/** [rows, cols] → [cols, rows]: `targets()` gives feature maps position-major (HWC), the graph wants channels first. */
+function transposed(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;
+  return out;
 }
 
 const scalar = (value: number) => new ort.Tensor('float32', Float32Array.of(value), []);

@@ -8,7 +8,7 @@ import { DataType } from './proto.ts';
  *
  * Loss graph (one per weights, loss layers and pooling; H and W are dynamic):
  *   inputs   image                  [1, H, W, 3]   RGB 0-255
- *            content_target_<l>     [M_l, C_l]     the HWC feature map as `targets()` returns it (M_l = h·w)
+ *            content_target_<l>     [C_l, M_l]     the feature map, channels first (M_l = h·w)
  *            content_weight_<l>     []             c_l
  *            style_target_<l>       [C_l, C_l]     the Gram matrix
  *            style_weight_<l>       []             s_l
@@ -124,13 +124,12 @@ export function buildTargetsGraph(weights: VggWeights, layers: LayerSet, pooling
 
 /**
  * content_l = c · mean((F − T)²) over N = C·M values;  d/dF = (2c/N)·(F − T).
- * F is the activation as [C, M]; the target arrives as [M, C] (HWC) and is transposed in the graph.
+ * F is the activation as [C, M], and so is the target (the evaluator transposes it once per objective,
+ * not once per evaluation).
  */
 function contentLoss(g: GraphBuilder, activation: string, layer: string, c: number) {
   const features = g.op('Reshape', [activation, g.ints([c, -1])]);
-  const target = g.op('Transpose', [g.input(inputNames.contentTarget(layer), [`M_${layer}`, c])], {
-    perm: [1, 0],
-  });
+  const target = g.input(inputNames.contentTarget(layer), [c, `M_${layer}`]);
   const diff = g.op('Sub', [features, target]);
   const count = g.op('Cast', [g.op('Size', [diff])], { to: DataType.FLOAT });
   const k = g.op('Div', [g.input(inputNames.contentWeight(layer), []), count]);

@@ -5,7 +5,7 @@
  * For every backend and size it prints one JSON line: the median ms per L-BFGS iteration from the content
  * image (after warm-up evaluations), split into the iteration's own evaluation (`stepEvaluateMs`) and the
  * optimiser's share (`optimizerMs`); the loss reached; the analytic convolution GFLOP/s; and, measured alone
- * before and after the iterations, the loss graph (`evaluateMs`) and the "bare graph" (`bareMs`: forward + backward
+ * between rounds of iterations, the loss graph (`evaluateMs`) and the "bare graph" (`bareMs`: forward + backward
  * through the same network with only a content term at the deepest layer), each in steady state (run twice
  * in a row, the second timed). `overhead` = msPerIteration / bareMs (loss terms and optimiser),
  * `graphOverhead` = evaluateMs / bareMs (the loss terms alone). Images: the shared photos
@@ -60,10 +60,10 @@ const { values: args } = parseArgs({
 
 /** Tried when --backends is not given; absent ones are skipped. The plain-JS `cpu` backend only on request. */
 const DEFAULT_BACKENDS: Backend[] = ['onnx', 'tensorflow-gpu', 'tensorflow', 'wasm'];
-/** Iterations when --iterations is not given (the first is not timed): the slow backends get the fewest that still time 5. */
-const defaultIterations = (backend: Backend) => (backend === 'wasm' || backend === 'cpu' ? 6 : 20);
-/** Timed runs of the loss graph and of the bare graph alone, before the iterations and again after them. */
-const ISOLATED_RUNS = 3;
+/** Iterations when --iterations is not given: the slow backends get the fewest that still time 5. */
+const defaultIterations = (backend: Backend) => (backend === 'wasm' || backend === 'cpu' ? 8 : 60);
+/** Iterations between two timings of the graphs alone; the first of them is not timed. */
+const STEPS_PER_ROUND = 3;
 const WARM_UP = 2;
 const SHARED = new URL('../../shared/assets/', import.meta.url);
 
@@ -224,7 +224,9 @@ async function measure(evaluator: Evaluator, size: number, iterations: number) {
   const stepEvaluateTimes: number[] = [];
   const evaluateTimes: number[] = [];
   const bareTimes: number[] = [];
-  const time = async (objective: Objective, into: number[]) => {
+  /** Runs `objective` on the content image `runs` times in a row and records the last run's time. */
+  const time = async (objective: Objective, into: number[], runs: number) => {
+    for (let i = 1; i < runs; i++) await objective.evaluate(content.data);
     const t = performance.now();
     await objective.evaluate(content.data);
     into.push(performance.now() - t);
@@ -236,16 +238,6 @@ async function measure(evaluator: Evaluator, size: number, iterations: number) {
       await objective.evaluate(content.data);
       await bare.evaluate(content.data);
     }
-    // The loss graph and the bare graph alone, each timed on its second run in a row (steady state: its own
-    // buffers warm), before and after the iterations so that the medians see the machine's drift too.
-    const isolated = async () => {
-      for (let i = 0; i < ISOLATED_RUNS; i++) {
-        await objective.evaluate(content.data);
-        await time(objective, evaluateTimes);
-        await bare.evaluate(content.data);
-        await time(bare, bareTimes);
-      }
-    };
     let inStep = 0;
     const timed: Objective = {
       evaluate: async (x) => {
@@ -256,19 +248,24 @@ async function measure(evaluator: Evaluator, size: number, iterations: number) {
       },
       dispose: () => objective.dispose(),
     };
-    await isolated();
     const optimizer = await createOptimizer('lbfgs', timed, content.data);
-    for (let i = 0; i < iterations; i++) {
-      const t = performance.now();
-      loss = (await optimizer.step()).loss;
-      // The first iteration runs right after another session: its buffers and weights are cold in the caches,
-      // which no iteration of a real job sees (one session runs alone), so it is not timed.
-      if (i === 0) continue;
-      times.push(performance.now() - t);
-      optimizerTimes.push(times.at(-1)! - inStep);
-      stepEvaluateTimes.push(inStep);
+    for (let done = 0; done < iterations; ) {
+      // Each round times the loss graph and the bare graph alone (each on its second run in a row: steady
+      // state), then iterations: all samples of a round see the same machine, whose speed on shared cores
+      // drifts by several per cent within a minute.
+      await time(objective, evaluateTimes, 2);
+      await time(bare, bareTimes, 2);
+      for (let i = 0; i < STEPS_PER_ROUND && done < iterations; i++, done++) {
+        const t = performance.now();
+        loss = (await optimizer.step()).loss;
+        // The first iteration after the graphs alone starts with another session's data in the caches,
+        // which no iteration of a real job does: it is not timed.
+        if (i === 0) continue;
+        times.push(performance.now() - t);
+        optimizerTimes.push(times.at(-1)! - inStep);
+        stepEvaluateTimes.push(inStep);
+      }
     }
-    await isolated();
   } finally {
     objective.dispose();
     bare.dispose();

@@ -117,4 +117,11 @@ describe('L-BFGS', () => {
     // x0 itself is left alone: the optimiser works on its own copy.
     expect(x0.every((v) => v === 0)).toBe(true);
   });
+
+  it('refuses more vectors than one WebAssembly memory holds, before allocating anything', async () => {
+    const n = 256 * 256 * 3;
+    const capacity = VectorMemory.capacity(n);
+    expect(capacity).toBe(Math.floor(2 ** 32 / (n * 4)));
+    await expect(VectorMemory.create(n, capacity + 1)).rejects.toThrow(RangeError);
+  });
 });

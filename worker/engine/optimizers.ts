@@ -39,7 +39,9 @@ export async function createOptimizer(
  */
 async function lbfgs(objective: Objective, x0: Float32Array, options: OptimizerOptions): Promise<Optimizer> {
   const n = x0.length;
-  const m = options.history ?? 10;
+  // A very large image gets a shorter history rather than no room at all.
+  const m = Math.min(options.history ?? 10, Math.floor((VectorMemory.capacity(n) - PAIRS) / 2) - 1);
+  if (m < 1) throw new RangeError(`a ${n}-value image is too large for L-BFGS's memory (4 GiB)`);
   const memory = await VectorMemory.create(n, PAIRS + 2 * (m + 1));
   const pairs = new CurvaturePairs(m, memory);
   // Which of the two point vectors holds x (the other the trial point), and which gradient vector is x's.

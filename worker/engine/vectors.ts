@@ -8,6 +8,9 @@ interface Kernels {
   dot(a: number, b: number, bytes: number): number;
 }
 
+const PAGE = 65536;
+const MAX_PAGES = 65536;
+
 let compiled: Promise<WebAssembly.Module> | undefined;
 
 /** lbfgs.wat, assembled once per process (about 0.1 s). */
@@ -48,8 +51,15 @@ export class VectorMemory {
     );
   }
 
+  /** How many vectors of n values fit in one WebAssembly memory (4 GiB). */
+  static capacity(n: number): number {
+    return Math.floor((MAX_PAGES * PAGE) / (Math.ceil(n / 4) * 16));
+  }
+
   static async create(n: number, count: number): Promise<VectorMemory> {
-    const pages = Math.ceil((count * Math.ceil(n / 4) * 16) / 65536);
+    if (count > VectorMemory.capacity(n))
+      throw new RangeError(`${count} vectors of ${n} values do not fit in a WebAssembly memory`);
+    const pages = Math.ceil((count * Math.ceil(n / 4) * 16) / PAGE);
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     // Touch every page now: a first write to a fresh page costs a page fault (several µs on a VM), which
     // would otherwise land on the first iterations that fill the history.

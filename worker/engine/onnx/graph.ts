@@ -52,6 +52,26 @@ export function buildLossGraph(
 ): GraphBuilder {
   const g = new GraphBuilder('stylize_loss');
   const image = g.input(inputNames.image, [1, 'H', 'W', 3]);
+  // Loss terms, and each one's gradient with respect to its layer's activation, built as the forward pass
+  // reaches each layer: the Gram matrix and its gradient then read the activation while it is still in the
+  // caches rather than after the deeper layers have evicted it.
+  const contentTerms: string[] = [];
+  const styleTerms: string[] = [];
+  const layerGradients = new Map<string, string[]>();
+  const addGradient = (layer: string, grad: string) =>
+    layerGradients.set(layer, [...(layerGradients.get(layer) ?? []), grad]);
+  const lossTermsAt = (layer: string, activation: string) => {
+    if (layers.content.includes(layer)) {
+      const { term, grad } = contentLoss(g, activation, layer, channels(weights, layer));
+      contentTerms.push(term);
+      addGradient(layer, grad);
+    }
+    if (layers.style.includes(layer)) {
+      const { term, grad } = styleLoss(g, activation, layer, channels(weights, layer));
+      styleTerms.push(term);
+      addGradient(layer, grad);
+    }
+  };
   const net = forward(
     g,
     image,
@@ -59,24 +79,8 @@ export function buildLossGraph(
     deepestLayer([...layers.content, ...layers.style]),
     options.pooling,
     options.backward,
+    lossTermsAt,
   );
-
-  // Loss terms, and each one's gradient with respect to its layer's activation.
-  const contentTerms: string[] = [];
-  const styleTerms: string[] = [];
-  const layerGradients = new Map<string, string[]>();
-  const addGradient = (layer: string, grad: string) =>
-    layerGradients.set(layer, [...(layerGradients.get(layer) ?? []), grad]);
-  for (const layer of layers.content) {
-    const { term, grad } = contentLoss(g, net.activations.get(layer)!, layer, channels(weights, layer));
-    contentTerms.push(term);
-    addGradient(layer, grad);
-  }
-  for (const layer of layers.style) {
-    const { term, grad } = styleLoss(g, net.activations.get(layer)!, layer, channels(weights, layer));
-    styleTerms.push(term);
-    addGradient(layer, grad);
-  }
   const tv = totalVariation(g, image, g.input(inputNames.tvWeight, []));
 
   // Backward through the network, from the deepest layer (which always carries a loss) to the image.

@@ -29,7 +29,8 @@ export interface Forward {
 }
 
 /**
- * image [1, H, W, 3] RGB 0-255 → VGG-19 up to `deepest`.
+ * image [1, H, W, 3] RGB 0-255 → VGG-19 up to `deepest`; `onActivation` is called as each layer's output
+ * (after ReLU) is added, so that nodes built there come next in the graph's order.
  *
  * The RGB→BGR flip the Caffe weights expect is folded into conv1_1 (its kernel's input channels are
  * reversed) and the mean is subtracted in RGB order: conv(flip(x) − mean_bgr, W) = conv(x − mean_rgb, W')
@@ -42,6 +43,7 @@ export function forward(
   deepest: string,
   pooling: Pooling,
   backward?: ConvBackward,
+  onActivation?: (layer: string, activation: string) => void,
 ): Forward {
   const meanRgb = Float32Array.from([...IMAGENET_MEAN_BGR].reverse());
   let x = g.op('Sub', [
@@ -96,6 +98,7 @@ export function forward(
       ...(flipped ? { flipped } : {}),
     });
     activations.set(op.layer, output);
+    onActivation?.(op.layer, output);
     x = output;
   }
   return { ops, activations };

@@ -11,7 +11,7 @@ export interface OptimizerOptions {
 }
 
 /**
- * An optimiser advances `x` in place, one loss evaluation per `step()`, so an iteration always costs the
+ * An optimiser advances `x`, one loss evaluation per `step()`, so an iteration always costs the
  * same: the driver can check cancellation, report progress and estimate time between any two steps.
  */
 export interface Optimizer {
@@ -117,7 +117,7 @@ const PAIRS = 5;
  * other, a pass over n values each; the compact form needs every pair's dot products with g (one pass over
  * the history, which also yields the new pair's row of the small matrices), k×k algebra, and one weighted
  * sum of the pairs (one more pass). With the SIMD kernels, at 256 px, the optimiser's share of an iteration
- * fell from about 13 ms to about 3.
+ * fell from about 13 ms to about 2.
  */
 export class CurvaturePairs {
   readonly #m: number;

@@ -143,12 +143,22 @@ export interface Child {
   exited: Promise<number | null>;
 }
 
-/** `node --import tsx FILE` with only the given environment (plus PATH and HOME), its output collected. */
-export function spawnProcess(file: 'worker/main.ts' | 'src/main.ts', env: Record<string, string>): Child {
+/** The programs the tests run as processes: the bot, the worker, and the test harnesses in test/jobs/. */
+export type Program = 'worker/main.ts' | 'src/main.ts' | `test/jobs/${string}.ts`;
+
+/**
+ * `node --import tsx FILE` with only the given environment (plus PATH and HOME), its output collected. With
+ * `stdin: 'pipe'` the test writes to `child.process.stdin` (the harnesses in test/jobs/ take commands there).
+ */
+export function spawnProcess(
+  file: Program,
+  env: Record<string, string>,
+  options: { stdin?: 'pipe' | 'ignore' } = {},
+): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', file], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => {
@@ -174,6 +184,38 @@ export function logLines(output: string, msg: string): Record<string, unknown>[]
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>)
     .filter((line) => line.msg === msg);
+}
+
+/**
+ * The replies of a harness in test/jobs/ (JSON lines `{"reply": …}` on its stdout), one at a time in order;
+ * `send` writes a command line to its stdin.
+ */
+export function harness(child: Child) {
+  let read = 0;
+  const replies = () =>
+    child
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{"reply":'))
+      .map((line) => (JSON.parse(line) as { reply: Record<string, unknown> }).reply);
+  return {
+    send(command: string) {
+      child.process.stdin!.write(`${command}\n`);
+    },
+    next(what: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+      return waitFor(
+        what,
+        async () => {
+          if (child.process.exitCode !== null)
+            throw new Error(`${what}: the harness exited\n${child.output()}`);
+          const reply = replies()[read];
+          if (reply) read++;
+          return reply;
+        },
+        timeoutMs,
+      );
+    },
+  };
 }
 
 export async function waitFor<T>(

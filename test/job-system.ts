@@ -105,6 +105,46 @@ export async function testCore(db: TestDatabase, extra: Record<string, string> =
   return openCore(config, createLogger(config, 'test'));
 }
 
+/**
+ * A database blip, made real: until `heal()`, the database refuses the writes (`INSERT` or `UPDATE`) of
+ * `table` whose rows match `when` (SQL on NEW and OLD), with the error a full disk gives.
+ */
+export async function failWrites(
+  core: Core,
+  name: string,
+  spec: { table: 'Job' | 'Image'; op: 'INSERT' | 'UPDATE'; when: string },
+): Promise<{ heal(): Promise<void> }> {
+  const { prisma, provider } = core.db;
+  await prisma.$executeRawUnsafe(`CREATE TABLE "${name}" ("on" INTEGER)`);
+  await prisma.$executeRawUnsafe(`INSERT INTO "${name}" VALUES (1)`);
+  if (provider === 'sqlite') {
+    await prisma.$executeRawUnsafe(
+      `CREATE TRIGGER "${name}" BEFORE ${spec.op} ON "${spec.table}"
+       WHEN (${spec.when}) AND EXISTS (SELECT 1 FROM "${name}")
+       BEGIN SELECT RAISE(ABORT, 'database or disk is full (test: ${name})'); END`,
+    );
+  } else {
+    await prisma.$executeRawUnsafe(
+      `CREATE FUNCTION "${name}"() RETURNS trigger AS $$
+       BEGIN
+         IF EXISTS (SELECT 1 FROM "${name}") THEN
+           RAISE EXCEPTION 'could not extend file: No space left on device (test: ${name})' USING ERRCODE = '53100';
+         END IF;
+         RETURN NEW;
+       END $$ LANGUAGE plpgsql`,
+    );
+    await prisma.$executeRawUnsafe(
+      `CREATE TRIGGER "${name}" BEFORE ${spec.op} ON "${spec.table}" FOR EACH ROW
+       WHEN (${spec.when}) EXECUTE FUNCTION "${name}"()`,
+    );
+  }
+  return {
+    heal: async () => {
+      await prisma.$executeRawUnsafe(`DELETE FROM "${name}"`);
+    },
+  };
+}
+
 /** A small picture, different for each seed, as PNG bytes. */
 export async function picture(seed: number, width = 40, height = 30): Promise<Buffer> {
   const data = Buffer.alloc(width * height * 3);

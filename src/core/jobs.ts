@@ -141,19 +141,25 @@ export async function writeProgress(
 ): Promise<LeaseState> {
   const before = await db.prisma.job.findUnique({ where: { id: lease.jobId }, select: { previewRef: true } });
   const previewRef = await images.put(progress.preview);
-  const rows = await db.prisma.job.updateManyAndReturn({
-    where: held(lease),
-    data: {
-      iteration: progress.iteration,
-      // The optimiser can report NaN or an infinite ETA when it diverges; the columns hold numbers or nothing.
-      loss: Number.isFinite(progress.loss) ? progress.loss : null,
-      etaMs: Number.isFinite(progress.etaMs) ? Math.round(progress.etaMs) : null,
-      previewRef,
-      heartbeatAt: now,
-      ...CHANGED,
-    },
-    select: { cancelRequested: true },
-  });
+  const rows = await db.prisma.job
+    .updateManyAndReturn({
+      where: held(lease),
+      data: {
+        iteration: progress.iteration,
+        // The optimiser can report NaN or an infinite ETA when it diverges; the columns hold numbers or nothing.
+        loss: Number.isFinite(progress.loss) ? progress.loss : null,
+        etaMs: Number.isFinite(progress.etaMs) ? Math.round(progress.etaMs) : null,
+        previewRef,
+        heartbeatAt: now,
+        ...CHANGED,
+      },
+      select: { cancelRequested: true },
+    })
+    .catch(async (error: unknown) => {
+      // Not recorded: the new preview is nobody's (retention would find it after a grace period anyway).
+      await images.delete([previewRef]).catch(() => {});
+      throw error;
+    });
   const state = leaseState(rows);
   const stale = state === 'lost' ? previewRef : before?.previewRef;
   if (stale) await images.delete([stale]);

@@ -5,8 +5,8 @@ import { CHANGED, type Lease } from './jobs.ts';
 /**
  * Which job runs next, fairly across servers. Workers are separate processes, possibly on other machines, so
  * an in-process queue per server (the p-queue sketch) could not be fair across them: the fairness lives in the
- * one atomic claim every worker makes against the database. The claim takes the oldest queued job of the
- * server served longest ago (round-robin by the server's lastClaimedAt), skipping servers already running
+ * one atomic claim every worker makes against the database. The claim takes the first accepted queued job of
+ * the server served longest ago (round-robin by the server's lastClaimedAt), skipping servers already running
  * their `serverRunningJobs` and members already running their `memberRunningJobs`.
  */
 
@@ -19,7 +19,8 @@ const eligible = (defaults: Limits) => `
   AND (SELECT COUNT(*) FROM "Job" r
        WHERE r."serverId" = j."serverId" AND r."requesterId" = j."requesterId" AND r."status" = 'running')
       < COALESCE(s."memberRunningJobs", ${Number(defaults.memberRunningJobs)})`;
-const ROUND_ROBIN = 'ORDER BY s."lastClaimedAt" ASC NULLS FIRST, j."createdAt" ASC, j."id" ASC';
+// Job ids are the order of acceptance (submit.ts): within a server, and between servers served equally long ago.
+const ROUND_ROBIN = 'ORDER BY s."lastClaimedAt" ASC NULLS FIRST, j."id" ASC';
 
 /** Claims the next job for `workerId`, or returns undefined when nothing may start now. */
 export async function claimJob(db: Database, workerId: string, defaults: Limits): Promise<Lease | undefined> {

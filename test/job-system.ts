@@ -242,6 +242,12 @@ export function harness(child: Child) {
     send(command: string) {
       child.process.stdin!.write(`${command}\n`);
     },
+    /** The next reply if it has come, without waiting. */
+    poll(): Record<string, unknown> | undefined {
+      const reply = replies()[read];
+      if (reply) read++;
+      return reply;
+    },
     next(what: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
       return waitFor(
         what,

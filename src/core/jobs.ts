@@ -3,6 +3,7 @@ import type { Database, JobRow, ServerRow } from './db.ts';
 import { UserError } from './errors.ts';
 import type { ImageStore, StoredImage } from './image-store.ts';
 import { type JobOptions, jobOptionsSchema, styleRefsSchema } from './options.ts';
+import { plural } from './plural.ts';
 import { refundIfEnded } from './quotas.ts';
 import type { Platform, ServerRef } from './servers.ts';
 
@@ -242,7 +243,7 @@ export async function requeueStale(
       if (count > 0) result.requeued.push(job.id);
     } else {
       const error =
-        `The painting stopped ${job.attempts} times because the machine working on it went away; ` +
+        `The painting stopped ${plural(job.attempts, 'time')} because the machine working on it went away; ` +
         'please try again later.';
       if (await endJob(db, lease, { status: 'failed', error }, now)) result.failed.push(job.id);
     }

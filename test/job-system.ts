@@ -37,6 +37,13 @@ export const FAST_ENV: Record<string, string> = {
   WORKER_HEALTH_PORT: '0',
 };
 
+/** Daily and queued-job limits no test of the scheduler runs into: only the running limits apply. */
+export const NO_DAILY_LIMITS: Record<string, string> = {
+  QUOTA_SERVER_DAILY_JOBS: '10000',
+  QUOTA_MEMBER_DAILY_JOBS: '10000',
+  QUOTA_MEMBER_ACTIVE_JOBS: '1000',
+};
+
 export interface TestDatabase {
   provider: Provider;
   url: string;
@@ -232,31 +239,28 @@ export function logLines(output: string, msg: string): Record<string, unknown>[]
  */
 export function harness(child: Child) {
   let read = 0;
-  const replies = () =>
-    child
+  const poll = (): Record<string, unknown> | undefined => {
+    const reply = child
       .output()
       .split('\n')
       .filter((line) => line.startsWith('{"reply":'))
-      .map((line) => (JSON.parse(line) as { reply: Record<string, unknown> }).reply);
+      .map((line) => (JSON.parse(line) as { reply: Record<string, unknown> }).reply)[read];
+    if (reply) read++;
+    return reply;
+  };
   return {
     send(command: string) {
       child.process.stdin!.write(`${command}\n`);
     },
     /** The next reply if it has come, without waiting. */
-    poll(): Record<string, unknown> | undefined {
-      const reply = replies()[read];
-      if (reply) read++;
-      return reply;
-    },
+    poll,
     next(what: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
       return waitFor(
         what,
         async () => {
           if (child.process.exitCode !== null)
             throw new Error(`${what}: the harness exited\n${child.output()}`);
-          const reply = replies()[read];
-          if (reply) read++;
-          return reply;
+          return poll();
         },
         timeoutMs,
       );

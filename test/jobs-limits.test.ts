@@ -5,6 +5,7 @@ import {
   type Child,
   createTestDatabase,
   harness,
+  NO_DAILY_LIMITS,
   PROVIDERS,
   spawnProcess,
   stopProcess,
@@ -24,9 +25,7 @@ describe.each(PROVIDERS)('running limits under concurrent claims on %s', (provid
   const children: Child[] = [];
   let claimers: ReturnType<typeof harness>[];
   const env = {
-    QUOTA_SERVER_DAILY_JOBS: '10000',
-    QUOTA_MEMBER_DAILY_JOBS: '10000',
-    QUOTA_MEMBER_ACTIVE_JOBS: '100',
+    ...NO_DAILY_LIMITS,
     QUOTA_SERVER_RUNNING_JOBS: '2',
     QUOTA_MEMBER_RUNNING_JOBS: '1',
     LOG_LEVEL: 'warn',

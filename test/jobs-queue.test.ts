@@ -7,6 +7,7 @@ import { submitJob } from '../src/core/submit.ts';
 import { workerAlive } from '../src/core/workers.ts';
 import {
   createTestDatabase,
+  NO_DAILY_LIMITS,
   PROVIDERS,
   picture,
   request,
@@ -21,9 +22,7 @@ describe.each(PROVIDERS)('queue positions and ETAs on %s', (provider) => {
   let db: TestDatabase;
   let core: Core;
   const env = {
-    QUOTA_SERVER_DAILY_JOBS: '1000',
-    QUOTA_MEMBER_DAILY_JOBS: '1000',
-    QUOTA_MEMBER_ACTIVE_JOBS: '1000',
+    ...NO_DAILY_LIMITS,
     QUOTA_SERVER_RUNNING_JOBS: '10',
     QUOTA_MAX_ITERATIONS: '1000',
   };

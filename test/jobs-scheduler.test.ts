@@ -8,6 +8,7 @@ import { jobStatus } from '../src/core/status.ts';
 import { workerAlive } from '../src/core/workers.ts';
 import {
   createTestDatabase,
+  NO_DAILY_LIMITS,
   PROVIDERS,
   submit,
   type TestDatabase,
@@ -21,9 +22,7 @@ describe.each(PROVIDERS)('scheduler on %s', (provider) => {
   let db: TestDatabase;
   let core: Core;
   const generous = {
-    QUOTA_SERVER_DAILY_JOBS: '1000',
-    QUOTA_MEMBER_DAILY_JOBS: '1000',
-    QUOTA_MEMBER_ACTIVE_JOBS: '1000',
+    ...NO_DAILY_LIMITS,
     QUOTA_MEMBER_RUNNING_JOBS: '1',
     QUOTA_SERVER_RUNNING_JOBS: '1',
   };

@@ -104,7 +104,7 @@ describe('worker process', () => {
     // The worker measured its speed on the job and reports it with its heartbeat, for the queue's ETAs.
     const speed = await waitFor(
       'the measured speed',
-      async () => (await core.db.prisma.worker.findFirst())?.speed,
+      async () => (await core.db.prisma.worker.findFirst())?.speed ?? undefined,
     );
     expect(speed).toBeGreaterThan(0);
     const next = await submit(core, 'w', 'eve');

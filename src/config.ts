@@ -13,6 +13,10 @@ const count = (fallback: number) => z.coerce.number().int().min(0).default(fallb
 const positive = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 const millis = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+const host = z
+  .string()
+  .regex(/^[0-9A-Za-z.:-]+$/, 'must be an IP address or a host name, such as 127.0.0.1 or ::')
+  .default('0.0.0.0');
 
 const envSchema = z.object({
   /** Where the bot keeps its database, presets and caches. */
@@ -64,6 +68,12 @@ const envSchema = z.object({
   HEALTH_PORT: port(9090),
   /** Each worker's health server; 0 picks a free port (the bot gives the workers it runs 0, so they never collide). */
   WORKER_HEALTH_PORT: port(9091),
+  /** The addresses they listen on: all interfaces by default, 127.0.0.1 to keep them to this machine. */
+  HEALTH_HOST: host,
+  WORKER_HEALTH_HOST: host,
+
+  /** Set by npm in the scripts it runs (`start`, `worker`): such a process stops when npm goes away. */
+  npm_lifecycle_event: z.string().optional(),
 });
 
 export type DatabaseConfig = { provider: 'sqlite' | 'postgresql'; url: string };
@@ -97,8 +107,10 @@ export interface Config {
     pollMaxMs: number;
   };
   worker: { concurrency: number; backend: Backend; localWorkers: number };
-  /** Ports of the health servers (0: any free port). */
-  health: { botPort: number; workerPort: number };
+  /** Ports (0: any free port) and listening addresses of the health servers. */
+  health: { botPort: number; botHost: string; workerPort: number; workerHost: string };
+  /** The npm script that started this process, if npm did (see onParentExit in signals.ts). */
+  npmScript: string | undefined;
   /** Set when DISCORD_TOKEN / DISCORD_APPLICATION_ID are: the bot then serves Discord. */
   discord: DiscordConfig | undefined;
   /** Set when SLACK_BOT_TOKEN / SLACK_SIGNING_SECRET are: the bot then serves Slack. */
@@ -145,7 +157,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMaxMs: Math.max(e.POLL_MIN_MS, e.POLL_MAX_MS),
     },
     worker: { concurrency: e.WORKER_CONCURRENCY, backend: e.WORKER_BACKEND, localWorkers: e.BOT_WORKERS },
-    health: { botPort: e.HEALTH_PORT, workerPort: e.WORKER_HEALTH_PORT },
+    health: {
+      botPort: e.HEALTH_PORT,
+      botHost: e.HEALTH_HOST,
+      workerPort: e.WORKER_HEALTH_PORT,
+      workerHost: e.WORKER_HEALTH_HOST,
+    },
+    npmScript: e.npm_lifecycle_event,
     discord: parseDiscordConfig(env),
     slack: parseSlackConfig(env),
   };

@@ -14,6 +14,7 @@ export type Readiness = { ready: true } | { ready: false; reason: string };
 
 export interface HealthOptions {
   port: number;
+  /** The address to listen on (HEALTH_HOST, WORKER_HEALTH_HOST); all interfaces by default. */
   host?: string;
   db: Database;
   log: Logger;
@@ -90,8 +91,8 @@ export async function startHealthServer(options: HealthOptions): Promise<HealthS
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
-  log.info({ port }, 'health server listening');
+  const { address, port } = server.address() as AddressInfo;
+  log.info({ host: address, port }, 'health server listening');
   return {
     port,
     markStopping() {

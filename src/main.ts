@@ -13,7 +13,7 @@ import { startRetention } from './core/retention.ts';
 import { startDiscord } from './discord/index.ts';
 import { startHealthServer } from './health.ts';
 import { createLogger, type Logger } from './log.ts';
-import { onShutdownSignals } from './signals.ts';
+import { onParentExit, onShutdownSignals } from './signals.ts';
 import { startSlack } from './slack/index.ts';
 import { startWorkerProcesses } from './worker-processes.ts';
 
@@ -41,6 +41,7 @@ let connected = false;
 let stopping = false;
 const health = await startHealthServer({
   port: config.health.botPort,
+  host: config.health.botHost,
   db: core.db,
   log,
   check: () =>
@@ -83,3 +84,5 @@ async function shutdown(signal: string): Promise<void> {
 }
 // A second SIGTERM or SIGINT exits at once (status 1).
 onShutdownSignals((signal) => void shutdown(signal));
+// Run by `npm start`: npm passes signals on, but if npm itself is killed the bot and its workers stop too.
+if (config.npmScript) onParentExit(() => void shutdown('npm exited'));

@@ -85,6 +85,21 @@ describe('health server', () => {
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   });
 
+  it('listens on HEALTH_HOST and WORKER_HEALTH_HOST only', async () => {
+    // 127.0.0.2 is a loopback address of its own on Linux: a server bound to it does not answer on 127.0.0.1.
+    const host = '127.0.0.2';
+    const bot = spawnProcess('src/main.ts', testEnv(db, { BOT_WORKERS: '0', HEALTH_HOST: host }));
+    const worker = spawnProcess('worker/main.ts', testEnv(db, { WORKER_HEALTH_HOST: host }));
+    children.push(bot, worker);
+    for (const child of [bot, worker]) {
+      const port = await healthPort(child);
+      expect(logLines(child.output(), 'health server listening')[0]!.host).toBe(host);
+      expect((await fetch(`http://${host}:${port}/healthz`)).status).toBe(200);
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    }
+    await Promise.all([stopProcess(bot), stopProcess(worker)]);
+  });
+
   it('/readyz turns 503 with a reason once stopping, or when the own check fails', async () => {
     let ready = true;
     const health = await startHealthServer({

@@ -37,6 +37,13 @@ export const FAST_ENV: Record<string, string> = {
   WORKER_HEALTH_PORT: '0',
 };
 
+/** Daily and queued-job limits no test of the scheduler runs into: only the running limits apply. */
+export const NO_DAILY_LIMITS: Record<string, string> = {
+  QUOTA_SERVER_DAILY_JOBS: '10000',
+  QUOTA_MEMBER_DAILY_JOBS: '10000',
+  QUOTA_MEMBER_ACTIVE_JOBS: '1000',
+};
+
 export interface TestDatabase {
   provider: Provider;
   url: string;
@@ -105,6 +112,46 @@ export async function testCore(db: TestDatabase, extra: Record<string, string> =
   return openCore(config, createLogger(config, 'test'));
 }
 
+/**
+ * A database blip, made real: until `heal()`, the database refuses the writes (`INSERT` or `UPDATE`) of
+ * `table` whose rows match `when` (SQL on NEW and OLD), with the error a full disk gives.
+ */
+export async function failWrites(
+  core: Core,
+  name: string,
+  spec: { table: 'Job' | 'Image'; op: 'INSERT' | 'UPDATE'; when: string },
+): Promise<{ heal(): Promise<void> }> {
+  const { prisma, provider } = core.db;
+  await prisma.$executeRawUnsafe(`CREATE TABLE "${name}" ("on" INTEGER)`);
+  await prisma.$executeRawUnsafe(`INSERT INTO "${name}" VALUES (1)`);
+  if (provider === 'sqlite') {
+    await prisma.$executeRawUnsafe(
+      `CREATE TRIGGER "${name}" BEFORE ${spec.op} ON "${spec.table}"
+       WHEN (${spec.when}) AND EXISTS (SELECT 1 FROM "${name}")
+       BEGIN SELECT RAISE(ABORT, 'database or disk is full (test: ${name})'); END`,
+    );
+  } else {
+    await prisma.$executeRawUnsafe(
+      `CREATE FUNCTION "${name}"() RETURNS trigger AS $$
+       BEGIN
+         IF EXISTS (SELECT 1 FROM "${name}") THEN
+           RAISE EXCEPTION 'could not extend file: No space left on device (test: ${name})' USING ERRCODE = '53100';
+         END IF;
+         RETURN NEW;
+       END $$ LANGUAGE plpgsql`,
+    );
+    await prisma.$executeRawUnsafe(
+      `CREATE TRIGGER "${name}" BEFORE ${spec.op} ON "${spec.table}" FOR EACH ROW
+       WHEN (${spec.when}) EXECUTE FUNCTION "${name}"()`,
+    );
+  }
+  return {
+    heal: async () => {
+      await prisma.$executeRawUnsafe(`DELETE FROM "${name}"`);
+    },
+  };
+}
+
 /** A small picture, different for each seed, as PNG bytes. */
 export async function picture(seed: number, width = 40, height = 30): Promise<Buffer> {
   const data = Buffer.alloc(width * height * 3);
@@ -143,12 +190,22 @@ export interface Child {
   exited: Promise<number | null>;
 }
 
-/** `node --import tsx FILE` with only the given environment (plus PATH and HOME), its output collected. */
-export function spawnProcess(file: 'worker/main.ts' | 'src/main.ts', env: Record<string, string>): Child {
+/** The programs the tests run as processes: the bot, the worker, and the test harnesses in test/jobs/. */
+export type Program = 'worker/main.ts' | 'src/main.ts' | `test/jobs/${string}.ts`;
+
+/**
+ * `node --import tsx FILE` with only the given environment (plus PATH and HOME), its output collected. With
+ * `stdin: 'pipe'` the test writes to `child.process.stdin` (the harnesses in test/jobs/ take commands there).
+ */
+export function spawnProcess(
+  file: Program,
+  env: Record<string, string>,
+  options: { stdin?: 'pipe' | 'ignore' } = {},
+): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', file], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => {
@@ -174,6 +231,41 @@ export function logLines(output: string, msg: string): Record<string, unknown>[]
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>)
     .filter((line) => line.msg === msg);
+}
+
+/**
+ * The replies of a harness in test/jobs/ (JSON lines `{"reply": …}` on its stdout), one at a time in order;
+ * `send` writes a command line to its stdin.
+ */
+export function harness(child: Child) {
+  let read = 0;
+  const poll = (): Record<string, unknown> | undefined => {
+    const reply = child
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{"reply":'))
+      .map((line) => (JSON.parse(line) as { reply: Record<string, unknown> }).reply)[read];
+    if (reply) read++;
+    return reply;
+  };
+  return {
+    send(command: string) {
+      child.process.stdin!.write(`${command}\n`);
+    },
+    /** The next reply if it has come, without waiting. */
+    poll,
+    next(what: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+      return waitFor(
+        what,
+        async () => {
+          if (child.process.exitCode !== null)
+            throw new Error(`${what}: the harness exited\n${child.output()}`);
+          return poll();
+        },
+        timeoutMs,
+      );
+    },
+  };
 }
 
 export async function waitFor<T>(

@@ -3,6 +3,7 @@ import type { Core } from '../src/core/core.ts';
 import {
   type Child,
   createTestDatabase,
+  NO_DAILY_LIMITS,
   PROVIDERS,
   spawnProcess,
   stopProcess,
@@ -21,9 +22,7 @@ describe.each(PROVIDERS)('fairness on %s', (provider) => {
   let core: Core;
   let worker: Child | undefined;
   const env = {
-    QUOTA_SERVER_DAILY_JOBS: '1000',
-    QUOTA_MEMBER_DAILY_JOBS: '1000',
-    QUOTA_MEMBER_ACTIVE_JOBS: '1000',
+    ...NO_DAILY_LIMITS,
   };
 
   beforeAll(async () => {

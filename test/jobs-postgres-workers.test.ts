@@ -4,6 +4,7 @@ import { type Notifier, startNotifier } from '../src/core/notifier.ts';
 import {
   type Child,
   createTestDatabase,
+  NO_DAILY_LIMITS,
   recordingEvents,
   spawnProcess,
   stopProcess,
@@ -23,9 +24,7 @@ describe('three workers on postgresql', () => {
   let notifier: Notifier | undefined;
   const workers: Child[] = [];
   const env = {
-    QUOTA_SERVER_DAILY_JOBS: '1000',
-    QUOTA_MEMBER_DAILY_JOBS: '1000',
-    QUOTA_MEMBER_ACTIVE_JOBS: '1000',
+    ...NO_DAILY_LIMITS,
     QUOTA_SERVER_RUNNING_JOBS: '3',
     QUOTA_MEMBER_RUNNING_JOBS: '3',
     // The notifier's safety-net poll is slow here, so the events must come through NOTIFY.

@@ -5,8 +5,10 @@ import { migrate, readMigrations } from '../src/core/migrate.ts';
 import { queueOrder } from '../src/core/queue.ts';
 import { claimJob } from '../src/core/scheduler.ts';
 import { jobStatus } from '../src/core/status.ts';
+import { workerAlive } from '../src/core/workers.ts';
 import {
   createTestDatabase,
+  NO_DAILY_LIMITS,
   PROVIDERS,
   submit,
   type TestDatabase,
@@ -20,9 +22,7 @@ describe.each(PROVIDERS)('scheduler on %s', (provider) => {
   let db: TestDatabase;
   let core: Core;
   const generous = {
-    QUOTA_SERVER_DAILY_JOBS: '1000',
-    QUOTA_MEMBER_DAILY_JOBS: '1000',
-    QUOTA_MEMBER_ACTIVE_JOBS: '1000',
+    ...NO_DAILY_LIMITS,
     QUOTA_MEMBER_RUNNING_JOBS: '1',
     QUOTA_SERVER_RUNNING_JOBS: '1',
   };
@@ -62,6 +62,7 @@ describe.each(PROVIDERS)('scheduler on %s', (provider) => {
   });
 
   it('serves servers round-robin, in exactly the order the queue positions predicted', async () => {
+    await workerAlive(core.db, { id: 'rr-worker', host: 'test', concurrency: 1, speed: 0.1 }, new Date());
     const a: number[] = [];
     for (let i = 0; i < 6; i++) a.push((await submit(core, 'rr-a', `a${i}`)).job.id);
     const b1 = await submit(core, 'rr-b', 'b0');

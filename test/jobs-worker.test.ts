@@ -101,6 +101,14 @@ describe('worker process', () => {
     const side = await sharp(completed.comparison.bytes).metadata();
     expect(side.width).toBeGreaterThan(2 * result.width); // photo, painting and result side by side
     expect(recorded.count('progress', good.job.id)).toBeGreaterThanOrEqual(1);
+    // The worker measured its speed on the job and reports it with its heartbeat, for the queue's ETAs.
+    const speed = await waitFor(
+      'the measured speed',
+      async () => (await core.db.prisma.worker.findFirst())?.speed ?? undefined,
+    );
+    expect(speed).toBeGreaterThan(0);
+    const next = await submit(core, 'w', 'eve');
+    expect(next.etaMs).toBeGreaterThan(0);
   });
 
   it('stops a running job within an iteration of seeing the cancel flag, and refunds it', async () => {

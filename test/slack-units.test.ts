@@ -281,8 +281,11 @@ describe('Slack job events', () => {
 
   function stub() {
     const calls: { method: string; args: Record<string, unknown> }[] = [];
+    /** Slack calls and refs recorded, in the order they happened. */
+    const order: string[] = [];
     const record = (method: string) => async (args: Record<string, unknown>) => {
       calls.push({ method, args });
+      order.push(method);
       await new Promise((resolve) => setTimeout(resolve, 5));
       return { ok: true, ts: `200.${calls.length}` };
     };
@@ -299,9 +302,12 @@ describe('Slack job events', () => {
       client,
       config,
       log,
-      saveRefs: async (_job, refs) => void saved.push(refs),
+      saveRefs: async (_job, refs) => {
+        saved.push(refs);
+        order.push('saveRefs');
+      },
     });
-    return { events, calls, saved };
+    return { events, calls, saved, order };
   }
 
   it('edits the progress message at most once per interval, with the latest state, and ends after it', async () => {
@@ -331,6 +337,20 @@ describe('Slack job events', () => {
     expect(calls.filter((c) => c.method === 'chat.update')).toHaveLength(3);
     expect(saved.at(-1)).toMatchObject({ done: true });
     await events.stop();
+  });
+
+  it('records a preview before uploading it, so a bot killed after the upload does not post it again', async () => {
+    const { events, saved, order } = stub();
+    await events.progress(view(), at(60, true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(order).toEqual(['chat.update', 'saveRefs', 'files.uploadV2']);
+    // The restarted bot reads the refs recorded with the job: the preview is not posted again.
+    const again = stub();
+    await again.events.progress(view({ chatRefs: JSON.stringify(saved.at(-1)) }), at(70, true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(again.calls.map((c) => c.method)).toEqual(['chat.update']);
+    await events.stop();
+    await again.events.stop();
   });
 
   it('waits for the thread the /stylize flow is posting, and ignores other platforms’ jobs', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Core } from '../src/core/core.ts';
 import { UserError } from '../src/core/errors.ts';
-import { ImageTooLargeError } from '../src/core/image-store.ts';
+import { ImageTooLargeError, type StoredImage } from '../src/core/image-store.ts';
 import {
   completeJob,
   endJob,
@@ -14,19 +14,23 @@ import {
   writeProgress,
 } from '../src/core/jobs.ts';
 import { jobOptionsSchema, styleRefsSchema } from '../src/core/options.ts';
+import { abortableSleep, isTransient, retryTransient } from '../src/core/retry.ts';
 import { claimJob } from '../src/core/scheduler.ts';
-import { workerAlive, workerGone } from '../src/core/workers.ts';
+import { measuredSpeed, workerAlive, workerGone } from '../src/core/workers.ts';
 import { comparison, decodeImage, encodeImage, ImageError } from '../src/images/index.ts';
 import type { Logger } from '../src/log.ts';
 import { iterationsPerSecond, jobDuration, jobFailures } from '../src/metrics.ts';
+import type { Progress } from './engine/index.ts';
 import { encodeToFit, type Painter } from './paint.ts';
 
 /**
  * A worker process's main loop: `concurrency` slots, each claiming a job (the fair, atomic claim in
  * src/core/scheduler.ts), painting it and storing the results, then claiming the next. One timer heartbeats
- * every running job and the worker itself; the heartbeat's answer carries the cancel flag. Stale jobs of
- * workers that died are taken back here too, by whichever worker is alive. No failure of a job or of the
- * database stops the loop.
+ * every running job and the worker itself; the heartbeat's answer carries the cancel flag. A second timer, on
+ * the same period, takes back the stale jobs of workers that died: every live worker sweeps, busy or not, so a
+ * dead worker's job is back in the queue within STALE_AFTER_MS plus one heartbeat. No failure of a job or of
+ * the database stops the loop; a database blip while a finished painting is stored is waited out (with
+ * backoff) rather than spending an attempt on painting it again.
  */
 export interface RunningWorker {
   readonly id: string;
@@ -45,6 +49,9 @@ interface Active {
 }
 
 const GENERIC_FAILURE = 'Something went wrong while painting this; please try again.';
+/** Backoff of retried writes: from the first wait, doubling up to the longest. */
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5_000;
 
 export function startWorker(core: Core, painter: Painter): RunningWorker {
   const { db, images, config } = core;
@@ -54,7 +61,8 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
   const active = new Map<number, Active>();
   const sleepers = new Set<() => void>();
   let stopping = false;
-  let lastSweep = 0;
+  /** Of one slot, measured on the latest job this worker finished (see measuredSpeed). */
+  let speed: number | null = null;
 
   const stop = (job: Active, reason: StopReason) => {
     job.reason ??= reason;
@@ -74,7 +82,7 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
 
   async function beat(): Promise<void> {
     const now = new Date();
-    await workerAlive(db, { id, host: hostname(), concurrency: config.worker.concurrency }, now);
+    await workerAlive(db, { id, host: hostname(), concurrency: config.worker.concurrency, speed }, now);
     for (const job of active.values()) {
       const state = await heartbeat(db, job.lease, now);
       if (state !== 'ok') stop(job, state);
@@ -82,18 +90,30 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
   }
 
   async function sweep(): Promise<void> {
-    if (Date.now() - lastSweep < heartbeatMs) return;
-    lastSweep = Date.now();
     const { requeued, failed } = await requeueStale(db, config.jobs, new Date());
     if (requeued.length > 0) log.warn({ jobs: requeued }, 'took back jobs whose worker stopped heartbeating');
     if (failed.length > 0) log.warn({ jobs: failed }, 'failed jobs whose workers stopped too many times');
+  }
+
+  /** Runs `task` every heartbeat, a run never overlapping the previous one (the database may be slow). */
+  function every(what: string, task: () => Promise<void>): { ran: Promise<void>; stop(): void } {
+    let running: Promise<void> | undefined;
+    const run = () => {
+      running ??= task()
+        .catch((error) => log.error({ err: error }, `${what} failed`))
+        .finally(() => {
+          running = undefined;
+        });
+      return running;
+    };
+    const timer = setInterval(run, heartbeatMs);
+    return { ran: run(), stop: () => clearInterval(timer) };
   }
 
   async function slot(): Promise<void> {
     let delay = pollMinMs;
     while (!stopping) {
       try {
-        await sweep();
         const lease = await claimJob(db, id, config.limits);
         if (lease) {
           delay = pollMinMs;
@@ -119,10 +139,10 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
       platform: row?.server.platform,
       attempt: lease.attempt,
     });
-    let writing: Promise<void> | undefined;
     const started = performance.now();
     const observe = (outcome: string) =>
       jobDuration.observe({ outcome }, (performance.now() - started) / 1000);
+    const progress = progressWriter(job, jobLog);
     try {
       if (!row) throw new Error('the job row vanished');
       if (row.cancelRequested) stop(job, 'cancel');
@@ -144,56 +164,138 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
           signal: job.controller.signal,
           log: jobLog,
           progressEveryMs: config.jobs.progressEveryMs,
-          // The engine reports synchronously; the write runs beside it, and a report that arrives while the
-          // previous write is still going is skipped (the next one carries newer numbers anyway).
           onProgress: (p) => {
             const seconds = (performance.now() - started) / 1000;
             if (seconds > 0 && p.iteration > 0) iterationsPerSecond.set(p.iteration / seconds);
-            if (writing) return;
-            writing = (async () => {
-              const preview = {
-                mime: 'image/jpeg' as const,
-                bytes: await encodeImage(p.preview, 'jpeg', { quality: 80 }),
-              };
-              const update = { iteration: p.iteration, loss: p.loss, etaMs: p.etaMs, preview };
-              const state = await writeProgress(db, images, lease, update, new Date());
-              if (state !== 'ok') stop(job, state);
-            })()
-              .catch((error) => jobLog.warn({ err: error }, 'could not write progress'))
-              .finally(() => {
-                writing = undefined;
-              });
+            progress.report(p);
           },
         },
       );
-      await writing;
+      await progress.close();
+      speed = measuredSpeed(
+        result.width * result.height,
+        options.iterations,
+        (performance.now() - started) / 1000,
+      );
       const { maxImageBytes } = config.jobs;
       const resultImage = await encodeToFit((format) => encodeImage(result, format), maxImageBytes);
       const comparisonImage = await encodeToFit(
         (format) => comparison(content, styles, result, format),
         maxImageBytes,
       );
-      const refs = {
-        resultRef: await images.put({ mime: `image/${resultImage.format}`, bytes: resultImage.bytes }),
-        comparisonRef: await images.put({
-          mime: `image/${comparisonImage.format}`,
-          bytes: comparisonImage.bytes,
-        }),
-      };
-      if (await completeJob(db, images, lease, refs, new Date())) {
+      const outcome = await store(job, jobLog, [
+        { mime: `image/${resultImage.format}`, bytes: resultImage.bytes },
+        { mime: `image/${comparisonImage.format}`, bytes: comparisonImage.bytes },
+      ]);
+      if (outcome === 'stored') {
         jobLog.info({ ms: Math.round(performance.now() - started) }, 'job succeeded');
-        observe('succeeded');
-      } else {
-        observe('lost');
-        await images.delete([refs.resultRef, refs.comparisonRef]);
+      } else if (outcome === 'lost') {
         jobLog.warn('job was taken over by another worker meanwhile; result discarded');
       }
+      observe(outcome === 'stored' ? 'succeeded' : outcome);
     } catch (error) {
-      await writing;
+      await progress.close();
       observe(await finishStopped(job, error, jobLog));
     } finally {
       active.delete(lease.jobId);
     }
+  }
+
+  /**
+   * Stores a finished painting: the two images, then the job's completion, each write retried through
+   * transient database errors for up to STALE_AFTER_MS (heartbeats go on meanwhile, so the job stays this
+   * worker's). Returns `lost` when another worker took the job over, `abandoned` when the database stayed
+   * unusable that long: the job is then left to the stale sweep, which gives it to another worker, rather than
+   * failed. A cancel or shutdown meanwhile stops the retries (the error reaches finishStopped).
+   */
+  async function store(
+    job: Active,
+    jobLog: Logger,
+    [result, side]: [StoredImage, StoredImage],
+  ): Promise<'stored' | 'lost' | 'abandoned'> {
+    const refs: { resultRef?: string; comparisonRef?: string } = {};
+    const policy = {
+      minMs: RETRY_MIN_MS,
+      maxMs: RETRY_MAX_MS,
+      deadline: Date.now() + config.jobs.staleAfterMs,
+      signal: job.controller.signal,
+      onRetry: (error: unknown, waitMs: number) =>
+        jobLog.warn({ err: error, waitMs }, 'could not store the painting; retrying'),
+    };
+    const discard = () =>
+      images
+        .delete([refs.resultRef, refs.comparisonRef].filter((r): r is string => r !== undefined))
+        .catch((error) => jobLog.warn({ err: error }, 'could not delete the unused images'));
+    try {
+      const completed = await retryTransient(async () => {
+        refs.resultRef ??= await images.put(result);
+        refs.comparisonRef ??= await images.put(side);
+        return completeJob(
+          db,
+          images,
+          job.lease,
+          { resultRef: refs.resultRef, comparisonRef: refs.comparisonRef },
+          new Date(),
+        );
+      }, policy);
+      if (!completed) await discard();
+      return completed ? 'stored' : 'lost';
+    } catch (error) {
+      await discard();
+      if (job.controller.signal.aborted || !isTransient(error)) throw error;
+      jobLog.error(
+        { err: error },
+        'could not store the painting for STALE_AFTER_MS; leaving the job to be taken back',
+      );
+      return 'abandoned';
+    }
+  }
+
+  /**
+   * Writes a job's progress beside the engine (which reports synchronously): one write at a time, always of
+   * the latest report (reports arriving during a write replace each other), and after a failed write the next
+   * waits with backoff, so a database blip costs neither the attempt nor a flood of writes.
+   */
+  function progressWriter(job: Active, jobLog: Logger) {
+    let latest: Progress | undefined;
+    let writing: Promise<void> | undefined;
+    const closed = new AbortController();
+    async function drain(): Promise<void> {
+      let wait = RETRY_MIN_MS;
+      while (latest && !closed.signal.aborted) {
+        const p = latest;
+        latest = undefined;
+        try {
+          const preview = {
+            mime: 'image/jpeg' as const,
+            bytes: await encodeImage(p.preview, 'jpeg', { quality: 80 }),
+          };
+          const update = { iteration: p.iteration, loss: p.loss, etaMs: p.etaMs, preview };
+          const state = await writeProgress(db, images, job.lease, update, new Date());
+          if (state !== 'ok') stop(job, state);
+          wait = RETRY_MIN_MS;
+        } catch (error) {
+          jobLog.warn({ err: error, waitMs: wait }, 'could not write progress; retrying');
+          latest ??= p;
+          await abortableSleep(wait, closed.signal);
+          wait = Math.min(wait * 2, RETRY_MAX_MS);
+        }
+      }
+    }
+    return {
+      report(p: Progress) {
+        latest = p;
+        writing ??= drain().finally(() => {
+          writing = undefined;
+        });
+      },
+      /** No more writes: pending reports are dropped, and the write under way is waited for. */
+      async close() {
+        closed.abort();
+        latest = undefined;
+        await writing;
+      },
+    };
   }
 
   /** Ends a job that threw or was stopped; returns the outcome, for the duration histogram. */
@@ -231,12 +333,11 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
     return decodeImage(image.bytes);
   }
 
-  const timer = setInterval(() => {
-    beat().catch((error) => log.error({ err: error }, 'heartbeat failed'));
-  }, heartbeatMs);
-  const slots = beat()
-    .catch((error) => log.error({ err: error }, 'heartbeat failed'))
-    .then(() => Promise.all(Array.from({ length: config.worker.concurrency }, slot)));
+  const heartbeats = every('heartbeat', beat);
+  const sweeps = every('stale job sweep', sweep);
+  const slots = heartbeats.ran.then(() =>
+    Promise.all(Array.from({ length: config.worker.concurrency }, slot)),
+  );
   log.info({ concurrency: config.worker.concurrency, database: db.provider }, 'worker started');
 
   return {
@@ -249,7 +350,8 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
       for (const job of active.values()) stop(job, 'shutdown');
       for (const wake of sleepers) wake();
       await slots;
-      clearInterval(timer);
+      heartbeats.stop();
+      sweeps.stop();
       await workerGone(db, id).catch((error) => log.warn({ err: error }, 'could not sign off'));
       log.info('worker stopped');
     },

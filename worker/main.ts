@@ -8,7 +8,7 @@ import { loadConfig } from '../src/config.ts';
 import { openCore } from '../src/core/core.ts';
 import { startHealthServer } from '../src/health.ts';
 import { createLogger } from '../src/log.ts';
-import { onShutdownSignals } from '../src/signals.ts';
+import { onParentExit, onShutdownSignals } from '../src/signals.ts';
 import { startWorker } from './loop.ts';
 import { Painter } from './paint.ts';
 
@@ -24,6 +24,7 @@ const painter = new Painter({
 const worker = startWorker(core, painter);
 const health = await startHealthServer({
   port: config.health.workerPort,
+  host: config.health.workerHost,
   db: core.db,
   log,
   check: () => (worker.stopping ? { ready: false, reason: 'stopping' } : { ready: true }),
@@ -42,7 +43,21 @@ function shutdown(signal: string): Promise<void> {
   })();
   return stopping;
 }
-// A second SIGTERM or SIGINT exits at once (status 1); the job's heartbeat timeout then recovers it.
-onShutdownSignals((signal) => void shutdown(signal));
-// Started by the bot (npm start): stop when the bot goes away, however it went (the IPC channel closes).
-if (process.channel) process.on('disconnect', () => void shutdown('bot exited'));
+const startedByBot = process.channel !== undefined;
+// A second SIGTERM or SIGINT exits at once (status 1); the job's heartbeat timeout then recovers it. A worker
+// the bot runs is stopped by the bot (SIGTERM): the SIGINT of a Ctrl-C, which the terminal sends to the bot and
+// its workers alike, is left to the bot, or the bot's SIGTERM would come second and cut the worker short
+// before it put its job back.
+onShutdownSignals(
+  (signal) => void shutdown(signal),
+  undefined,
+  process,
+  startedByBot ? ['SIGTERM'] : undefined,
+);
+if (startedByBot) {
+  process.on('SIGINT', () => log.info('SIGINT: the bot stops its workers'));
+  // Stop when the bot goes away, however it went (the IPC channel closes).
+  process.on('disconnect', () => void shutdown('bot exited'));
+} else if (config.npmScript) {
+  onParentExit(() => void shutdown('npm exited'));
+}

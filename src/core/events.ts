@@ -5,7 +5,8 @@ import type { JobView } from './jobs.ts';
  * The one interface through which the chat adapters (src/discord, src/slack) hear about jobs. The core's
  * notifier calls it with the latest state of each job that changed; platform code renders it (edit the
  * progress message in the thread, post the two final images, tell the member what went wrong).
- * A call that throws is logged and not repeated: progress is superseded by the next one anyway.
+ * Each state is passed on at most once, also across bot restarts (see notifier.ts): a call that throws, or
+ * that a dying bot never finishes, is not repeated; progress is superseded by the next one anyway.
  */
 export interface JobEvents {
   /** The job started (iteration 0) or advanced; `preview` is the picture as it is now. */

@@ -20,6 +20,8 @@ export interface ImageStore {
   get(ref: string): Promise<StoredImage | undefined>;
   /** Deletes images; references that are already gone are ignored. */
   delete(refs: readonly string[]): Promise<void>;
+  /** References of the images stored before `before`, in pages of `limit` after the reference `after`. */
+  storedBefore(before: Date, page: { after?: string | undefined; limit: number }): Promise<string[]>;
 }
 
 export class ImageTooLargeError extends Error {
@@ -56,5 +58,15 @@ export class DatabaseImageStore implements ImageStore {
 
   async delete(refs: readonly string[]): Promise<void> {
     if (refs.length > 0) await this.prisma.image.deleteMany({ where: { id: { in: [...refs] } } });
+  }
+
+  async storedBefore(before: Date, page: { after?: string | undefined; limit: number }): Promise<string[]> {
+    const rows = await this.prisma.image.findMany({
+      where: { createdAt: { lt: before }, ...(page.after === undefined ? {} : { id: { gt: page.after } }) },
+      select: { id: true },
+      orderBy: { id: 'asc' },
+      take: page.limit,
+    });
+    return rows.map((r) => r.id);
   }
 }

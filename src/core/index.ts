@@ -21,6 +21,7 @@ export type { StoredImage } from './image-store.ts';
 export { type JobStatus, type JobView, setChatRefs } from './jobs.ts';
 export { type Notifier, startNotifier } from './notifier.ts';
 export type { JobOptions, JobOptionsInput } from './options.ts';
+export { plural } from './plural.ts';
 export { presetImage } from './preset-image.ts';
 export { listPresets } from './presets.ts';
 export { type LimitName, QuotaError } from './quotas.ts';

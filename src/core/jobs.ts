@@ -3,6 +3,7 @@ import type { Database, JobRow, ServerRow } from './db.ts';
 import { UserError } from './errors.ts';
 import type { ImageStore, StoredImage } from './image-store.ts';
 import { type JobOptions, jobOptionsSchema, styleRefsSchema } from './options.ts';
+import { plural } from './plural.ts';
 import { refundIfEnded } from './quotas.ts';
 import type { Platform, ServerRef } from './servers.ts';
 
@@ -141,19 +142,25 @@ export async function writeProgress(
 ): Promise<LeaseState> {
   const before = await db.prisma.job.findUnique({ where: { id: lease.jobId }, select: { previewRef: true } });
   const previewRef = await images.put(progress.preview);
-  const rows = await db.prisma.job.updateManyAndReturn({
-    where: held(lease),
-    data: {
-      iteration: progress.iteration,
-      // The optimiser can report NaN or an infinite ETA when it diverges; the columns hold numbers or nothing.
-      loss: Number.isFinite(progress.loss) ? progress.loss : null,
-      etaMs: Number.isFinite(progress.etaMs) ? Math.round(progress.etaMs) : null,
-      previewRef,
-      heartbeatAt: now,
-      ...CHANGED,
-    },
-    select: { cancelRequested: true },
-  });
+  const rows = await db.prisma.job
+    .updateManyAndReturn({
+      where: held(lease),
+      data: {
+        iteration: progress.iteration,
+        // The optimiser can report NaN or an infinite ETA when it diverges; the columns hold numbers or nothing.
+        loss: Number.isFinite(progress.loss) ? progress.loss : null,
+        etaMs: Number.isFinite(progress.etaMs) ? Math.round(progress.etaMs) : null,
+        previewRef,
+        heartbeatAt: now,
+        ...CHANGED,
+      },
+      select: { cancelRequested: true },
+    })
+    .catch(async (error: unknown) => {
+      // Not recorded: the new preview is nobody's (retention would find it after a grace period anyway).
+      await images.delete([previewRef]).catch(() => {});
+      throw error;
+    });
   const state = leaseState(rows);
   const stale = state === 'lost' ? previewRef : before?.previewRef;
   if (stale) await images.delete([stale]);
@@ -236,7 +243,7 @@ export async function requeueStale(
       if (count > 0) result.requeued.push(job.id);
     } else {
       const error =
-        `The painting stopped ${job.attempts} times because the machine working on it went away; ` +
+        `The painting stopped ${plural(job.attempts, 'time')} because the machine working on it went away; ` +
         'please try again later.';
       if (await endJob(db, lease, { status: 'failed', error }, now)) result.failed.push(job.id);
     }

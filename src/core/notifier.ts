@@ -6,10 +6,17 @@ import { toJobView } from './jobs.ts';
 
 /**
  * Passes job changes from the database to the chat adapters (JobEvents). Workers mark every change they write
- * (eventPending, revision); this drains the marked jobs, calls the adapters with each job's latest state and
- * clears the mark unless the job changed again meanwhile. State is in the database, so a bot restart loses no
- * event. It wakes on PostgreSQL's LISTEN/NOTIFY, with a slow poll as a safety net; on SQLite, which has no
- * notifications, it polls, backing off from pollMinMs to pollMaxMs while nothing happens.
+ * (eventPending, revision); this drains the marked jobs and passes each job's latest state on. State is in the
+ * database, so a bot restart loses no event. It wakes on PostgreSQL's LISTEN/NOTIFY, with a slow poll as a
+ * safety net; on SQLite, which has no notifications, it polls, backing off from pollMinMs to pollMaxMs while
+ * nothing happens.
+ *
+ * Each revision of a job is passed on at most once: the mark is cleared (on that revision only) before the
+ * adapters are called, and they are called only if this notifier cleared it. So an event whose delivery cannot
+ * be recorded (the database refuses writes) is held back until it can be, rather than repeated at every poll;
+ * a bot that dies while an adapter posts a final result does not post it again when it restarts; and of two
+ * notifiers (a restart overlapping the old process), one passes each event on. Everything the adapters are
+ * given (the images) is read before the mark is cleared, so a failed read leaves the event for the next round.
  */
 export interface Notifier {
   /** Delivers everything pending now; resolves with how many job changes it passed on. */
@@ -49,53 +56,57 @@ export function startNotifier(core: Core, events: JobEvents): Notifier {
     listener = client;
   }
 
-  async function deliver(job: JobRow & { server: ServerRow }): Promise<void> {
+  /** Reads what the event needs and returns the adapter call that passes it on (undefined: nothing to tell). */
+  async function prepare(job: JobRow & { server: ServerRow }): Promise<(() => Promise<void>) | undefined> {
     const view = toJobView(job);
     switch (view.status) {
       case 'running': {
         const preview = job.previewRef ? await core.images.get(job.previewRef) : undefined;
         const { iteration, loss, etaMs } = view;
-        await events.progress(view, { iteration, iterations: view.options.iterations, loss, etaMs, preview });
-        return;
+        const progress = { iteration, iterations: view.options.iterations, loss, etaMs, preview };
+        return () => events.progress(view, progress);
       }
       case 'succeeded': {
         const result = job.resultRef ? await core.images.get(job.resultRef) : undefined;
         const comparison = job.comparisonRef ? await core.images.get(job.comparisonRef) : undefined;
-        if (result && comparison) await events.completed(view, { result, comparison });
-        else await events.failed(view, 'The painting was finished, but its images are no longer stored.');
-        return;
+        if (result && comparison) return () => events.completed(view, { result, comparison });
+        return () => events.failed(view, 'The painting was finished, but its images are no longer stored.');
       }
       case 'failed':
-        await events.failed(view, view.error ?? 'The painting failed; please try again.');
-        return;
+        return () => events.failed(view, view.error ?? 'The painting failed; please try again.');
       case 'cancelled':
-        await events.cancelled(view);
-        return;
+        return () => events.cancelled(view);
       case 'queued':
-        return; // taken back from a worker that went away: nothing to tell until it starts again
+        return undefined; // taken back from a worker that went away: nothing to tell until it starts again
     }
   }
 
   async function drainOnce(): Promise<number> {
     let delivered = 0;
+    let after = 0;
     for (;;) {
       const jobs = await db.prisma.job.findMany({
-        where: { eventPending: true },
+        where: { eventPending: true, id: { gt: after } },
         include: { server: true },
         orderBy: { id: 'asc' },
         take: BATCH,
       });
       for (const job of jobs) {
+        after = job.id;
         const fields = { jobId: job.id, server: job.server.externalId, platform: job.server.platform };
+        const deliver = await prepare(job);
+        // A write that fails throws out of the drain (the database refuses writes: retry after a pause).
+        const { count } = await db.prisma.job.updateMany({
+          where: { id: job.id, revision: job.revision, eventPending: true },
+          data: { eventPending: false },
+        });
+        // Not ours: the job changed again (its newer state is passed on next round) or another notifier has it.
+        if (count === 0 || !deliver) continue;
         try {
-          await deliver(job);
+          await deliver();
         } catch (error) {
           log.error({ ...fields, err: error }, 'a chat adapter failed to handle a job event');
         }
-        await db.prisma.job.updateMany({
-          where: { id: job.id, revision: job.revision },
-          data: { eventPending: false },
-        });
         delivered++;
       }
       if (jobs.length < BATCH) return delivered;
@@ -126,7 +137,7 @@ export function startNotifier(core: Core, events: JobEvents): Notifier {
               ? pollMinMs
               : Math.min(delay * 2, pollMaxMs);
       } catch (error) {
-        log.error({ err: error }, 'job events could not be read; retrying');
+        log.error({ err: error }, 'job events could not be read or recorded; retrying');
         delay = pollMaxMs;
       }
       if (!stopped) await sleep(delay);

@@ -1,9 +1,11 @@
 import type { Client } from './db.ts';
+import { jobOptionsSchema } from './options.ts';
 
 /**
- * Queue positions and waiting-time estimates, for members ("queued, position N, about M minutes") and admins
- * (the queue listing). The order mirrors the claim (scheduler.ts): servers round-robin by when one of their
- * jobs last started, each server's jobs oldest first. Running limits can reorder it a little; it is an estimate.
+ * Queue positions and ready-time estimates, for members ("queued, position N, ready in about M minutes") and
+ * admins (the queue listing). The order mirrors the claim (scheduler.ts): servers round-robin by when one of
+ * their jobs last started, each server's jobs in the order they were accepted (job id). Running limits and
+ * cancellations can change it; barring those, a job starts at the position it was told.
  */
 export interface QueuedJob {
   id: number;
@@ -11,18 +13,24 @@ export interface QueuedJob {
   requesterId: string;
   /** 1 for the job that starts next. */
   position: number;
+  /** Megapixel-iterations: the result's pixels × the iterations asked for (see `jobWork`). */
+  work: number;
 }
 
-/** Until jobs have finished to learn from: a few hundred iterations at a few hundred pixels on a CPU. */
-const DEFAULT_JOB_MS = 60_000;
-/** How many recent jobs the average duration is taken over. */
-const RECENT_JOBS = 20;
+/**
+ * A job's work in megapixel-iterations, the unit of the workers' measured speed (workers.ts). Jobs accepted
+ * before their pixels were recorded count as square, the most their size allows.
+ */
+export function jobWork(job: { options: string; pixels: number | null }): number {
+  const { size, iterations } = jobOptionsSchema.parse(JSON.parse(job.options));
+  return ((job.pixels ?? size * size) * iterations) / 1e6;
+}
 
 export async function queueOrder(prisma: Client): Promise<QueuedJob[]> {
   const jobs = await prisma.job.findMany({
     where: { status: 'queued', cancelRequested: false },
-    select: { id: true, serverId: true, requesterId: true, createdAt: true },
-    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    select: { id: true, serverId: true, requesterId: true, options: true, pixels: true },
+    orderBy: { id: 'asc' },
   });
   const byServer = new Map<number, typeof jobs>();
   for (const job of jobs) {
@@ -36,10 +44,7 @@ export async function queueOrder(prisma: Client): Promise<QueuedJob[]> {
   });
   const lastClaimed = new Map(servers.map((s) => [s.id, s.lastClaimedAt?.getTime() ?? -Infinity]));
   const order = [...byServer.entries()].sort(
-    ([a, aJobs], [b, bJobs]) =>
-      lastClaimed.get(a)! - lastClaimed.get(b)! ||
-      aJobs[0]!.createdAt.getTime() - bJobs[0]!.createdAt.getTime() ||
-      aJobs[0]!.id - bJobs[0]!.id,
+    ([a, aJobs], [b, bJobs]) => lastClaimed.get(a)! - lastClaimed.get(b)! || aJobs[0]!.id - bJobs[0]!.id,
   );
   // Round r takes every server's r-th job, servers in the order above: a claim sends its server to the back.
   const result: QueuedJob[] = [];
@@ -47,39 +52,69 @@ export async function queueOrder(prisma: Client): Promise<QueuedJob[]> {
   for (let round = 0; round < rounds; round++) {
     for (const [, serverJobs] of order) {
       const job = serverJobs[round];
-      if (job) result.push({ id: job.id, serverId: job.serverId, requesterId: job.requesterId, position: 0 });
+      if (!job) continue;
+      const { id, serverId, requesterId } = job;
+      result.push({ id, serverId, requesterId, position: result.length + 1, work: jobWork(job) });
     }
   }
-  return result.map((job, i) => ({ ...job, position: i + 1 }));
+  return result;
 }
 
 /**
- * Milliseconds until a job at `position` is done: the jobs ahead of it and those running share the live
- * workers' capacity, each taking as long as recent jobs took on average.
+ * Milliseconds until the last of `queued` is done, where `queued` is the queue from its head to that job. The
+ * live workers' slots first finish the running jobs (their own estimates, else their work left), then take
+ * the queued jobs in order, each slot painting at the measured speed of the workers (megapixel-iterations per
+ * second per slot, the mean over the live workers that measured theirs, else the latest any worker measured).
+ * Null when no worker is alive or none has measured its speed yet: then there is nothing honest to tell.
  */
 export async function estimateMs(
   prisma: Client,
-  position: number,
+  queued: readonly QueuedJob[],
   opts: { staleAfterMs: number; now: Date },
-): Promise<number> {
+): Promise<number | null> {
   const since = new Date(opts.now.getTime() - opts.staleAfterMs);
-  const [workers, running, recent] = await Promise.all([
-    prisma.worker.aggregate({ where: { lastSeenAt: { gte: since } }, _sum: { concurrency: true } }),
-    prisma.job.count({ where: { status: 'running' } }),
+  const [workers, running] = await Promise.all([
+    prisma.worker.findMany({
+      where: { lastSeenAt: { gte: since } },
+      select: { concurrency: true, speed: true },
+    }),
     prisma.job.findMany({
-      where: { status: 'succeeded', startedAt: { not: null }, finishedAt: { not: null } },
-      select: { startedAt: true, finishedAt: true },
-      orderBy: { finishedAt: 'desc' },
-      take: RECENT_JOBS,
+      where: { status: 'running' },
+      select: { options: true, pixels: true, iteration: true, etaMs: true },
     }),
   ]);
-  const capacity = Math.max(1, workers._sum.concurrency ?? 0);
-  const averageMs =
-    recent.length === 0
-      ? DEFAULT_JOB_MS
-      : recent.reduce((sum, j) => sum + (j.finishedAt!.getTime() - j.startedAt!.getTime()), 0) /
-        recent.length;
-  return Math.round(((position - 1 + running) / capacity + 1) * averageMs);
+  const slots = workers.reduce((sum, w) => sum + w.concurrency, 0);
+  const measured = workers.filter((w) => w.speed !== null && w.speed > 0);
+  let speed = measured.length
+    ? measured.reduce((sum, w) => sum + w.speed! * w.concurrency, 0) /
+      measured.reduce((sum, w) => sum + w.concurrency, 0)
+    : undefined;
+  speed ??=
+    (
+      await prisma.worker.findFirst({
+        where: { speed: { gt: 0 } },
+        orderBy: { lastSeenAt: 'desc' },
+        select: { speed: true },
+      })
+    )?.speed ?? undefined;
+  if (slots === 0 || speed === undefined) return null;
+
+  const msFor = (work: number) => (work / speed) * 1000;
+  // When each slot is next free, in ms from now; a list scheduler, as the workers' claims are.
+  const free = new Array<number>(slots).fill(0);
+  const next = () => free.indexOf(Math.min(...free));
+  for (const job of running) {
+    const { iterations } = jobOptionsSchema.parse(JSON.parse(job.options));
+    const left = job.etaMs ?? msFor(jobWork(job) * Math.max(0, 1 - job.iteration / iterations));
+    free[next()]! += left;
+  }
+  let done = 0;
+  for (const job of queued) {
+    const slot = next();
+    free[slot]! += msFor(job.work);
+    done = free[slot]!;
+  }
+  return Math.round(done);
 }
 
 /** Where a job stands: its place and expected wait while queued, the worker's own estimate while running. */
@@ -90,7 +125,8 @@ export async function standing(
 ): Promise<{ position: number | null; etaMs: number | null }> {
   const job = await prisma.job.findUnique({ where: { id: jobId }, select: { status: true, etaMs: true } });
   if (job?.status === 'running') return { position: null, etaMs: job.etaMs };
-  const position = (await queueOrder(prisma)).find((q) => q.id === jobId)?.position;
-  if (position === undefined) return { position: null, etaMs: null };
-  return { position, etaMs: await estimateMs(prisma, position, opts) };
+  const order = await queueOrder(prisma);
+  const index = order.findIndex((q) => q.id === jobId);
+  if (index < 0) return { position: null, etaMs: null };
+  return { position: index + 1, etaMs: await estimateMs(prisma, order.slice(0, index + 1), opts) };
 }

@@ -1,6 +1,7 @@
 import type { Limits } from '../config.ts';
 import type { Client, ServerRow, Tx } from './db.ts';
 import type { JobOptions } from './options.ts';
+import { plural } from './plural.ts';
 
 /**
  * The limits a server's admins set (null in the server's row: the operator's default from the config).
@@ -101,7 +102,8 @@ export async function checkQuotas(
       'maxIterations',
       limits.maxIterations,
       null,
-      `This server allows at most ${limits.maxIterations} iterations; ask for ${limits.maxIterations} or fewer.`,
+      `This server allows at most ${plural(limits.maxIterations, 'iteration')}; ` +
+        `ask for ${limits.maxIterations} or fewer.`,
     );
   }
   const midnight = nextUtcMidnight(now);
@@ -111,7 +113,7 @@ export async function checkQuotas(
       'serverDailyJobs',
       limits.serverDailyJobs,
       midnight,
-      `This server has had its ${limits.serverDailyJobs} paintings for today; more at midnight UTC.`,
+      `This server has had its ${plural(limits.serverDailyJobs, 'painting')} for today; more at midnight UTC.`,
     );
   }
   if ((usage.byMember.get(requesterId) ?? 0) >= limits.memberDailyJobs) {
@@ -119,7 +121,7 @@ export async function checkQuotas(
       'memberDailyJobs',
       limits.memberDailyJobs,
       midnight,
-      `You have had your ${limits.memberDailyJobs} paintings for today; more at midnight UTC.`,
+      `You have had your ${plural(limits.memberDailyJobs, 'painting')} for today; more at midnight UTC.`,
     );
   }
   const active = await prisma.job.count({
@@ -130,7 +132,7 @@ export async function checkQuotas(
       'memberActiveJobs',
       limits.memberActiveJobs,
       null,
-      `You already have ${active} paintings queued or in progress, the most this server allows; ` +
+      `You already have ${plural(active, 'painting')} queued or in progress, the most this server allows; ` +
         'send this again when one of them is done.',
     );
   }

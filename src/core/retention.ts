@@ -2,12 +2,21 @@ import type { Core } from './core.ts';
 import { styleRefsSchema } from './options.ts';
 
 const BATCH = 100;
+/** Pages of image references read and deleted at a time by the orphan sweep. */
+const REF_PAGE = 1_000;
+/**
+ * An image nothing refers to is deleted once it is this old (or twice STALE_AFTER_MS, if that is longer). The
+ * writers (submitJob, the worker) store images just before the row that refers to them, and retry that row
+ * write for at most STALE_AFTER_MS, so the sweep never catches an image whose row is still coming.
+ */
+export const ORPHAN_GRACE_MS = 3_600_000;
 /** Workers that have not been seen for this long are forgotten (they only feed the queue's ETA). */
 const FORGET_WORKERS_AFTER_MS = 24 * 3_600_000;
 
 /**
  * Deletes the images of jobs that ended more than the retention ago (once their final event has been passed
- * on), and forgets long-gone workers. The job rows stay: they are the history behind usage and ETAs.
+ * on), then the images that nothing refers to (see deleteOrphans), and forgets long-gone workers. The job rows
+ * stay: they are the history behind usage and ETAs. `images` counts both kinds of deleted images.
  */
 export async function purgeExpired(core: Core, now: Date): Promise<{ jobs: number; images: number }> {
   const { prisma } = core.db;
@@ -45,10 +54,46 @@ export async function purgeExpired(core: Core, now: Date): Promise<{ jobs: numbe
     jobs += batch.length;
     if (batch.length < BATCH) break;
   }
+  images += await deleteOrphans(core, now);
   await prisma.worker.deleteMany({
     where: { lastSeenAt: { lt: new Date(now.getTime() - FORGET_WORKERS_AFTER_MS) } },
   });
   return { jobs, images };
+}
+
+/**
+ * Deletes the images past the grace period (ORPHAN_GRACE_MS) that no job whose images are kept and no preset
+ * refers to: those a process stored and then died before writing the row that refers to them (or after a row
+ * stopped referring to them, before deleting them). Reading the candidates before the references keeps a reference
+ * written meanwhile from being missed. Returns how many it deleted.
+ */
+async function deleteOrphans(core: Core, now: Date): Promise<number> {
+  const { prisma } = core.db;
+  const grace = Math.max(ORPHAN_GRACE_MS, 2 * core.config.jobs.staleAfterMs);
+  const before = new Date(now.getTime() - grace);
+  const candidates: string[] = [];
+  for (;;) {
+    const page = await core.images.storedBefore(before, { after: candidates.at(-1), limit: REF_PAGE });
+    candidates.push(...page);
+    if (page.length < REF_PAGE) break;
+  }
+  if (candidates.length === 0) return 0;
+  const [jobs, presets] = await Promise.all([
+    prisma.job.findMany({
+      where: { imagesPurgedAt: null },
+      select: { contentRef: true, styleRefs: true, previewRef: true, resultRef: true, comparisonRef: true },
+    }),
+    prisma.preset.findMany({ select: { imageRef: true } }),
+  ]);
+  const referenced = new Set<string | null>(presets.map((p) => p.imageRef));
+  for (const job of jobs) {
+    for (const ref of [job.contentRef, job.previewRef, job.resultRef, job.comparisonRef]) referenced.add(ref);
+    for (const style of styleRefsSchema.parse(JSON.parse(job.styleRefs))) referenced.add(style.ref);
+  }
+  const orphans = candidates.filter((ref) => !referenced.has(ref));
+  for (let i = 0; i < orphans.length; i += REF_PAGE) await core.images.delete(orphans.slice(i, i + REF_PAGE));
+  if (orphans.length > 0) core.log.warn({ images: orphans.length }, 'deleted images that nothing refers to');
+  return orphans.length;
 }
 
 const RETENTION_EVERY_MS = 15 * 60_000;

@@ -5,8 +5,8 @@ import { CHANGED, type Lease } from './jobs.ts';
 /**
  * Which job runs next, fairly across servers. Workers are separate processes, possibly on other machines, so
  * an in-process queue per server (the p-queue sketch) could not be fair across them: the fairness lives in the
- * one atomic claim every worker makes against the database. The claim takes the oldest queued job of the
- * server served longest ago (round-robin by the server's lastClaimedAt), skipping servers already running
+ * one atomic claim every worker makes against the database. The claim takes the first accepted queued job of
+ * the server served longest ago (round-robin by the server's lastClaimedAt), skipping servers already running
  * their `serverRunningJobs` and members already running their `memberRunningJobs`.
  */
 
@@ -19,7 +19,8 @@ const eligible = (defaults: Limits) => `
   AND (SELECT COUNT(*) FROM "Job" r
        WHERE r."serverId" = j."serverId" AND r."requesterId" = j."requesterId" AND r."status" = 'running')
       < COALESCE(s."memberRunningJobs", ${Number(defaults.memberRunningJobs)})`;
-const ROUND_ROBIN = 'ORDER BY s."lastClaimedAt" ASC NULLS FIRST, j."createdAt" ASC, j."id" ASC';
+// Job ids are the order of acceptance (submit.ts): within a server, and between servers served equally long ago.
+const ROUND_ROBIN = 'ORDER BY s."lastClaimedAt" ASC NULLS FIRST, j."id" ASC';
 
 /** Claims the next job for `workerId`, or returns undefined when nothing may start now. */
 export async function claimJob(db: Database, workerId: string, defaults: Limits): Promise<Lease | undefined> {
@@ -71,7 +72,11 @@ async function claimSqlite(
 /**
  * PostgreSQL: the candidate row is locked with FOR UPDATE SKIP LOCKED, so concurrent workers take different
  * jobs without waiting on each other. Running counts read under READ COMMITTED can miss a claim another worker
- * is committing, so the server row is then locked and the limits checked again before the job is taken.
+ * is committing, so the server row is then locked and the limits checked again before the job is taken. The
+ * lock and the count are two statements: under READ COMMITTED each statement reads a snapshot taken when it
+ * starts, so a count in the locking statement itself would read the snapshot from before the lock wait and
+ * miss the claim whose commit released the lock (20 of 20 rounds of three simultaneous claims went over the
+ * limits that way); the count after the lock sees every claim of this server that committed before it.
  */
 async function claimPostgres(
   tx: Tx,
@@ -86,13 +91,14 @@ async function claimPostgres(
   );
   const job = candidates[0];
   if (!job) return undefined;
+  await tx.$queryRawUnsafe(`SELECT 1 FROM "Server" WHERE "id" = $1 FOR UPDATE`, job.serverId);
   const still = await tx.$queryRawUnsafe<{ ok: boolean }[]>(
     `SELECT (SELECT COUNT(*) FROM "Job" r WHERE r."serverId" = s."id" AND r."status" = 'running')
               < COALESCE(s."serverRunningJobs", $2)
         AND (SELECT COUNT(*) FROM "Job" r
              WHERE r."serverId" = s."id" AND r."requesterId" = $3 AND r."status" = 'running')
               < COALESCE(s."memberRunningJobs", $4) AS "ok"
-     FROM "Server" s WHERE s."id" = $1 FOR UPDATE`,
+     FROM "Server" s WHERE s."id" = $1`,
     job.serverId,
     defaults.serverRunningJobs,
     job.requesterId,

@@ -53,11 +53,19 @@ const requestSchema = z.object({
   options: jobOptionsSchema.prefault({}),
 });
 
+/** Any constant: it names the acceptance lock among the PostgreSQL advisory locks (migrate.ts has another). */
+const ACCEPT_LOCK_KEY = 7_424_243;
+
 /**
  * Accepts a painting request: limits first (a refusal costs nothing), then the images are normalised (decoded
  * safely, resized to what the job needs, stored as PNG), then the job and its usage are written together with
  * the limits checked again, since another request may have been accepted meanwhile. Throws UserError,
- * QuotaError or ImageError with a message for the member; nothing is left behind when it throws.
+ * QuotaError or ImageError with a message for the member; nothing is left behind when it throws (and if the
+ * process dies before the job is written, retention deletes the images nothing refers to).
+ *
+ * The job's place in the queue is fixed when it is written: acceptances are serialised (one database lock for
+ * all servers), so job ids follow the order in which requests were accepted, and the queue runs in id order.
+ * The position told to the member is read after that, so it counts exactly the jobs accepted before.
  */
 export async function submitJob(core: Core, request: SubmitRequest): Promise<Submission> {
   const parsed = requestSchema.safeParse(request);
@@ -73,10 +81,11 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
     stored.push(ref);
     return ref;
   };
-  const now = new Date();
-  let jobId: number;
+  let accepted: { jobId: number; at: Date };
   try {
-    const contentRef = await store(await decodeImage(req.content, { maxSide: req.options.size }));
+    // Decoded at the size of the result, so its pixels are the job's (the queue's ETA counts them).
+    const content = await decodeImage(req.content, { maxSide: req.options.size });
+    const contentRef = await store(content);
     const styleSide = Math.min(MAX_STYLE_SIDE, req.options.size);
     const styleRefs: StyleRefs = [];
     for (const style of req.styles) {
@@ -93,12 +102,16 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
       });
     }
 
-    jobId = await prisma.$transaction(async (tx) => {
-      // Written first: this takes the server row's lock on PostgreSQL and the write lock on SQLite, so the
-      // limits of one server are checked and used by one request at a time.
-      await tx.$executeRaw`UPDATE "Server" SET "updatedAt" = ${now} WHERE "id" = ${server.id}`;
+    accepted = await prisma.$transaction(async (tx) => {
+      if (core.db.provider === 'postgresql') {
+        await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1)', ACCEPT_LOCK_KEY);
+      }
+      // On SQLite this first write takes the database's write lock, which serialises acceptances there; on
+      // PostgreSQL it locks the server row, which the claim's running-limit check also takes.
+      const at = new Date();
+      await tx.$executeRaw`UPDATE "Server" SET "updatedAt" = ${at} WHERE "id" = ${server.id}`;
       const locked = await tx.server.findUniqueOrThrow({ where: { id: server.id } });
-      await checkQuotas(tx, locked, req.requesterId, req.options, core.config.limits, now);
+      await checkQuotas(tx, locked, req.requesterId, req.options, core.config.limits, at);
       const job = await tx.job.create({
         data: {
           serverId: server.id,
@@ -108,21 +121,23 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
           options: JSON.stringify(req.options),
           contentRef,
           styleRefs: JSON.stringify(styleRefs),
-          createdAt: now,
+          pixels: content.width * content.height,
+          createdAt: at,
         },
       });
-      await recordUsage(tx, job, now);
-      return job.id;
+      await recordUsage(tx, job, at);
+      return { jobId: job.id, at };
     }, TX_OPTIONS);
   } catch (error) {
     await core.images.delete(stored);
     throw error;
   }
 
+  const { jobId } = accepted;
   const job = toJobView((await loadJob(core.db, jobId))!);
   const { position, etaMs } = await standing(prisma, jobId, {
     staleAfterMs: core.config.jobs.staleAfterMs,
-    now,
+    now: new Date(),
   });
   core.log.info({ jobId, server: req.server.id, platform: req.server.platform, position }, 'job queued');
   return { job, position, etaMs };

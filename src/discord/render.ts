@@ -16,6 +16,7 @@ import {
   type JobView,
   type LimitName,
   type LimitsReport,
+  plural,
   type QueueEntry,
   QuotaError,
   UserError,
@@ -87,7 +88,7 @@ function summary(job: JobView): string {
   const o = job.options;
   return (
     `Painting #${job.id} in the style of **${styleNames(job)}** ` +
-    `(${o.size} px, ${o.iterations} iterations, strength ${o.strength}${o.preserveColors ? ', colours kept' : ''})`
+    `(${o.size} px, ${plural(o.iterations, 'iteration')}, strength ${o.strength}${o.preserveColors ? ', colours kept' : ''})`
   );
 }
 
@@ -310,7 +311,7 @@ export function presetsMessage(names: readonly string[], shown: number): Message
   const more = names.length > shown ? ` (the first ${shown} are pictured)` : '';
   return {
     content: clip(
-      `**${names.length} preset paintings**${more}: use one with \`/stylize style:<name>\`\n` +
+      `**${plural(names.length, 'preset painting')}**${more}: use one with \`/stylize style:<name>\`\n` +
         names.map((n) => `\`${n}\``).join(' · '),
     ),
   };

@@ -7,6 +7,7 @@ import {
   type LimitsPatch,
   type LimitsReport,
   listQueue,
+  plural,
   type QueueEntry,
   removePreset,
   setLimits,
@@ -107,7 +108,7 @@ export function limitsText(report: LimitsReport): string {
   const lines = report.limits.map(
     (l) => `• \`${KEY_OF[l.name]}\` = ${l.value}${l.isDefault ? ' (default)' : ''}`,
   );
-  return `*Limits of this workspace* (${report.usedToday} paintings today, UTC):\n${lines.join('\n')}`;
+  return `*Limits of this workspace* (${plural(report.usedToday, 'painting')} today, UTC):\n${lines.join('\n')}`;
 }
 
 export function queueText(entries: readonly QueueEntry[]): string {

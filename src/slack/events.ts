@@ -146,6 +146,8 @@ export function createSlackEvents(deps: {
       (progress.iteration / Math.max(1, progress.iterations)) * (config.previewsPerJob + 1),
     );
     if (progress.preview && posted < config.previewsPerJob && due > posted) {
+      // Recorded first: a bot killed after Slack accepted the upload must not upload it again at its restart.
+      await saveRefs(job, { ...refs, previews: Math.max(posted + 1, Math.min(due, config.previewsPerJob)) });
       await client.files.uploadV2({
         channel_id: job.channelId,
         thread_ts: threadOf(job, refs),
@@ -154,7 +156,6 @@ export function createSlackEvents(deps: {
           { file: progress.preview.bytes, filename: imageName(`preview-${job.id}`, progress.preview) },
         ],
       });
-      await saveRefs(job, { ...refs, previews: Math.max(posted + 1, Math.min(due, config.previewsPerJob)) });
     }
   }
 

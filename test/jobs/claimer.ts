@@ -1,0 +1,26 @@
+/**
+ * A claiming process for the concurrency tests: each line "claim" on stdin makes one claim (the scheduler's,
+ * as a worker makes it) and answers one JSON line on stdout: {"reply": {"lease": …}} ({"lease": null}: nothing to claim). Separate
+ * processes have separate database connections, as real workers do.
+ */
+import { createInterface } from 'node:readline';
+import { loadConfig } from '../../src/config.ts';
+import { openCore } from '../../src/core/core.ts';
+import { claimJob } from '../../src/core/scheduler.ts';
+import { createLogger } from '../../src/log.ts';
+
+const config = loadConfig();
+const core = await openCore(config, createLogger(config, 'claimer'));
+const name = `claimer-${process.pid}`;
+const reply = (body: unknown) => process.stdout.write(`${JSON.stringify({ reply: body })}\n`);
+reply({ ready: true });
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line !== 'claim') continue;
+  try {
+    const lease = await claimJob(core.db, name, config.limits);
+    reply({ lease: lease ?? null });
+  } catch (error) {
+    reply({ error: String(error) });
+  }
+}
+await core.close();

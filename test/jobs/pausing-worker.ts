@@ -1,0 +1,41 @@
+/**
+ * The real worker loop (worker/loop.ts) with an image store that stops at each of its writes: after storing an
+ * image, and before deleting images, it tells the test on stdout ({"reply": {"op": "put" | "delete", "n": …}})
+ * and goes on only when a line arrives on stdin. The test kills it there, as a crash at that point would.
+ */
+import { createInterface } from 'node:readline';
+import { loadConfig } from '../../src/config.ts';
+import { openCore } from '../../src/core/core.ts';
+import type { ImageStore } from '../../src/core/image-store.ts';
+import { createLogger } from '../../src/log.ts';
+import { startWorker } from '../../worker/loop.ts';
+import { Painter } from '../../worker/paint.ts';
+
+const config = loadConfig();
+const log = createLogger(config, 'worker');
+const core = await openCore(config, log);
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+let writes = 0;
+async function pause(op: 'put' | 'delete'): Promise<void> {
+  writes++;
+  process.stdout.write(`${JSON.stringify({ reply: { op, n: writes } })}\n`);
+  await lines.next();
+}
+const store = core.images;
+const images: ImageStore = {
+  async put(image) {
+    const ref = await store.put(image);
+    await pause('put');
+    return ref;
+  },
+  get: (ref) => store.get(ref),
+  storedBefore: (before, page) => store.storedBefore(before, page),
+  async delete(refs) {
+    if (refs.length > 0) await pause('delete');
+    await store.delete(refs);
+  },
+};
+startWorker(
+  { ...core, images },
+  new Painter({ weightsDir: config.weightsDir, backend: config.worker.backend }),
+);

@@ -5,7 +5,7 @@
  * Attachment URLs carry signatures: they are never logged, and no error made here contains one.
  */
 import { request } from 'undici';
-import { ImageError } from '../images/index.ts';
+import { hasImageExtension, IMAGE_MIME_TYPES, ImageError } from '../images/index.ts';
 import type { DownloadPolicy } from './config.ts';
 
 export type AttachmentErrorCode = 'host' | 'too-large' | 'timeout' | 'unavailable';
@@ -29,15 +29,6 @@ export interface AttachmentMeta {
   url: string;
 }
 
-const IMAGE_TYPES = new Set([
-  'image/jpeg',
-  'image/png',
-  'image/webp',
-  'image/gif',
-  'image/avif',
-  'image/tiff',
-]);
-const IMAGE_EXTENSION = /\.(jpe?g|png|webp|gif|avif|tiff?)$/i;
 const HEIC = /^image\/hei[cf](-sequence)?$|\.hei[cf]$/i;
 const MAX_REDIRECTS = 3;
 
@@ -86,7 +77,7 @@ export function checkAttachment(
 ): AttachmentError | ImageError | undefined {
   const type = meta.contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
   if (HEIC.test(type) || HEIC.test(meta.name)) return ImageError.unsupported('heic');
-  const looksLikeImage = type ? IMAGE_TYPES.has(type) : IMAGE_EXTENSION.test(meta.name);
+  const looksLikeImage = type ? IMAGE_MIME_TYPES.has(type) : hasImageExtension(meta.name);
   if (!looksLikeImage) return ImageError.unsupported();
   if (meta.size > policy.maxBytes) return attachmentErrors.tooLarge(policy.maxBytes, meta.size);
   if (!isAllowedUrl(meta.url, policy)) return attachmentErrors.host();

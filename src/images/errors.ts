@@ -1,6 +1,6 @@
 export type ImageErrorCode = 'empty' | 'unsupported' | 'corrupt' | 'too-large';
 
-const SUPPORTED = 'JPEG, PNG, WebP, GIF, AVIF or TIFF';
+import { IMAGE_FORMAT_NAMES as SUPPORTED } from './formats.ts';
 
 /**
  * A file a user sent that we cannot use as an image. `message` is written for that user:

@@ -8,6 +8,7 @@ import {
   submitJob,
   UserError,
 } from '../core/index.ts';
+import { IMAGE_FORMAT_NAMES } from '../images/index.ts';
 import { fetchFile, type SlackDeps, workspace } from './deps.ts';
 import type { SlackRefs } from './events.ts';
 import { slackError } from './events.ts';
@@ -78,10 +79,7 @@ export function registerStylize(app: App, deps: SlackDeps): void {
       if (!image) {
         await client.views.open({
           trigger_id: shortcut.trigger_id,
-          view: messageModal(
-            'Stylize',
-            'That message has no image I can paint (JPEG, PNG, WebP, GIF, AVIF or TIFF).',
-          ),
+          view: messageModal('Stylize', `That message has no image I can paint (${IMAGE_FORMAT_NAMES}).`),
         });
         return;
       }

@@ -24,6 +24,12 @@ import { fitToUpload } from '../src/discord/fit.ts';
 import { type ChatRefs, encodeRefs, Setups } from '../src/discord/refs.ts';
 import * as render from '../src/discord/render.ts';
 import { ImageError } from '../src/images/index.ts';
+import {
+  INTERNAL_FAULT_TEXT,
+  MemberFacingError,
+  memberReply,
+  OPERATOR_FAULT_TEXT,
+} from '../src/member-error.ts';
 
 // ------------------------------------------------------------------------------------------- config
 
@@ -297,8 +303,16 @@ describe('render', () => {
     );
     expect(render.errorMessage(new QuotaError('maxSize', 512, null, 'Too big.'))).toBe('Too big.');
     expect(render.errorMessage(new UserError('forbidden', 'No.'))).toBe('No.');
-    expect(render.errorMessage(new Error('SQLITE_BUSY at /srv/db'))).not.toContain('SQLITE');
-    expect(render.isMemberError(new Error('x'))).toBe(false);
+    expect(render.errorMessage(new Error('SQLITE_BUSY at /srv/db'))).toBe(INTERNAL_FAULT_TEXT);
+    const operator = new MemberFacingError('scope', 'The bot token lacks files:read.', {
+      audience: 'operator',
+    });
+    expect(render.errorMessage(operator)).toBe(OPERATOR_FAULT_TEXT);
+    expect([memberReply(operator).log, memberReply(quota).log, memberReply(new Error('x')).log]).toEqual([
+      true,
+      false,
+      true,
+    ]);
   });
 
   it('autocompletes presets: matching ignoring case, spaces and separators, prefixes first, 25 at most', () => {

@@ -1,15 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobProgress, JobView } from '../src/core/index.ts';
+import { type JobProgress, type JobView, QuotaError, UserError } from '../src/core/index.ts';
 import { createLogger } from '../src/log.ts';
+import { INTERNAL_FAULT_TEXT, MemberFacingError, OPERATOR_FAULT_TEXT } from '../src/member-error.ts';
 import { LIMIT_KEYS, parseAdminCommand } from '../src/slack/admin.ts';
 import { createSlackApp } from '../src/slack/app.ts';
 import { parseSlackConfig, type SlackConfig } from '../src/slack/config.ts';
 import { createSlackEvents, type SlackRefs } from '../src/slack/events.ts';
 import { downloadPrivateFile, isAllowedFileUrl } from '../src/slack/files.ts';
 import { MAX_SELECT_OPTIONS, parseStylizeSubmission, stylizeModal } from '../src/slack/modal.ts';
-import { formatDuration, progressBar, progressMessage } from '../src/slack/render.ts';
+import { errorText, formatDuration, progressBar, progressMessage } from '../src/slack/render.ts';
 import type { SlackClient } from '../src/slack/slack-types.ts';
 import { type FormBlock, formState } from './slack/requests.ts';
 
@@ -246,6 +247,18 @@ describe('rendering', () => {
     expect(formatDuration(65 * 60_000)).toBe('1 h 5 min');
     expect(progressBar(0.5, 10)).toBe('█████░░░░░');
     expect(progressBar(Number.NaN, 4)).toBe('░░░░');
+  });
+
+  it('words any error for the member: their own refusals escaped, a quota with its reset, nothing internal', () => {
+    const now = Date.UTC(2030, 0, 1, 21);
+    const quota = new QuotaError('memberDailyJobs', 3, new Date(Date.UTC(2030, 0, 2)), 'Three a day.');
+    expect(errorText(quota, now)).toBe('Three a day. The limit resets in about 3 h.');
+    expect(errorText(new UserError('not-found', 'No preset called "<!channel>".'))).toBe(
+      'No preset called "&lt;!channel&gt;".',
+    );
+    expect(errorText(new Error('ECONNRESET 10.0.0.3:5432'))).toBe(INTERNAL_FAULT_TEXT);
+    const scope = new MemberFacingError('slack-scope', 'Add files:read.', { audience: 'operator' });
+    expect(errorText(scope)).toBe(OPERATOR_FAULT_TEXT);
   });
 });
 

@@ -6,18 +6,17 @@
  */
 import { request } from 'undici';
 import { hasImageExtension, IMAGE_MIME_TYPES, ImageError } from '../images/index.ts';
+import { MemberFacingError } from '../member-error.ts';
 import type { DownloadPolicy } from './config.ts';
 
 export type AttachmentErrorCode = 'host' | 'too-large' | 'timeout' | 'unavailable';
 
 /** A refusal or failure with a message for the member (shown as is, ephemerally). */
-export class AttachmentError extends Error {
+export class AttachmentError extends MemberFacingError {
   override readonly name = 'AttachmentError';
-  constructor(
-    readonly code: AttachmentErrorCode,
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: AttachmentErrorCode;
+  constructor(code: AttachmentErrorCode, message: string) {
+    super(code, message);
   }
 }
 

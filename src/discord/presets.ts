@@ -5,6 +5,7 @@ import { type AutocompleteInteraction, type ChatInputCommandInteraction, Message
 import type { RgbImage } from '../../worker/engine/image.ts';
 import { listPresets, presetImage } from '../core/index.ts';
 import { contactSheet, decodeImage } from '../images/index.ts';
+import { memberReply } from '../member-error.ts';
 import { type Context, serverOf } from './context.ts';
 import { safeError } from './errors.ts';
 import * as render from './render.ts';
@@ -38,7 +39,7 @@ export async function handlePresets(ctx: Context, interaction: ChatInputCommandI
     }
     await interaction.editReply(render.toInteractionReply(spec));
   } catch (error) {
-    if (!render.isMemberError(error)) {
+    if (memberReply(error).log) {
       ctx.log.error({ err: safeError(error), server: server.id }, 'discord: /stylize-presets failed');
     }
     await interaction.editReply(render.errorMessage(error));

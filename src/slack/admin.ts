@@ -12,10 +12,11 @@ import {
   setLimits,
   showLimits,
 } from '../core/index.ts';
+import { memberReply } from '../member-error.ts';
 import { fetchFile, type SlackDeps, workspace } from './deps.ts';
 import { slackError } from './events.ts';
 import { messageModal, PRESET_MODAL, parsePresetSubmission, presetModal } from './modal.ts';
-import { escapeText, GENERIC_ERROR, memberMessage, mention } from './render.ts';
+import { errorText, escapeText, mention } from './render.ts';
 import type { SlackClient } from './slack-types.ts';
 
 /**
@@ -184,10 +185,9 @@ export function registerAdmin(app: App, deps: SlackDeps): void {
           return;
       }
     } catch (error) {
-      const message = memberMessage(error);
-      if (!message)
+      if (memberReply(error).log)
         log.error({ server: server.id, platform: 'slack', err: slackError(error) }, 'slack: admin');
-      await reply(message ?? GENERIC_ERROR).catch(() => {});
+      await reply(errorText(error)).catch(() => {});
     }
   });
 
@@ -215,10 +215,9 @@ export function registerAdmin(app: App, deps: SlackDeps): void {
         outcome = `:white_check_mark: Members can now choose *${escapeText(parsed.value.name)}* in /stylize.`;
       }
     } catch (error) {
-      const message = memberMessage(error);
-      if (!message)
+      if (memberReply(error).log)
         log.error({ server: teamId, platform: 'slack', err: slackError(error) }, 'slack: preset add');
-      outcome = message ?? GENERIC_ERROR;
+      outcome = errorText(error);
     }
     await client.views
       .update({ view_id: view.id, view: messageModal('Add a preset', outcome) })

@@ -12,17 +12,13 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core, JobView } from '../src/core/index.ts';
 import { QuotaError, UserError } from '../src/core/index.ts';
-import {
-  type AttachmentError,
-  checkAttachment,
-  downloadAttachment,
-  isAllowedUrl,
-} from '../src/discord/attachments.ts';
-import { type DownloadPolicy, parseDiscordConfig, requireDiscordConfig } from '../src/discord/config.ts';
+import { checkAttachment, downloadAttachment, isAllowedUrl } from '../src/discord/attachments.ts';
+import { type AttachmentPolicy, parseDiscordConfig, requireDiscordConfig } from '../src/discord/config.ts';
 import { discordEvents } from '../src/discord/events.ts';
 import { fitToUpload } from '../src/discord/fit.ts';
 import { type ChatRefs, encodeRefs, Setups } from '../src/discord/refs.ts';
 import * as render from '../src/discord/render.ts';
+import type { DownloadError } from '../src/download.ts';
 import { ImageError } from '../src/images/index.ts';
 import {
   INTERNAL_FAULT_TEXT,
@@ -105,7 +101,7 @@ async function serve(handler: Handler): Promise<{ server: Server; origin: string
 describe('attachments', () => {
   let cdn: Awaited<ReturnType<typeof serve>>;
   let elsewhere: Awaited<ReturnType<typeof serve>>;
-  let policy: DownloadPolicy;
+  let policy: AttachmentPolicy;
   const png = Buffer.from('89504e470d0a1a0a', 'hex');
 
   beforeAll(async () => {
@@ -156,7 +152,7 @@ describe('attachments', () => {
       () => {
         throw new Error('expected a failure');
       },
-      (error: unknown) => error as AttachmentError,
+      (error: unknown) => error as DownloadError,
     );
 
   it('allows only Discord’s CDN hosts over https and the configured origin', () => {

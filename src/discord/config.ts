@@ -41,10 +41,10 @@ export interface DiscordConfig {
   /** Undefined: Discord's own CDN. */
   cdnUrl: string | undefined;
   progressEditMs: number;
-  download: DownloadPolicy;
+  download: AttachmentPolicy;
 }
 
-export interface DownloadPolicy {
+export interface AttachmentPolicy {
   /** Origins (scheme://host[:port]) attachments may be downloaded from, redirects included. */
   allowedOrigins: string[];
   maxBytes: number;

@@ -11,7 +11,7 @@
  * path, never the query.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { type Dispatcher, request } from 'undici';
+import { Agent, type Dispatcher, request } from 'undici';
 import { MemberFacingError } from './member-error.ts';
 
 export type DownloadErrorCode = 'host' | 'too-large' | 'timeout' | 'unavailable' | 'content-type';
@@ -38,7 +38,7 @@ export interface DownloadPolicy {
   readonly hint?: string;
   /** Sent on every hop (each one is an allowed host). */
   readonly headers?: Readonly<Record<string, string>>;
-  /** E.g. undici's RetryAgent; default the global dispatcher. */
+  /** E.g. undici's RetryAgent over {@link downloadAgent}; default {@link downloadAgent}. */
   readonly dispatcher?: Dispatcher;
   readonly signal?: AbortSignal;
   /** How a member's sentence names the file and its source: "that attachment", "Discord". */
@@ -71,9 +71,18 @@ export interface OpenedDownload {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   readonly body: Dispatcher.ResponseData['body'];
+  /** A header's (first) value. */
+  header(name: string): string | undefined;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * This undici's own connection pool, the default dispatcher of every download and the one to wrap (e.g. in a
+ * RetryAgent). Not undici's global dispatcher: discord.js loads undici 6 first, which registers its own Agent
+ * there, and undici 7's RetryAgent over it fails ("invalid onError method").
+ */
+export const downloadAgent: Dispatcher = new Agent();
 
 /** A rule allowing exactly these origins (scheme://host[:port]); URLs with credentials never pass. */
 export function allowOrigins(origins: readonly string[]): (url: URL) => boolean {
@@ -103,10 +112,10 @@ export async function openDownload(url: string | URL, policy: DownloadPolicy): P
         headers: { ...policy.headers },
         ...(policy.signal ? { signal: policy.signal } : {}),
         ...(idle === undefined ? {} : { headersTimeout: idle, bodyTimeout: idle }),
-        ...(policy.dispatcher ? { dispatcher: policy.dispatcher } : {}),
+        dispatcher: policy.dispatcher ?? downloadAgent,
       });
     } catch (error) {
-      throw failure(error, target, policy);
+      throw downloadFailure(error, target, policy);
     }
     const { statusCode: status, headers, body } = answer;
     const location = first(headers.location);
@@ -127,7 +136,7 @@ export async function openDownload(url: string | URL, policy: DownloadPolicy): P
         throw error;
       }
     }
-    return { url: target, status, headers, body };
+    return { url: target, status, headers, body, header: (name) => first(headers[name.toLowerCase()]) };
   }
 }
 
@@ -160,7 +169,7 @@ export async function download(url: string | URL, policy: DownloadPolicy): Promi
     }
   } catch (error) {
     await discard(opened.body);
-    throw timedOut(failure(error, opened.url, policy), opened.url);
+    throw timedOut(downloadFailure(error, opened.url, policy), opened.url);
   }
   return Buffer.concat(chunks, total);
 }
@@ -236,7 +245,11 @@ function checkType(header: string | undefined, url: URL, policy: DownloadPolicy)
   }
 }
 
-function failure(error: unknown, url: URL, policy: DownloadPolicy): unknown {
+/**
+ * What an error while requesting `url` or reading its body means: a DownloadError (a timeout, a failure with its
+ * status or network code), or the reason of the caller's `signal`.
+ */
+export function downloadFailure(error: unknown, url: URL, policy: DownloadPolicy): unknown {
   if (error instanceof DownloadError) return error;
   if (policy.signal?.aborted) return policy.signal.reason;
   const code = (error as { code?: string } | null)?.code;

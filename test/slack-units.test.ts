@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JobProgress, type JobView, QuotaError, UserError } from '../src/core/index.ts';
 import { createLogger } from '../src/log.ts';
 import { INTERNAL_FAULT_TEXT, MemberFacingError, OPERATOR_FAULT_TEXT } from '../src/member-error.ts';
-import { LIMIT_KEYS, parseAdminCommand } from '../src/slack/admin.ts';
+import { adminCheck, LIMIT_KEYS, parseAdminCommand } from '../src/slack/admin.ts';
 import { createSlackApp } from '../src/slack/app.ts';
 import { parseSlackConfig, type SlackConfig } from '../src/slack/config.ts';
 import { createSlackEvents, type SlackRefs } from '../src/slack/events.ts';
@@ -129,6 +129,30 @@ describe('file downloads', () => {
 });
 
 describe('/stylize-admin text', () => {
+  it('asks Slack who is an admin once per member while the answer is fresh', async () => {
+    const asked: string[] = [];
+    const client = {
+      users: {
+        info: async ({ user }: { user: string }) => {
+          asked.push(user);
+          return { user: { is_admin: user === 'UADMIN' } };
+        },
+      },
+    } as unknown as SlackClient;
+    const fresh = adminCheck(60_000);
+    expect([await fresh.isAdmin(client, 'UADMIN'), await fresh.isAdmin(client, 'UADMIN')]).toEqual([
+      true,
+      true,
+    ]);
+    expect(await fresh.isAdmin(client, 'U2')).toBe(false);
+    expect(asked).toEqual(['UADMIN', 'U2']);
+    const stale = adminCheck(1);
+    await stale.isAdmin(client, 'U3');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await stale.isAdmin(client, 'U3');
+    expect(asked.filter((u) => u === 'U3')).toHaveLength(2);
+  });
+
   it('parses the subcommands', () => {
     expect(parseAdminCommand('quota show')).toEqual({ kind: 'quota-show' });
     expect(parseAdminCommand('QUOTA')).toEqual({ kind: 'quota-show' });

@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { LRUCache } from 'lru-cache';
 import {
   type Actor,
   addPreset,
@@ -127,14 +128,15 @@ export interface AdminCheck {
 }
 
 export function adminCheck(ttlMs = 60_000): AdminCheck {
-  const cache = new Map<string, { admin: boolean; until: number }>();
+  // Bounded as well as timed, so a workspace of many members cannot grow it without end.
+  const cache = new LRUCache<string, boolean>({ max: 10_000, ttl: ttlMs });
   return {
     async isAdmin(client, userId) {
       const hit = cache.get(userId);
-      if (hit && hit.until > Date.now()) return hit.admin;
+      if (hit !== undefined) return hit;
       const { user } = await client.users.info({ user: userId });
       const admin = user?.is_admin === true || user?.is_owner === true;
-      cache.set(userId, { admin, until: Date.now() + ttlMs });
+      cache.set(userId, admin);
       return admin;
     },
   };

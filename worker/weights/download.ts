@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import {
   CHECKSUMS_FILE,
   isSha256,
@@ -14,7 +15,7 @@ import {
   writeRecordedChecksums,
 } from './checksums.ts';
 import { ChecksumMismatchError, WeightsDownloadError } from './errors.ts';
-import { fileSize, removeIfExists, syncFile, writeFileAtomic } from './fs-util.ts';
+import { fileSize, removeIfExists, syncFile } from './fs-util.ts';
 import {
   groupByteLength,
   MANIFEST_FILE,

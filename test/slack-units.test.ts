@@ -348,10 +348,11 @@ describe('Slack job events', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     await events.progress(view(), at(55, true));
     await new Promise((resolve) => setTimeout(resolve, 400));
-    // 30 updates in a burst make one edit (the latest), the next waits for the interval.
+    // The first report is written at once; the 29 of the burst after it and the one 50 ms later make one
+    // edit after the interval, with the latest state.
     const updates = calls.filter((c) => c.method === 'chat.update');
     expect(updates.map((c) => c.args.text)).toEqual([
-      expect.stringContaining('iteration 30 of 100'),
+      expect.stringContaining('iteration 1 of 100'),
       expect.stringContaining('iteration 55 of 100'),
     ]);
     expect(updates.every((c) => c.args.ts === '100.2' && c.args.channel === 'C1')).toBe(true);
@@ -361,12 +362,18 @@ describe('Slack job events', () => {
     expect(previews[0]!.args.thread_ts).toBe('100.1');
     expect(saved).toEqual([{ progressTs: '100.2', previews: 1 }]);
 
+    // After a quiet interval a report is written at once; the end waits for that write, then closes the message,
+    // and what is reported after the end is never written.
     await events.progress(view(), at(60));
     await events.cancelled(view({ status: 'cancelled' }));
+    await events.progress(view(), at(61));
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const last = calls.filter((c) => c.method === 'chat.update').at(-1)!;
-    expect(last.args.text).toMatch(/cancelled/);
-    expect(calls.filter((c) => c.method === 'chat.update')).toHaveLength(3);
+    expect(calls.filter((c) => c.method === 'chat.update').map((c) => c.args.text)).toEqual([
+      expect.stringContaining('iteration 1 of 100'),
+      expect.stringContaining('iteration 55 of 100'),
+      expect.stringContaining('iteration 60 of 100'),
+      expect.stringMatching(/cancelled/),
+    ]);
     expect(saved.at(-1)).toMatchObject({ done: true });
     await events.stop();
   });

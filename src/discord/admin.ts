@@ -86,11 +86,13 @@ async function run(
       const name = options.getString('name', true).trim();
       const bytes = await downloadAttachment(options.getAttachment('image', true).url, ctx.config.download);
       await addPreset(core, server, name, bytes, actor);
+      ctx.presetNames.delete(server.id);
       return { content: `Preset \`${name}\` saved: members can use it with \`/stylize style:${name}\`.` };
     }
     case 'preset remove': {
       const name = options.getString('name', true).trim();
       await removePreset(core, server, name, actor);
+      ctx.presetNames.delete(server.id);
       return { content: `Preset \`${name}\` removed.` };
     }
     case 'cancel': {

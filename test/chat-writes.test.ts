@@ -16,6 +16,7 @@ import { discordEvents } from '../src/discord/events.ts';
 import { encodeRefs, Setups } from '../src/discord/refs.ts';
 import { createSlackEvents } from '../src/slack/events.ts';
 import { FakeDiscord } from './discord/fake-discord.ts';
+import { jobView } from './job-views.ts';
 import { FakeSlack } from './slack/fake-slack.ts';
 
 const log = pino({ level: 'silent' });
@@ -27,27 +28,7 @@ function job(
   server: string,
   extra: Partial<JobView> = {},
 ): JobView {
-  return {
-    id,
-    platform,
-    server,
-    channelId: 'C1',
-    threadId: null,
-    chatRefs: null,
-    requesterId: 'U1',
-    status: 'running',
-    options: { size: 24, iterations: 100, strength: 50, layers: 'shallow', preserveColors: false },
-    styles: [{ name: 'starry_night', weight: 1 }],
-    iteration: 10,
-    loss: null,
-    etaMs: null,
-    attempts: 1,
-    error: null,
-    createdAt: new Date(),
-    startedAt: new Date(),
-    finishedAt: null,
-    ...extra,
-  };
+  return jobView({ id, platform, server, channelId: 'C1', requesterId: 'U1', iteration: 10, ...extra });
 }
 
 const progress: JobProgress = { iteration: 10, iterations: 100, loss: 1, etaMs: 5_000, preview: undefined };

@@ -10,7 +10,7 @@ import type { REST } from '@discordjs/rest';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Core, JobView } from '../src/core/index.ts';
+import type { Core } from '../src/core/index.ts';
 import { QuotaError, UserError } from '../src/core/index.ts';
 import { checkAttachment, downloadAttachment, isAllowedUrl } from '../src/discord/attachments.ts';
 import { type AttachmentPolicy, parseDiscordConfig, requireDiscordConfig } from '../src/discord/config.ts';
@@ -26,6 +26,7 @@ import {
   memberReply,
   OPERATOR_FAULT_TEXT,
 } from '../src/member-error.ts';
+import { jobView } from './job-views.ts';
 
 // ------------------------------------------------------------------------------------------- config
 
@@ -212,30 +213,6 @@ describe('attachments', () => {
 });
 
 // ---------------------------------------------------------------------------------------------- render
-
-function jobView(extra: Partial<JobView> = {}): JobView {
-  return {
-    id: 7,
-    platform: 'discord',
-    server: '111111111111111111',
-    channelId: '222222222222222222',
-    threadId: null,
-    chatRefs: null,
-    requesterId: '333333333333333333',
-    status: 'running',
-    options: { size: 384, iterations: 300, strength: 50, layers: 'paper', preserveColors: false },
-    styles: [{ name: 'starry_night', weight: 1 }],
-    iteration: 0,
-    loss: null,
-    etaMs: null,
-    attempts: 1,
-    error: null,
-    createdAt: new Date(),
-    startedAt: null,
-    finishedAt: null,
-    ...extra,
-  };
-}
 
 describe('render', () => {
   it('turns a message into a REST body with numbered attachments, or leaves attachments alone', () => {

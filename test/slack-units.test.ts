@@ -12,6 +12,7 @@ import { downloadPrivateFile, isAllowedFileUrl } from '../src/slack/files.ts';
 import { MAX_SELECT_OPTIONS, parseStylizeSubmission, stylizeModal } from '../src/slack/modal.ts';
 import { errorText, formatDuration, progressBar, progressMessage } from '../src/slack/render.ts';
 import type { SlackClient } from '../src/slack/slack-types.ts';
+import { jobView } from './job-views.ts';
 import { type FormBlock, formState } from './slack/requests.ts';
 
 const log = createLogger({ logLevel: 'silent' }, 'test');
@@ -288,27 +289,18 @@ describe('rendering', () => {
 });
 
 describe('Slack job events', () => {
-  const view = (over: Partial<JobView> = {}): JobView => ({
-    id: 7,
-    platform: 'slack',
-    server: 'T1',
-    channelId: 'C1',
-    threadId: '100.1',
-    chatRefs: JSON.stringify({ progressTs: '100.2' }),
-    requesterId: 'U1',
-    status: 'running',
-    options: { size: 24, iterations: 100, strength: 50, layers: 'shallow', preserveColors: false },
-    styles: [{ name: 'starry_night', weight: 1 }],
-    iteration: 0,
-    loss: null,
-    etaMs: null,
-    attempts: 1,
-    error: null,
-    createdAt: new Date(),
-    startedAt: new Date(),
-    finishedAt: null,
-    ...over,
-  });
+  const view = (over: Partial<JobView> = {}): JobView =>
+    jobView({
+      platform: 'slack',
+      server: 'T1',
+      channelId: 'C1',
+      threadId: '100.1',
+      chatRefs: JSON.stringify({ progressTs: '100.2' }),
+      requesterId: 'U1',
+      options: { size: 24, iterations: 100, strength: 50, layers: 'shallow', preserveColors: false },
+      startedAt: new Date(),
+      ...over,
+    });
   const at = (iteration: number, preview = false): JobProgress => ({
     iteration,
     iterations: 100,

@@ -6,9 +6,9 @@
  * limit, and the Content-Type must be what the caller expects: an HTML page where a file was expected (a login
  * page, a web page's URL instead of the file's) is refused with its likely cause for the operator.
  *
- * On undici's `request`, without its `maxRedirections` option (undici 6 follows no redirect without it, and
- * undici 7 rejects it), so the same code runs on both. URLs may carry signatures: messages name the host and
- * path, never the query.
+ * On undici's `request`, which follows no redirect by itself: its redirect handling (`maxRedirections` in
+ * undici 6, an interceptor in 7, which rejects the option) cannot refuse a hop before sending it. URLs may carry
+ * signatures: messages name the host and path, never the query.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher, request } from 'undici';
@@ -20,7 +20,7 @@ export interface DownloadPolicy {
   /** Whether a URL may be requested: the first one, and every redirect's target before it is followed. */
   readonly isAllowed: (url: URL) => boolean;
   readonly maxBytes: number;
-  /** Time for the whole transfer, redirects and body included. */
+  /** {@link download}: time for the whole transfer, redirects and body included. Else the idle default. */
   readonly timeoutMs?: number;
   /** Time without receiving anything (the headers, or the body's next bytes); default `timeoutMs`. */
   readonly idleTimeoutMs?: number;
@@ -50,18 +50,17 @@ export interface DownloadPolicy {
 export class DownloadError extends MemberFacingError {
   override readonly name = 'DownloadError';
   declare readonly code: DownloadErrorCode;
+  /** The HTTP status that ended the download, when one did. */
+  readonly status: number | undefined;
   constructor(
     code: DownloadErrorCode,
     message: string,
     /** Host, path and what happened; never the URL's query. */
     readonly detail: string,
-    options: { operator?: boolean; status?: number; cause?: unknown } = {},
+    options: { operator?: boolean; status?: number | undefined; cause?: unknown } = {},
   ) {
-    super(code, message, {
-      audience: options.operator ? 'operator' : 'member',
-      context: options.status === undefined ? {} : { status: options.status },
-      cause: options.cause,
-    });
+    super(code, message, { audience: options.operator ? 'operator' : 'member', cause: options.cause });
+    this.status = options.status;
   }
 }
 
@@ -90,7 +89,7 @@ export function allowOrigins(origins: readonly string[]): (url: URL) => boolean 
 }
 
 /** `https://host/path`: a URL as messages may show it (a query can hold a signature or a token). */
-export const shownUrl = (url: URL) => `${url.origin}${url.pathname}`;
+const shownUrl = (url: URL) => `${url.origin}${url.pathname}`;
 
 /**
  * GET `url` following at most `maxRedirects` redirects, each checked by `isAllowed` before it is requested.
@@ -148,7 +147,7 @@ export async function download(url: string | URL, policy: DownloadPolicy): Promi
   const words = downloadErrors(policy);
   // The deadline fired (and not the caller's signal): that is a timeout, whatever undici made of it.
   const timedOut = (error: unknown, at: URL | undefined) =>
-    deadline?.aborted && !policy.signal?.aborted ? words.timeout(at) : error;
+    deadline?.aborted && !policy.signal?.aborted ? words.timeout(at, policy.timeoutMs) : error;
   let opened: OpenedDownload;
   try {
     opened = await openDownload(url, { ...policy, ...(signal ? { signal } : {}) });
@@ -214,18 +213,23 @@ export function downloadErrors(policy: DownloadPolicy) {
           'limit; please send a smaller one.',
         `${url ? shownUrl(url) : subject} is larger than the ${policy.maxBytes} bytes allowed`,
       ),
-    timeout: (url: URL | undefined) =>
+    /** With `deadlineMs`, the whole transfer took too long; without, nothing arrived for the idle limit. */
+    timeout: (url: URL | undefined, deadlineMs?: number) =>
       new DownloadError(
         'timeout',
         `Downloading ${subject} from ${source(url)} took too long; please try again.`,
-        `${url ? shownUrl(url) : 'the download'}: nothing received for ${policy.idleTimeoutMs ?? policy.timeoutMs} ms`,
+        `${url ? shownUrl(url) : 'the download'}: ${
+          deadlineMs === undefined
+            ? `nothing received for ${policy.idleTimeoutMs ?? policy.timeoutMs} ms`
+            : `not done within ${deadlineMs} ms`
+        }`,
       ),
     unavailable: (detail: string, status?: number, cause?: unknown) =>
       new DownloadError(
         'unavailable',
         `I couldn't download ${subject} from ${source(undefined)}; please try again.`,
         detail,
-        { ...(status === undefined ? {} : { status }), cause },
+        { status, cause },
       ),
     notImage: (url: URL, type: string) =>
       new DownloadError(

@@ -168,6 +168,7 @@ describe('time limits', () => {
     });
     expect(slow).toMatchObject({ code: 'timeout', audience: 'member' });
     expect(slow.message).toBe('Downloading that photo from the platform took too long; please try again.');
+    expect(slow.detail).toMatch(/\/drip: not done within 300 ms$/);
 
     const opened = openDownload(
       `${files.origin}/stall`,

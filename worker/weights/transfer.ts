@@ -113,7 +113,7 @@ class HttpSource implements WeightsSource {
     try {
       return (await download(new URL(name, this.base), this.policy(maxBytes, {}))).toString('utf8');
     } catch (error) {
-      const status = error instanceof DownloadError ? error.context.status : undefined;
+      const status = error instanceof DownloadError ? error.status : undefined;
       if (status === 404 || status === 410) return undefined;
       throw this.translate(error, name);
     }
@@ -255,7 +255,7 @@ class HttpSource implements WeightsSource {
     if (this.opts.signal?.aborted) return this.opts.signal.reason;
     if (!(error instanceof DownloadError)) return error;
     const retried = (error.code === 'timeout' || error.code === 'unavailable') && this.opts.attempts > 1;
-    const status = error.context.status as number | undefined;
+    const { status } = error;
     const message = `${error.detail}${retried ? ` (after ${this.opts.attempts} tries)` : ''}`;
     const code =
       error.code === 'unavailable' && status === undefined ? 'NETWORK' : DOWNLOAD_CODES[error.code];

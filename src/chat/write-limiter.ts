@@ -1,19 +1,15 @@
 import PQueue from 'p-queue';
 
 /**
- * Writes to one place on a chat platform (a Discord channel, a Slack workspace), spaced to that platform's rate
- * limit with p-queue's `intervalCap` per `interval` (a sliding window, so no burst straddling two windows goes
- * over), so that many jobs' edits in one place wait here rather than draw 429s. A write with a higher `priority`
- * (a job's end) goes before waiting ones (progress edits). Places are independent: a busy channel holds up no
- * other.
+ * Progress edits in one place on a chat platform (a Discord channel, a Slack workspace), spaced with p-queue's
+ * `intervalCap` per `interval` (a sliding window, so no burst straddling two windows goes over), so that many
+ * jobs' edits in one place wait here rather than draw 429s. The rate is set below the platform's limit: the
+ * writes that end a job do not wait here, and the room left is theirs. Places are independent: a busy channel
+ * holds up no other.
  */
 export interface WriteLimiter {
   /** Rejects with `signal`'s reason, without writing, when it fires while the write waits for its turn. */
-  run<T>(
-    place: string,
-    write: () => Promise<T>,
-    options?: { priority?: number; signal?: AbortSignal },
-  ): Promise<T>;
+  run<T>(place: string, write: () => Promise<T>, options?: { signal?: AbortSignal }): Promise<T>;
   /** Writes queued in `place`, not yet started. */
   waiting(place: string): number;
 }
@@ -46,10 +42,7 @@ export function writeLimiter(rate: WriteRate): WriteLimiter {
 
   return {
     run: (place, write, options) =>
-      queueOf(place).add(write, {
-        priority: options?.priority ?? 0,
-        ...(options?.signal ? { signal: options.signal } : {}),
-      }),
+      queueOf(place).add(write, options?.signal ? { signal: options.signal } : {}),
     waiting: (place) => places.get(place)?.size ?? 0,
   };
 }

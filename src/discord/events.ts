@@ -2,8 +2,8 @@
  * The core's JobEvents for Discord jobs: the progress message edited in place (at most once every
  * `progressEditMs` per job, only the latest state, never holding up the notifier: see progress-edits.ts), and at
  * the end the final message with the two images, the progress message closed and the command's reply edited to
- * link to it. Every write goes through a per-channel limiter at Discord's rate, a job's end before waiting
- * progress edits.
+ * link to it. Progress edits go through a per-channel limiter below Discord's rate, which leaves room for the
+ * writes that end a job (they do not wait there).
  *
  * Everything goes through the REST API with the bot token, by the ids stored with the job (ChatRefs), never by
  * the interaction token (which expires after 15 minutes) and never through discord.js's cache: so it works after
@@ -37,12 +37,11 @@ export interface EventsDeps {
 }
 
 /**
- * Message writes per channel: Discord's per-channel message bucket allows about 5 per 5 s (its headers say so at
- * run time; discord.js still waits out any 429 it meets, this only keeps the bot from meeting them).
+ * Progress edits per channel: Discord's per-channel message bucket allows about 5 writes per 5 s (its headers say
+ * so at run time); edits take 4, the fifth is left to a job's end. discord.js still waits out any 429 it meets;
+ * this keeps the bot from meeting them when many jobs share a channel.
  */
-export const CHANNEL_RATE: WriteRate = { intervalCap: 5, interval: 5_000 };
-const PROGRESS = 0;
-const END = 1;
+export const CHANNEL_RATE: WriteRate = { intervalCap: 4, interval: 5_000 };
 
 /** How long a job's events wait for its refs when it was just submitted and is still being set up. */
 const SETUP_WAIT_MS = 20_000;
@@ -83,11 +82,7 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
   }
 
   async function send(channelId: string, spec: render.MessageSpec): Promise<{ id: string }> {
-    const body = render.toRest(spec);
-    const posted = limiter.run(channelId, () => rest.post(Routes.channelMessages(channelId), body), {
-      priority: END,
-    });
-    return (await posted) as { id: string };
+    return (await rest.post(Routes.channelMessages(channelId), render.toRest(spec))) as { id: string };
   }
 
   async function edit(
@@ -96,10 +91,8 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
     spec: render.MessageSpec,
     progress?: { ended: AbortSignal },
   ): Promise<void> {
-    const body = render.toRest(spec);
-    const priority = progress ? PROGRESS : END;
-    const patch = () => rest.patch(Routes.channelMessage(channelId, messageId), body);
-    await limiter.run(channelId, patch, { priority, ...(progress ? { signal: progress.ended } : {}) });
+    const patch = () => rest.patch(Routes.channelMessage(channelId, messageId), render.toRest(spec));
+    await (progress ? limiter.run(channelId, patch, { signal: progress.ended }) : patch());
   }
 
   /** Runs one Discord call; a failure is logged (its safe fields only) and swallowed. */

@@ -24,8 +24,8 @@ import type { SlackClient, SlackMessage } from './slack-types.ts';
  * Nothing here waits long on the notifier's behalf: progress is throttled per job (at most one chat.update per
  * `progressEveryMs`, the latest state winning: see progress-edits.ts) and written in the background; the end of a
  * job waits for that job's progress write under way, then is written before the call returns, so a bot that dies
- * meanwhile delivers it again at its next start. chat.update is limited per workspace (Slack's Tier 3), a job's
- * end going before waiting progress edits.
+ * meanwhile delivers it again at its next start. Progress edits are limited per workspace below Slack's rate
+ * for chat.update, which leaves room for the updates that end a job (they do not wait there).
  *
  * Previews: editing the progress message cannot show a new image without a public image URL, and a file per
  * progress update would flood the thread, so the preview is posted in the thread only `previewsPerJob` times
@@ -52,12 +52,11 @@ export function parseRefs(chatRefs: string | null): SlackRefs | undefined {
 }
 
 /**
- * chat.update calls per workspace: Slack rates it Tier 3, 50+ a minute per app and workspace, with sporadic
- * bursts welcome (https://api.slack.com/apis/rate-limits). Without this, 20 live jobs make about 400 a minute.
+ * Progress edits (chat.update) per workspace: Slack rates chat.update Tier 3, 50+ a minute per app and workspace,
+ * with sporadic bursts welcome (https://api.slack.com/apis/rate-limits); edits take 40, the rest is left to jobs'
+ * ends. Without this, 20 live jobs make about 400 a minute.
  */
-export const UPDATE_RATE: WriteRate = { intervalCap: 50, interval: 60_000 };
-const PROGRESS = 0;
-const END = 1;
+export const UPDATE_RATE: WriteRate = { intervalCap: 40, interval: 60_000 };
 
 export interface SlackJobEvents extends JobEvents {
   /**
@@ -97,10 +96,10 @@ export function createSlackEvents(deps: {
     await deps.saveRefs(job, refs);
   }
 
-  /** chat.update through the workspace's limiter; a progress edit gives up when its job ends meanwhile. */
+  /** chat.update; a progress edit waits its turn in the workspace's limiter, and gives up if its job ends. */
   function update(job: JobView, ts: string, message: SlackMessage, ended?: AbortSignal): Promise<unknown> {
     const call = () => client.chat.update({ channel: job.channelId, ts, ...message });
-    return limiter.run(job.server, call, ended ? { priority: PROGRESS, signal: ended } : { priority: END });
+    return ended ? limiter.run(job.server, call, { signal: ended }) : call();
   }
 
   /** The job's progress message: known, recorded, being posted by /stylize, or (lost) posted anew. */

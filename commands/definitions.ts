@@ -14,6 +14,7 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
   SlashCommandBuilder,
 } from 'discord.js';
+import { ITERATIONS, OFFERED_SIZES, PRESET_NAME, STRENGTH } from '../src/request-rules.ts';
 
 export const COMMAND = {
   stylize: 'stylize',
@@ -22,16 +23,11 @@ export const COMMAND = {
 } as const;
 
 /** Output sizes offered by `size` (the longer side, in pixels), and by `/stylize-admin quota set max_size`. */
-export const SIZE_CHOICES = [
-  { name: 'Small (256 px)', value: 256 },
-  { name: 'Medium (384 px)', value: 384 },
-  { name: 'Large (512 px)', value: 512 },
-] as const;
+export const SIZE_CHOICES = OFFERED_SIZES.map(({ label, px }) => ({
+  name: `${label} (${px} px)`,
+  value: px,
+}));
 
-export const STRENGTH = { min: 0, max: 100 } as const;
-export const ITERATIONS = { min: 10, max: 1000 } as const;
-/** Preset names as typed in `/stylize style:` and `/stylize-admin preset add name:`. */
-export const PRESET_NAME = { minLength: 1, maxLength: 64 } as const;
 /** Job ids as shown in the bot's messages. */
 export const JOB_ID = { minLength: 1, maxLength: 64 } as const;
 
@@ -51,7 +47,6 @@ export const stylizeCommand = guildOnly(
     o
       .setName('style')
       .setDescription('A preset painting (start typing to search); or give a style_image instead')
-      .setMinLength(PRESET_NAME.minLength)
       .setMaxLength(PRESET_NAME.maxLength)
       .setAutocomplete(true),
   )
@@ -61,7 +56,9 @@ export const stylizeCommand = guildOnly(
   .addIntegerOption((o) =>
     o
       .setName('strength')
-      .setDescription(`How strongly to apply the style, ${STRENGTH.min}-${STRENGTH.max} (default 50)`)
+      .setDescription(
+        `How strongly to apply the style, ${STRENGTH.min}-${STRENGTH.max} (default ${STRENGTH.default})`,
+      )
       .setMinValue(STRENGTH.min)
       .setMaxValue(STRENGTH.max),
   )
@@ -74,7 +71,9 @@ export const stylizeCommand = guildOnly(
   .addIntegerOption((o) =>
     o
       .setName('iterations')
-      .setDescription(`Optimisation steps, ${ITERATIONS.min}-${ITERATIONS.max}: more is slower and finer`)
+      .setDescription(
+        `Optimisation steps (default ${ITERATIONS.default}, up to this server's limit): more is slower and finer`,
+      )
       .setMinValue(ITERATIONS.min)
       .setMaxValue(ITERATIONS.max),
   )
@@ -145,7 +144,6 @@ export const adminCommand = guildOnly(
               .setName('name')
               .setDescription('Its name in /stylize style:')
               .setRequired(true)
-              .setMinLength(PRESET_NAME.minLength)
               .setMaxLength(PRESET_NAME.maxLength),
           )
           .addAttachmentOption((o) => o.setName('image').setDescription('The painting').setRequired(true)),

@@ -10,20 +10,23 @@ import type { REST } from '@discordjs/rest';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Core, JobView } from '../src/core/index.ts';
+import type { Core } from '../src/core/index.ts';
 import { QuotaError, UserError } from '../src/core/index.ts';
-import {
-  type AttachmentError,
-  checkAttachment,
-  downloadAttachment,
-  isAllowedUrl,
-} from '../src/discord/attachments.ts';
-import { type DownloadPolicy, parseDiscordConfig, requireDiscordConfig } from '../src/discord/config.ts';
+import { checkAttachment, downloadAttachment, isAllowedUrl } from '../src/discord/attachments.ts';
+import { type AttachmentPolicy, parseDiscordConfig, requireDiscordConfig } from '../src/discord/config.ts';
 import { discordEvents } from '../src/discord/events.ts';
 import { fitToUpload } from '../src/discord/fit.ts';
 import { type ChatRefs, encodeRefs, Setups } from '../src/discord/refs.ts';
 import * as render from '../src/discord/render.ts';
+import type { DownloadError } from '../src/download.ts';
 import { ImageError } from '../src/images/index.ts';
+import {
+  INTERNAL_FAULT_TEXT,
+  MemberFacingError,
+  memberReply,
+  OPERATOR_FAULT_TEXT,
+} from '../src/member-error.ts';
+import { jobView } from './job-views.ts';
 
 // ------------------------------------------------------------------------------------------- config
 
@@ -99,7 +102,7 @@ async function serve(handler: Handler): Promise<{ server: Server; origin: string
 describe('attachments', () => {
   let cdn: Awaited<ReturnType<typeof serve>>;
   let elsewhere: Awaited<ReturnType<typeof serve>>;
-  let policy: DownloadPolicy;
+  let policy: AttachmentPolicy;
   const png = Buffer.from('89504e470d0a1a0a', 'hex');
 
   beforeAll(async () => {
@@ -150,7 +153,7 @@ describe('attachments', () => {
       () => {
         throw new Error('expected a failure');
       },
-      (error: unknown) => error as AttachmentError,
+      (error: unknown) => error as DownloadError,
     );
 
   it('allows only Discord’s CDN hosts over https and the configured origin', () => {
@@ -210,30 +213,6 @@ describe('attachments', () => {
 });
 
 // ---------------------------------------------------------------------------------------------- render
-
-function jobView(extra: Partial<JobView> = {}): JobView {
-  return {
-    id: 7,
-    platform: 'discord',
-    server: '111111111111111111',
-    channelId: '222222222222222222',
-    threadId: null,
-    chatRefs: null,
-    requesterId: '333333333333333333',
-    status: 'running',
-    options: { size: 384, iterations: 300, strength: 50, layers: 'paper', preserveColors: false },
-    styles: [{ name: 'starry_night', weight: 1 }],
-    iteration: 0,
-    loss: null,
-    etaMs: null,
-    attempts: 1,
-    error: null,
-    createdAt: new Date(),
-    startedAt: null,
-    finishedAt: null,
-    ...extra,
-  };
-}
 
 describe('render', () => {
   it('turns a message into a REST body with numbered attachments, or leaves attachments alone', () => {
@@ -297,8 +276,16 @@ describe('render', () => {
     );
     expect(render.errorMessage(new QuotaError('maxSize', 512, null, 'Too big.'))).toBe('Too big.');
     expect(render.errorMessage(new UserError('forbidden', 'No.'))).toBe('No.');
-    expect(render.errorMessage(new Error('SQLITE_BUSY at /srv/db'))).not.toContain('SQLITE');
-    expect(render.isMemberError(new Error('x'))).toBe(false);
+    expect(render.errorMessage(new Error('SQLITE_BUSY at /srv/db'))).toBe(INTERNAL_FAULT_TEXT);
+    const operator = new MemberFacingError('scope', 'The bot token lacks files:read.', {
+      audience: 'operator',
+    });
+    expect(render.errorMessage(operator)).toBe(OPERATOR_FAULT_TEXT);
+    expect([memberReply(operator).log, memberReply(quota).log, memberReply(new Error('x')).log]).toEqual([
+      true,
+      false,
+      true,
+    ]);
   });
 
   it('autocompletes presets: matching ignoring case, spaces and separators, prefixes first, 25 at most', () => {

@@ -13,6 +13,7 @@ import type { Core, Notifier } from '../src/core/index.ts';
 import { startNotifier } from '../src/core/index.ts';
 import { requireDiscordConfig } from '../src/discord/config.ts';
 import { type DiscordAdapter, startDiscord } from '../src/discord/index.ts';
+import { presetNameCache } from '../src/discord/presets.ts';
 import { decodeRefs } from '../src/discord/refs.ts';
 import { type RunningWorker, startWorker } from '../worker/loop.ts';
 import { Painter } from '../worker/paint.ts';
@@ -437,6 +438,27 @@ describe('Discord bot: presets', () => {
       'the_scream',
       'woman-with-hat-matisse',
     ]);
+  });
+
+  it('lists a server’s presets once for a run of keystrokes, and again once an admin changes them', async () => {
+    // Each listing reads the presets (and records the server, a write): count the reads.
+    let listings = 0;
+    const prisma = core.db.prisma;
+    const counting = new Proxy(prisma, {
+      get(target, key) {
+        if (key === 'preset') listings++;
+        const value = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const names = presetNameCache({ ...core, db: { ...core.db, prisma: counting } } as Core);
+    for (let keystroke = 0; keystroke < 5; keystroke++) {
+      expect(await names.fetch(fake.guildId)).toContain('starry_night');
+    }
+    expect(listings).toBe(1);
+    names.delete(fake.guildId); // what preset add and remove do
+    await names.fetch(fake.guildId);
+    expect(listings).toBe(2);
   });
 
   it('/stylize-presets shows the names and a contact sheet of thumbnails', async () => {

@@ -177,7 +177,16 @@ describe('Slack app', () => {
     const block = (id: string): FormBlock => blocks.get(id)!;
     const element = (id: string) => block(id).element!;
     expect(element('content')).toMatchObject({ type: 'file_input', max_files: 1 });
-    expect(element('content').filetypes).toEqual(['jpg', 'jpeg', 'png', 'webp', 'gif', 'avif', 'tiff']);
+    expect(element('content').filetypes).toEqual([
+      'jpg',
+      'jpeg',
+      'png',
+      'webp',
+      'gif',
+      'avif',
+      'tiff',
+      'tif',
+    ]);
     expect(block('content').optional).toBe(false);
     expect(element('preset').type).toBe('static_select');
     expect(element('preset').options!.map((o) => o.value)).toEqual([

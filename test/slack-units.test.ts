@@ -1,16 +1,18 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobProgress, JobView } from '../src/core/index.ts';
+import { type JobProgress, type JobView, QuotaError, UserError } from '../src/core/index.ts';
 import { createLogger } from '../src/log.ts';
-import { LIMIT_KEYS, parseAdminCommand } from '../src/slack/admin.ts';
+import { INTERNAL_FAULT_TEXT, MemberFacingError, OPERATOR_FAULT_TEXT } from '../src/member-error.ts';
+import { adminCheck, LIMIT_KEYS, parseAdminCommand } from '../src/slack/admin.ts';
 import { createSlackApp } from '../src/slack/app.ts';
 import { parseSlackConfig, type SlackConfig } from '../src/slack/config.ts';
 import { createSlackEvents, type SlackRefs } from '../src/slack/events.ts';
 import { downloadPrivateFile, isAllowedFileUrl } from '../src/slack/files.ts';
 import { MAX_SELECT_OPTIONS, parseStylizeSubmission, stylizeModal } from '../src/slack/modal.ts';
-import { formatDuration, progressBar, progressMessage } from '../src/slack/render.ts';
+import { errorText, formatDuration, progressBar, progressMessage } from '../src/slack/render.ts';
 import type { SlackClient } from '../src/slack/slack-types.ts';
+import { jobView } from './job-views.ts';
 import { type FormBlock, formState } from './slack/requests.ts';
 
 const log = createLogger({ logLevel: 'silent' }, 'test');
@@ -108,25 +110,50 @@ describe('file downloads', () => {
 
   it('refuses a redirect off the allowed hosts without sending the token there', async () => {
     const before = seen.length;
-    await expect(downloadPrivateFile(`${origin}/away`, 'a.png', options())).rejects.toThrow(
-      /Slack's own file/,
-    );
+    const away = downloadPrivateFile(`${origin}/away`, 'a.png', options());
+    // A redirect off the hosts is Slack's doing, not the member's: the operator is told the likely cause.
+    await expect(away).rejects.toMatchObject({ code: 'host', audience: 'operator' });
+    await expect(away).rejects.toThrow(/redirected the download of "a.png" to localhost.*files:read/);
     expect(seen.slice(before).map((s) => s.path)).toEqual(['/away']);
     await expect(downloadPrivateFile('https://example.com/x.png', 'x.png', options())).rejects.toThrow(
-      /Slack's own file/,
+      /"x.png" isn't hosted by Slack/,
     );
   });
 
   it('stops at the size cap while streaming, and at the deadline', async () => {
-    await expect(downloadPrivateFile(`${origin}/big`, 'big.png', options())).rejects.toThrow(/larger than/);
+    await expect(downloadPrivateFile(`${origin}/big`, 'big.png', options())).rejects.toThrow(/is over the/);
     await expect(downloadPrivateFile(`${origin}/slow`, 'slow.png', options())).rejects.toThrow(/too long/);
     await expect(downloadPrivateFile(`${origin}/missing`, 'gone.png', options())).rejects.toThrow(
-      /could not fetch/,
+      /couldn't download "gone.png" from Slack/,
     );
   });
 });
 
 describe('/stylize-admin text', () => {
+  it('asks Slack who is an admin once per member while the answer is fresh', async () => {
+    const asked: string[] = [];
+    const client = {
+      users: {
+        info: async ({ user }: { user: string }) => {
+          asked.push(user);
+          return { user: { is_admin: user === 'UADMIN' } };
+        },
+      },
+    } as unknown as SlackClient;
+    const fresh = adminCheck(60_000);
+    expect([await fresh.isAdmin(client, 'UADMIN'), await fresh.isAdmin(client, 'UADMIN')]).toEqual([
+      true,
+      true,
+    ]);
+    expect(await fresh.isAdmin(client, 'U2')).toBe(false);
+    expect(asked).toEqual(['UADMIN', 'U2']);
+    const stale = adminCheck(1);
+    await stale.isAdmin(client, 'U3');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await stale.isAdmin(client, 'U3');
+    expect(asked.filter((u) => u === 'U3')).toHaveLength(2);
+  });
+
   it('parses the subcommands', () => {
     expect(parseAdminCommand('quota show')).toEqual({ kind: 'quota-show' });
     expect(parseAdminCommand('QUOTA')).toEqual({ kind: 'quota-show' });
@@ -247,30 +274,33 @@ describe('rendering', () => {
     expect(progressBar(0.5, 10)).toBe('█████░░░░░');
     expect(progressBar(Number.NaN, 4)).toBe('░░░░');
   });
+
+  it('words any error for the member: their own refusals escaped, a quota with its reset, nothing internal', () => {
+    const now = Date.UTC(2030, 0, 1, 21);
+    const quota = new QuotaError('memberDailyJobs', 3, new Date(Date.UTC(2030, 0, 2)), 'Three a day.');
+    expect(errorText(quota, now)).toBe('Three a day. The limit resets in about 3 h.');
+    expect(errorText(new UserError('not-found', 'No preset called "<!channel>".'))).toBe(
+      'No preset called "&lt;!channel&gt;".',
+    );
+    expect(errorText(new Error('ECONNRESET 10.0.0.3:5432'))).toBe(INTERNAL_FAULT_TEXT);
+    const scope = new MemberFacingError('slack-scope', 'Add files:read.', { audience: 'operator' });
+    expect(errorText(scope)).toBe(OPERATOR_FAULT_TEXT);
+  });
 });
 
 describe('Slack job events', () => {
-  const view = (over: Partial<JobView> = {}): JobView => ({
-    id: 7,
-    platform: 'slack',
-    server: 'T1',
-    channelId: 'C1',
-    threadId: '100.1',
-    chatRefs: JSON.stringify({ progressTs: '100.2' }),
-    requesterId: 'U1',
-    status: 'running',
-    options: { size: 24, iterations: 100, strength: 50, layers: 'shallow', preserveColors: false },
-    styles: [{ name: 'starry_night', weight: 1 }],
-    iteration: 0,
-    loss: null,
-    etaMs: null,
-    attempts: 1,
-    error: null,
-    createdAt: new Date(),
-    startedAt: new Date(),
-    finishedAt: null,
-    ...over,
-  });
+  const view = (over: Partial<JobView> = {}): JobView =>
+    jobView({
+      platform: 'slack',
+      server: 'T1',
+      channelId: 'C1',
+      threadId: '100.1',
+      chatRefs: JSON.stringify({ progressTs: '100.2' }),
+      requesterId: 'U1',
+      options: { size: 24, iterations: 100, strength: 50, layers: 'shallow', preserveColors: false },
+      startedAt: new Date(),
+      ...over,
+    });
   const at = (iteration: number, preview = false): JobProgress => ({
     iteration,
     iterations: 100,
@@ -316,10 +346,11 @@ describe('Slack job events', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     await events.progress(view(), at(55, true));
     await new Promise((resolve) => setTimeout(resolve, 400));
-    // 30 updates in a burst make one edit (the latest), the next waits for the interval.
+    // The first report is written at once; the 29 of the burst after it and the one 50 ms later make one
+    // edit after the interval, with the latest state.
     const updates = calls.filter((c) => c.method === 'chat.update');
     expect(updates.map((c) => c.args.text)).toEqual([
-      expect.stringContaining('iteration 30 of 100'),
+      expect.stringContaining('iteration 1 of 100'),
       expect.stringContaining('iteration 55 of 100'),
     ]);
     expect(updates.every((c) => c.args.ts === '100.2' && c.args.channel === 'C1')).toBe(true);
@@ -329,12 +360,18 @@ describe('Slack job events', () => {
     expect(previews[0]!.args.thread_ts).toBe('100.1');
     expect(saved).toEqual([{ progressTs: '100.2', previews: 1 }]);
 
+    // After a quiet interval a report is written at once; the end waits for that write, then closes the message,
+    // and what is reported after the end is never written.
     await events.progress(view(), at(60));
     await events.cancelled(view({ status: 'cancelled' }));
+    await events.progress(view(), at(61));
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const last = calls.filter((c) => c.method === 'chat.update').at(-1)!;
-    expect(last.args.text).toMatch(/cancelled/);
-    expect(calls.filter((c) => c.method === 'chat.update')).toHaveLength(3);
+    expect(calls.filter((c) => c.method === 'chat.update').map((c) => c.args.text)).toEqual([
+      expect.stringContaining('iteration 1 of 100'),
+      expect.stringContaining('iteration 55 of 100'),
+      expect.stringContaining('iteration 60 of 100'),
+      expect.stringMatching(/cancelled/),
+    ]);
     expect(saved.at(-1)).toMatchObject({ done: true });
     await events.stop();
   });

@@ -115,18 +115,20 @@ async function serve(content: Map<string, Buffer>, hook?: Hook) {
       res.writeHead(404).end('not found');
       return;
     }
-    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    // Ranges as HTTP servers take them: "bytes=START-" or "bytes=START-END" (END inclusive).
+    const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     if (m) {
       const start = Number(m[1]);
+      const end = Math.min(body.length - 1, m[2] ? Number(m[2]) : body.length - 1);
       if (start >= body.length) {
         res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
         return;
       }
       res.writeHead(206, {
-        'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
-        'content-length': body.length - start,
+        'content-range': `bytes ${start}-${end}/${body.length}`,
+        'content-length': end - start + 1,
       });
-      res.end(body.subarray(start));
+      res.end(body.subarray(start, end + 1));
       return;
     }
     res.writeHead(200, { 'content-length': body.length }).end(body);
@@ -261,7 +263,7 @@ describe('downloadWeights over HTTP', () => {
     await downloadWeights({ from: server.url, dir, ...fast });
     const ranges = server.shardGets('group7-shard1of1').map((l) => l.range);
     expect(ranges).toHaveLength(2);
-    expect(ranges[1]).toMatch(/^bytes=[1-9]\d*-$/);
+    expect(ranges[1]).toMatch(/^bytes=[1-9]\d*-\d*$/);
     expect(await fileSha(join(dir, 'group7-shard1of1'))).toBe(readmeHashes.get('group7-shard1of1'));
   });
 
@@ -277,6 +279,30 @@ describe('downloadWeights over HTTP', () => {
     await downloadWeights({ from: server.url, dir, ...fast });
     expect(server.shardGets('group5-shard1of1').map((l) => l.range)).toEqual(['bytes=1000-']);
     expect(await fileSha(join(dir, 'group5-shard1of1'))).toBe(readmeHashes.get('group5-shard1of1'));
+  });
+
+  it('stays on the source’s origin, redirects included, and refuses a web page where a file was expected', async () => {
+    const other = await serve(files);
+    const server = await serve(files, (_req, res, name) => {
+      if (name !== 'group1-shard1of1') return false;
+      res.writeHead(302, { location: `${other.url}group1-shard1of1` }).end();
+      return true;
+    });
+    const run = downloadWeights({ from: server.url, dir: await tempDir(), ...fast });
+    await expect(run).rejects.toMatchObject({ code: 'SOURCE', file: 'group1-shard1of1' });
+    expect(other.log).toEqual([]);
+
+    const page = await serve(files, (_req, res, name) => {
+      if (name !== 'model.json') return false;
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end('<!doctype html><p>a repository page');
+      return true;
+    });
+    await expect(downloadWeights({ from: page.url, dir: await tempDir(), ...fast })).rejects.toMatchObject({
+      code: 'CONTENT',
+      message: expect.stringMatching(/model\.json answered with an HTML page .*raw\.githubusercontent\.com/),
+    });
   });
 
   it('retries 5xx answers', async () => {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { ITERATIONS, SIZE, STRENGTH } from '../request-rules.ts';
 
 /** The most any server can allow; each server's admins set their own limits below these (quotas.ts). */
-export const MAX_SIZE = 4096;
-export const MAX_ITERATIONS = 100_000;
+export const MAX_SIZE = SIZE.max;
+export const MAX_ITERATIONS = ITERATIONS.max;
 
 /** What a member may choose for one painting; stored with the job as JSON and read back through this schema. */
 export const jobOptionsSchema = z.object({
@@ -10,21 +11,21 @@ export const jobOptionsSchema = z.object({
   size: z
     .number()
     .int('The size is a whole number of pixels.')
-    .min(16, 'The size must be at least 16 px.')
+    .min(SIZE.min, `The size must be at least ${SIZE.min} px.`)
     .max(MAX_SIZE, `The size can be at most ${MAX_SIZE} px.`)
-    .default(384),
+    .default(SIZE.default),
   iterations: z
     .number()
     .int('The number of iterations is a whole number.')
-    .min(1, 'Ask for at least 1 iteration.')
+    .min(ITERATIONS.min, `Ask for at least ${ITERATIONS.min} iteration.`)
     .max(MAX_ITERATIONS, `Ask for at most ${MAX_ITERATIONS} iterations.`)
-    .default(300),
+    .default(ITERATIONS.default),
   /** 0-100: how strongly the painting's style is applied (see weightsFromStrength). */
   strength: z
     .number()
-    .min(0, 'The strength goes from 0 to 100.')
-    .max(100, 'The strength goes from 0 to 100.')
-    .default(50),
+    .min(STRENGTH.min, `The strength goes from ${STRENGTH.min} to ${STRENGTH.max}.`)
+    .max(STRENGTH.max, `The strength goes from ${STRENGTH.min} to ${STRENGTH.max}.`)
+    .default(STRENGTH.default),
   /** `shallow` is 3-4× faster and needs only the first three VGG blocks. */
   layers: z.enum(['paper', 'shallow']).default('paper'),
   preserveColors: z.boolean().default(false),

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { decodeImage, encodeImage } from '../images/index.ts';
 import { presetFiles } from '../presets/files.ts';
+import { PRESET_NAME } from '../request-rules.ts';
 import type { Core } from './core.ts';
 import type { ServerRow } from './db.ts';
 import { UserError } from './errors.ts';
@@ -13,9 +14,7 @@ import { ensureServer, type ServerRef } from './servers.ts';
  */
 /** Presets are kept at this size: enough for the largest style images a job uses. */
 export const MAX_STYLE_SIDE = 2048;
-const presetNameSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'A preset name is 1-40 lower-case letters, digits, - or _.');
+const presetNameSchema = z.string().regex(PRESET_NAME.pattern, PRESET_NAME.rule);
 
 /** The preset's image bytes, or a UserError naming the presets there are. */
 export async function presetBytes(core: Core, server: ServerRow, name: string): Promise<Buffer> {

@@ -1,4 +1,5 @@
 import type { Limits } from '../config.ts';
+import { MemberFacingError } from '../member-error.ts';
 import type { Client, ServerRow, Tx } from './db.ts';
 import type { JobOptions } from './options.ts';
 import { plural } from './plural.ts';
@@ -20,7 +21,7 @@ export const LIMIT_NAMES = [
 ] as const satisfies readonly LimitName[];
 
 /** A refusal: which limit, its value, and when it resets (null where waiting for midnight does not help). */
-export class QuotaError extends Error {
+export class QuotaError extends MemberFacingError {
   override readonly name = 'QuotaError';
   constructor(
     readonly limit: LimitName,
@@ -28,7 +29,7 @@ export class QuotaError extends Error {
     readonly resetsAt: Date | null,
     message: string,
   ) {
-    super(message);
+    super('quota', message, { context: { limit, max, resetsAt } });
   }
 }
 

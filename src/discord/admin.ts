@@ -17,6 +17,7 @@ import {
   showLimits,
   UserError,
 } from '../core/index.ts';
+import { memberReply } from '../member-error.ts';
 import { checkAttachment, downloadAttachment } from './attachments.ts';
 import { type Context, serverOf } from './context.ts';
 import { safeError } from './errors.ts';
@@ -47,7 +48,7 @@ export async function handleAdmin(ctx: Context, interaction: ChatInputCommandInt
     const spec = await run(ctx, interaction, `${group ?? ''} ${sub}`.trim(), server, actor);
     await interaction.editReply(render.toInteractionReply(spec));
   } catch (error) {
-    if (!render.isMemberError(error)) {
+    if (memberReply(error).log) {
       ctx.log.error({ err: safeError(error), server: server.id }, 'discord: /stylize-admin failed');
     }
     await interaction.editReply(render.errorMessage(error));
@@ -85,11 +86,13 @@ async function run(
       const name = options.getString('name', true).trim();
       const bytes = await downloadAttachment(options.getAttachment('image', true).url, ctx.config.download);
       await addPreset(core, server, name, bytes, actor);
+      ctx.presetNames.delete(server.id);
       return { content: `Preset \`${name}\` saved: members can use it with \`/stylize style:${name}\`.` };
     }
     case 'preset remove': {
       const name = options.getString('name', true).trim();
       await removePreset(core, server, name, actor);
+      ctx.presetNames.delete(server.id);
       return { content: `Preset \`${name}\` removed.` };
     }
     case 'cancel': {

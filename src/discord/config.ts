@@ -1,7 +1,7 @@
 /**
- * The Discord adapter's settings, from the environment. The lead's loadConfig (src/config.ts) calls
- * parseDiscordConfig; `npm run register` (commands/register.ts) calls requireDiscordConfig. Nothing here reads
- * process.env itself: callers pass the environment in.
+ * The Discord adapter's settings, from the environment: parseDiscordConfig for the bot, where Discord is
+ * optional (loadConfig in src/config.ts), requireDiscordConfig for `npm run register`, which needs it. Nothing
+ * here reads process.env itself: callers pass the environment in, so the config layer alone owns it.
  *
  * The token is a secret: it is never logged, and errors name the variable, never its value.
  */
@@ -41,10 +41,10 @@ export interface DiscordConfig {
   /** Undefined: Discord's own CDN. */
   cdnUrl: string | undefined;
   progressEditMs: number;
-  download: DownloadPolicy;
+  download: AttachmentPolicy;
 }
 
-export interface DownloadPolicy {
+export interface AttachmentPolicy {
   /** Origins (scheme://host[:port]) attachments may be downloaded from, redirects included. */
   allowedOrigins: string[];
   maxBytes: number;

@@ -1,7 +1,9 @@
 /**
  * The core's JobEvents for Discord jobs: the progress message edited in place (at most once every
- * `progressEditMs` per job, only the latest state, never holding up the notifier), and at the end the final
- * message with the two images, the progress message closed and the command's reply edited to link to it.
+ * `progressEditMs` per job, only the latest state, never holding up the notifier: see progress-edits.ts), and at
+ * the end the final message with the two images, the progress message closed and the command's reply edited to
+ * link to it. Progress edits go through a per-channel limiter below Discord's rate, which leaves room for the
+ * writes that end a job (they do not wait there).
  *
  * Everything goes through the REST API with the bot token, by the ids stored with the job (ChatRefs), never by
  * the interaction token (which expires after 15 minutes) and never through discord.js's cache: so it works after
@@ -10,6 +12,8 @@
  */
 import type { REST } from '@discordjs/rest';
 import { Routes } from 'discord-api-types/v10';
+import { progressEdits } from '../chat/progress-edits.ts';
+import { type WriteLimiter, type WriteRate, writeLimiter } from '../chat/write-limiter.ts';
 import { type Core, type JobEvents, type JobProgress, type JobView, jobStatus } from '../core/index.ts';
 import type { Logger } from '../log.ts';
 import { safeError } from './errors.ts';
@@ -28,27 +32,26 @@ export interface EventsDeps {
   log: Logger;
   progressEditMs: number;
   setups: Setups;
+  /** Default: one at {@link CHANNEL_RATE} per channel. */
+  limiter?: WriteLimiter;
 }
 
-interface JobState {
-  latest?: { job: JobView; progress: JobProgress };
-  timer?: NodeJS.Timeout;
-  editing?: Promise<void>;
-  lastEditAt: number;
-  ended: boolean;
-}
+/**
+ * Progress edits per channel: Discord's per-channel message bucket allows about 5 writes per 5 s (its headers say
+ * so at run time); edits take 4, the fifth is left to a job's end. discord.js still waits out any 429 it meets;
+ * this keeps the bot from meeting them when many jobs share a channel.
+ */
+export const CHANNEL_RATE: WriteRate = { intervalCap: 4, interval: 5_000 };
 
 /** How long a job's events wait for its refs when it was just submitted and is still being set up. */
 const SETUP_WAIT_MS = 20_000;
 const SETUP_POLL_MS = 200;
 /** Jobs older than this with no refs are not waited for (a restart lost their set-up). */
 const RECENT_MS = 2 * 60_000;
-const ENDED_KEPT = 10_000;
 
 export function discordEvents(deps: EventsDeps): DiscordEvents {
   const { core, rest, log, setups } = deps;
-  const states = new Map<number, JobState>();
-  const ended = new Set<number>();
+  const limiter = deps.limiter ?? writeLimiter(CHANNEL_RATE);
   const tasks = new Set<Promise<unknown>>();
   let stopped = false;
 
@@ -58,15 +61,6 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
     void promise.finally(() => tasks.delete(promise)).catch(() => {});
     return promise;
   };
-
-  function state(jobId: number): JobState {
-    let s = states.get(jobId);
-    if (!s) {
-      s = { lastEditAt: 0, ended: false };
-      states.set(jobId, s);
-    }
-    return s;
-  }
 
   /** The job's message ids: stored with it, or (just submitted) from the set-up in this or another process. */
   async function refsFor(job: JobView): Promise<ChatRefs | undefined> {
@@ -91,8 +85,14 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
     return (await rest.post(Routes.channelMessages(channelId), render.toRest(spec))) as { id: string };
   }
 
-  async function edit(channelId: string, messageId: string, spec: render.MessageSpec): Promise<void> {
-    await rest.patch(Routes.channelMessage(channelId, messageId), render.toRest(spec));
+  async function edit(
+    channelId: string,
+    messageId: string,
+    spec: render.MessageSpec,
+    progress?: { ended: AbortSignal },
+  ): Promise<void> {
+    const patch = () => rest.patch(Routes.channelMessage(channelId, messageId), render.toRest(spec));
+    await (progress ? limiter.run(channelId, patch, { signal: progress.ended }) : patch());
   }
 
   /** Runs one Discord call; a failure is logged (its safe fields only) and swallowed. */
@@ -105,44 +105,23 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
     }
   }
 
-  function schedule(jobId: number, s: JobState): void {
-    if (s.timer || s.editing || !s.latest || s.ended || stopped) return;
-    const wait = Math.max(0, s.lastEditAt + deps.progressEditMs - Date.now());
-    s.timer = setTimeout(() => {
-      s.timer = undefined;
-      s.editing = track(flush(s)).finally(() => {
-        s.editing = undefined;
-        schedule(jobId, s);
+  const edits = progressEdits<{ job: JobView; progress: JobProgress }>({
+    intervalMs: deps.progressEditMs,
+    edit: async (_jobId, { job, progress }, ended) => {
+      const refs = await refsFor(job);
+      if (!refs || ended.aborted) return;
+      const spec = render.progressRunning(job, progress, Date.now());
+      await edit(refs.progressChannelId, refs.progressId, spec, { ended }).catch((error: unknown) => {
+        // An edit the job's end overtook is simply not made.
+        if (!ended.aborted)
+          log.warn({ ...fields(job), err: safeError(error) }, 'discord: could not edit the progress message');
       });
-    }, wait);
-  }
-
-  async function flush(s: JobState): Promise<void> {
-    const latest = s.latest;
-    s.latest = undefined;
-    if (!latest) return;
-    const refs = await refsFor(latest.job);
-    if (!refs || s.ended || stopped) return;
-    s.lastEditAt = Date.now();
-    const spec = render.progressRunning(latest.job, latest.progress, Date.now());
-    await attempt(latest.job, 'edit the progress message', () =>
-      edit(refs.progressChannelId, refs.progressId, spec),
-    );
-  }
+    },
+  });
 
   /** Ends a job's progress (pending edits dropped, the one under way finished) before its final messages. */
   async function end(job: JobView): Promise<ChatRefs | undefined> {
-    if (ended.has(job.id)) return undefined;
-    ended.add(job.id);
-    if (ended.size > ENDED_KEPT) ended.delete(ended.values().next().value!);
-    const s = states.get(job.id);
-    if (s) {
-      s.ended = true;
-      clearTimeout(s.timer);
-      s.latest = undefined;
-      await s.editing;
-      states.delete(job.id);
-    }
+    if (!(await edits.end(job.id))) return undefined;
     const refs = await refsFor(job);
     if (!refs) log.warn(fields(job), 'discord: no messages recorded for this job; its end is not shown');
     return refs;
@@ -222,22 +201,15 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
 
   return {
     async progress(job, progress) {
-      if (job.platform !== 'discord' || stopped || ended.has(job.id)) return;
-      const s = state(job.id);
-      s.latest = { job, progress };
-      schedule(job.id, s);
+      if (job.platform === 'discord') edits.report(job.id, { job, progress });
     },
     completed: forDiscord(completed),
     failed: forDiscord(failed),
     cancelled: forDiscord(cancelled),
     async stop() {
       stopped = true;
-      for (const s of states.values()) {
-        clearTimeout(s.timer);
-        s.latest = undefined;
-      }
+      await edits.stop();
       await Promise.allSettled([...tasks]);
-      states.clear();
     },
   };
 }

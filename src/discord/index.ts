@@ -23,6 +23,7 @@ import type { Context } from './context.ts';
 import { safeError } from './errors.ts';
 import { discordEvents } from './events.ts';
 import { routeInteractions } from './interactions.ts';
+import { presetNameCache } from './presets.ts';
 import { Setups } from './refs.ts';
 
 export { type DiscordConfig, parseDiscordConfig, requireDiscordConfig } from './config.ts';
@@ -64,6 +65,7 @@ export async function startDiscord(
     rest: client.rest,
     setups,
     jobDefaults: options.jobDefaults ?? {},
+    presetNames: presetNameCache(core),
   };
   routeInteractions(client, ctx);
   const events = discordEvents({

@@ -2,9 +2,11 @@
  * /stylize-presets (the catalogue: names and a contact sheet of thumbnails) and autocompletion of preset names.
  */
 import { type AutocompleteInteraction, type ChatInputCommandInteraction, MessageFlags } from 'discord.js';
+import { LRUCache } from 'lru-cache';
 import type { RgbImage } from '../../worker/engine/image.ts';
-import { listPresets, presetImage } from '../core/index.ts';
+import { type Core, listPresets, presetImage } from '../core/index.ts';
 import { contactSheet, decodeImage } from '../images/index.ts';
+import { memberReply } from '../member-error.ts';
 import { type Context, serverOf } from './context.ts';
 import { safeError } from './errors.ts';
 import * as render from './render.ts';
@@ -38,7 +40,7 @@ export async function handlePresets(ctx: Context, interaction: ChatInputCommandI
     }
     await interaction.editReply(render.toInteractionReply(spec));
   } catch (error) {
-    if (!render.isMemberError(error)) {
+    if (memberReply(error).log) {
       ctx.log.error({ err: safeError(error), server: server.id }, 'discord: /stylize-presets failed');
     }
     await interaction.editReply(render.errorMessage(error));
@@ -50,6 +52,19 @@ export async function handlePresetAutocomplete(
   ctx: Context,
   interaction: AutocompleteInteraction,
 ): Promise<void> {
-  const names = await listPresets(ctx.core, serverOf(interaction.guildId!));
+  const names = (await ctx.presetNames.fetch(interaction.guildId!)) ?? [];
   await interaction.respond(render.presetChoices(names, String(interaction.options.getFocused())));
+}
+
+/**
+ * Each server's preset names, kept briefly for autocompletion: Discord asks at every keystroke, and listing them
+ * reaches the database each time (recording the server too, a write). An admin's change made through this
+ * process drops the server's entry at once; one made elsewhere shows within `ttlMs`.
+ */
+export function presetNameCache(core: Core, ttlMs = 30_000): LRUCache<string, string[]> {
+  return new LRUCache<string, string[]>({
+    max: 10_000,
+    ttl: ttlMs,
+    fetchMethod: (guildId) => listPresets(core, serverOf(guildId)),
+  });
 }

@@ -18,11 +18,8 @@ import {
   type LimitsReport,
   plural,
   type QueueEntry,
-  QuotaError,
-  UserError,
 } from '../core/index.ts';
-import { ImageError } from '../images/index.ts';
-import { AttachmentError } from './attachments.ts';
+import { memberReply } from '../member-error.ts';
 
 export interface FileSpec {
   name: string;
@@ -42,7 +39,6 @@ export interface MessageSpec {
 }
 
 const MAX_CONTENT = 2000;
-const GENERIC_FAILURE = 'Something went wrong on my side; please try again in a moment.';
 
 // ---------------------------------------------------------------------------------------- conversions
 
@@ -213,27 +209,15 @@ export function replyCancelled(job: JobView): MessageSpec {
 
 // ------------------------------------------------------------------------------------------- errors
 
-/** The member's message for a refusal or failure: the core's and images' own words, or a general one. */
+/**
+ * The member's message for any error: a member-facing error's own words (a quota's with its reset time as a
+ * Discord timestamp), the general sentence for an operator's problem or an internal fault.
+ */
 export function errorMessage(error: unknown): string {
-  if (error instanceof QuotaError) {
-    return error.resetsAt
-      ? `${error.message} The limit (${error.max}) resets ${timestamp(error.resetsAt.getTime())}.`
-      : error.message;
-  }
-  if (error instanceof UserError || error instanceof ImageError || error instanceof AttachmentError) {
-    return error.message;
-  }
-  return GENERIC_FAILURE;
-}
-
-/** Whether an error is a refusal the member can act on (not worth an error log line). */
-export function isMemberError(error: unknown): boolean {
-  return (
-    error instanceof QuotaError ||
-    error instanceof UserError ||
-    error instanceof ImageError ||
-    error instanceof AttachmentError
-  );
+  const reply = memberReply(error);
+  const { resetsAt, max } = reply.context;
+  if (!(resetsAt instanceof Date)) return reply.text;
+  return `${reply.text} The limit (${String(max)}) resets ${timestamp(resetsAt.getTime())}.`;
 }
 
 export const messages = {

@@ -13,6 +13,7 @@ import {
 } from 'discord.js';
 import { type APIChannel, type APIMessage, Routes } from 'discord-api-types/v10';
 import { cancelJob, type Submission, setChatRefs, submitJob } from '../core/index.ts';
+import { memberReply } from '../member-error.ts';
 import { checkAttachment, downloadAttachment } from './attachments.ts';
 import { type Context, DEFAULT_UPLOAD_LIMIT, serverOf } from './context.ts';
 import { safeError } from './errors.ts';
@@ -138,7 +139,7 @@ export async function handleCancelButton(ctx: Context, interaction: ButtonIntera
         : `Painting #${target.jobId} is stopping; the thread will say when it has.`,
     );
   } catch (error) {
-    if (!render.isMemberError(error)) ctx.log.error({ err: safeError(error) }, 'discord: cancel failed');
+    if (memberReply(error).log) ctx.log.error({ err: safeError(error) }, 'discord: cancel failed');
     await interaction.editReply(render.errorMessage(error));
   }
 }
@@ -148,7 +149,7 @@ export async function handleCancelButton(ctx: Context, interaction: ButtonIntera
  * is deleted and the member alone is told why.
  */
 async function refuseDeferred(ctx: Context, interaction: ChatInputCommandInteraction, error: unknown) {
-  if (!render.isMemberError(error)) {
+  if (memberReply(error).log) {
     ctx.log.error({ err: safeError(error), server: interaction.guildId }, 'discord: /stylize failed');
   }
   await interaction.deleteReply().catch(() => {});

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { type RgbImage, resize } from '../../worker/engine/image.ts';
 import { encodeAs, type OutputFormat, rawPipeline } from './encode.ts';
-import { BACKGROUND, labelSvg } from './labels.ts';
+import { BACKGROUND, label } from './labels.ts';
 
 export interface Panel {
   readonly image: RgbImage;
@@ -71,6 +71,17 @@ export async function sideBySide(panels: readonly Panel[], opts: ComposeOptions 
         .toBuffer(),
     ),
   );
+  // Each label centred under its panel and kept within the panel's width.
+  const labels = await Promise.all(
+    layout.panels.map(({ left, width }, i) =>
+      label(
+        panels[i]!.label,
+        { left, top: panelHeight, width, height: layout.labelHeight },
+        layout.fontSize,
+        0.92,
+      ),
+    ),
+  );
   const canvas = sharp({
     create: { width: layout.width, height: layout.height, channels: 3, background: BACKGROUND },
   })
@@ -81,22 +92,11 @@ export async function sideBySide(panels: readonly Panel[], opts: ComposeOptions 
         left: layout.panels[i]!.left,
         top: 0,
       })),
-      { input: Buffer.from(labelStrip(layout, panels)), left: 0, top: panelHeight },
+      ...labels.flat(),
     ])
     // Compositing always leaves an alpha channel, opaque everywhere here; drop it so the file is plain RGB.
     .removeAlpha();
   return encodeAs(canvas, opts.format ?? 'png').toBuffer();
-}
-
-/** An SVG of the label strip: each label centred under its panel and clipped to the panel's width. */
-function labelStrip(layout: ComparisonLayout, panels: readonly Panel[]): string {
-  const labels = layout.panels.map(({ left, width }, i) =>
-    labelSvg(panels[i]!.label, { left, top: 0, width, height: layout.labelHeight }, layout.fontSize, 0.92),
-  );
-  return (
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${layout.width}" height="${layout.labelHeight}">` +
-    `${labels.join('')}</svg>`
-  );
 }
 
 /** The comparison every job ends with: the photo, the painting(s) and the result, at the result's height. */

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { RgbImage } from '../../worker/engine/image.ts';
 import { encodeAs, type OutputFormat, rawPipeline } from './encode.ts';
-import { BACKGROUND, labelSvg } from './labels.ts';
+import { BACKGROUND, label } from './labels.ts';
 
 export interface ContactSheetItem {
   readonly image: RgbImage;
@@ -76,6 +76,17 @@ export async function contactSheet(
         .toBuffer({ resolveWithObject: true }),
     ),
   );
+  // Each label centred under its cell, shrunk or cut to fit its width.
+  const labels = await Promise.all(
+    layout.cells.map(({ left, top }, i) =>
+      label(
+        items[i]!.label,
+        { left, top: top + cellSize, width: cellSize, height: layout.labelHeight },
+        layout.fontSize,
+        0.95,
+      ),
+    ),
+  );
   const canvas = sharp({
     create: { width: layout.width, height: layout.height, channels: 3, background: BACKGROUND },
   })
@@ -86,24 +97,8 @@ export async function contactSheet(
         left: layout.cells[i]!.left + Math.floor((cellSize - info.width) / 2),
         top: layout.cells[i]!.top + Math.floor((cellSize - info.height) / 2),
       })),
-      { input: Buffer.from(labels(layout, items)), left: 0, top: 0 },
+      ...labels.flat(),
     ])
     .removeAlpha();
   return encodeAs(canvas, opts.format ?? 'png').toBuffer();
-}
-
-/** One SVG over the whole sheet with every label centred under its cell, shrunk or cut to fit its width. */
-function labels(layout: ContactSheetLayout, items: readonly ContactSheetItem[]): string {
-  const texts = layout.cells.map(({ left, top }, i) =>
-    labelSvg(
-      items[i]!.label,
-      { left, top: top + layout.cellSize, width: layout.cellSize, height: layout.labelHeight },
-      layout.fontSize,
-      0.95,
-    ),
-  );
-  return (
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${layout.width}" height="${layout.height}">` +
-    `${texts.join('')}</svg>`
-  );
 }

@@ -1,8 +1,7 @@
 import sharp, { type Metadata } from 'sharp';
 import { fitSize, type RgbImage, rgbImage } from '../../worker/engine/image.ts';
 import { ImageError } from './errors.ts';
-
-export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff';
+import type { ImageFormat } from './formats.ts';
 
 /** What the header says; `width` and `height` are after EXIF orientation, as the picture will be decoded. */
 export interface ImageInfo {

@@ -1,18 +1,18 @@
-export type ImageErrorCode = 'empty' | 'unsupported' | 'corrupt' | 'too-large';
+import { MemberFacingError } from '../member-error.ts';
+import { IMAGE_FORMAT_NAMES as SUPPORTED } from './formats.ts';
 
-const SUPPORTED = 'JPEG, PNG, WebP, GIF, AVIF or TIFF';
+export type ImageErrorCode = 'empty' | 'unsupported' | 'corrupt' | 'too-large';
 
 /**
  * A file a user sent that we cannot use as an image. `message` is written for that user:
  * the bot posts it to chat as is, so it says what is wrong and what to do, with no internals.
  */
-export class ImageError extends Error {
+export class ImageError extends MemberFacingError {
   override readonly name = 'ImageError';
-  readonly code: ImageErrorCode;
+  declare readonly code: ImageErrorCode;
 
   constructor(code: ImageErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
+    super(code, message, { cause: options?.cause });
   }
 
   static empty(): ImageError {

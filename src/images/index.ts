@@ -17,9 +17,15 @@ export {
   DEFAULT_MAX_PIXELS,
   type DecodeOptions,
   decodeImage,
-  type ImageFormat,
   type ImageInfo,
   probeImage,
 } from './decode.ts';
 export { type EncodeOptions, encodeImage, formatForPath, type OutputFormat } from './encode.ts';
 export { ImageError, type ImageErrorCode } from './errors.ts';
+export {
+  hasImageExtension,
+  IMAGE_EXTENSIONS,
+  IMAGE_FORMAT_NAMES,
+  IMAGE_MIME_TYPES,
+  type ImageFormat,
+} from './formats.ts';

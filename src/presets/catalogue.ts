@@ -2,13 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { hasImageExtension } from '../images/formats.ts';
+import { PRESET_NAME } from '../request-rules.ts';
 
 /** presets/catalogue.json: the public-domain paintings `stylize presets setup` installs. */
 export const CATALOGUE_PATH = fileURLToPath(new URL('../../presets/catalogue.json', import.meta.url));
 
 const paintingSchema = z.object({
   /** The preset name and file name (`starry_night` is installed as `starry_night.jpg`). */
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/),
+  id: z.string().regex(PRESET_NAME.pattern),
   title: z.string().min(1),
   artist: z.string().min(1),
   year: z.string().min(1),
@@ -48,5 +50,6 @@ export async function loadCatalogue(path: string = CATALOGUE_PATH): Promise<Cata
 /** The file extension a painting is installed with: its source's, `.jpg` when that has none. */
 export function paintingExtension(painting: CataloguePainting): string {
   const ext = extname(new URL(painting.source).pathname).toLowerCase();
-  return /^\.(jpe?g|png|webp|gif|avif|tiff?)$/.test(ext) ? (ext === '.jpeg' ? '.jpg' : ext) : '.jpg';
+  if (!hasImageExtension(ext)) return '.jpg';
+  return ext === '.jpeg' ? '.jpg' : ext;
 }

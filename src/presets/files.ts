@@ -1,7 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-
-const IMAGE_FILE = /\.(jpe?g|png|webp|gif|avif|tiff?)$/i;
+import { hasImageExtension } from '../images/formats.ts';
 
 /**
  * The operator's presets: image files in a folder, each named after its work (`starry_night.jpg` is the
@@ -9,5 +8,5 @@ const IMAGE_FILE = /\.(jpe?g|png|webp|gif|avif|tiff?)$/i;
  */
 export async function presetFiles(dir: string): Promise<Map<string, string>> {
   const files = await readdir(dir).catch(() => [] as string[]);
-  return new Map(files.filter((f) => IMAGE_FILE.test(f)).map((f) => [basename(f, extname(f)), join(dir, f)]));
+  return new Map(files.filter(hasImageExtension).map((f) => [basename(f, extname(f)), join(dir, f)]));
 }

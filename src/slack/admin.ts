@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { LRUCache } from 'lru-cache';
 import {
   type Actor,
   addPreset,
@@ -13,10 +14,11 @@ import {
   setLimits,
   showLimits,
 } from '../core/index.ts';
+import { memberReply } from '../member-error.ts';
 import { fetchFile, type SlackDeps, workspace } from './deps.ts';
 import { slackError } from './events.ts';
 import { messageModal, PRESET_MODAL, parsePresetSubmission, presetModal } from './modal.ts';
-import { escapeText, GENERIC_ERROR, memberMessage, mention } from './render.ts';
+import { errorText, escapeText, mention } from './render.ts';
 import type { SlackClient } from './slack-types.ts';
 
 /**
@@ -127,14 +129,15 @@ export interface AdminCheck {
 }
 
 export function adminCheck(ttlMs = 60_000): AdminCheck {
-  const cache = new Map<string, { admin: boolean; until: number }>();
+  // Bounded as well as timed, so a workspace of many members cannot grow it without end.
+  const cache = new LRUCache<string, boolean>({ max: 10_000, ttl: ttlMs });
   return {
     async isAdmin(client, userId) {
       const hit = cache.get(userId);
-      if (hit && hit.until > Date.now()) return hit.admin;
+      if (hit !== undefined) return hit;
       const { user } = await client.users.info({ user: userId });
       const admin = user?.is_admin === true || user?.is_owner === true;
-      cache.set(userId, { admin, until: Date.now() + ttlMs });
+      cache.set(userId, admin);
       return admin;
     },
   };
@@ -185,10 +188,9 @@ export function registerAdmin(app: App, deps: SlackDeps): void {
           return;
       }
     } catch (error) {
-      const message = memberMessage(error);
-      if (!message)
+      if (memberReply(error).log)
         log.error({ server: server.id, platform: 'slack', err: slackError(error) }, 'slack: admin');
-      await reply(message ?? GENERIC_ERROR).catch(() => {});
+      await reply(errorText(error)).catch(() => {});
     }
   });
 
@@ -216,10 +218,9 @@ export function registerAdmin(app: App, deps: SlackDeps): void {
         outcome = `:white_check_mark: Members can now choose *${escapeText(parsed.value.name)}* in /stylize.`;
       }
     } catch (error) {
-      const message = memberMessage(error);
-      if (!message)
+      if (memberReply(error).log)
         log.error({ server: teamId, platform: 'slack', err: slackError(error) }, 'slack: preset add');
-      outcome = message ?? GENERIC_ERROR;
+      outcome = errorText(error);
     }
     await client.views
       .update({ view_id: view.id, view: messageModal('Add a preset', outcome) })

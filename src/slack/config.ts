@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { JobOptionsInput } from '../core/index.ts';
+import { OFFERED_SIZES } from '../request-rules.ts';
 
 /**
  * The Slack app's settings, parsed from the environment by the bot's loadConfig (which calls parseSlackConfig):
@@ -87,7 +88,7 @@ export function parseSlackConfig(env: NodeJS.ProcessEnv): SlackConfig | undefine
     files: { maxBytes: 25 * 1024 * 1024, timeoutMs: 30_000 },
     progressEveryMs: 3_000,
     previewsPerJob: 1,
-    sizes: [256, 384, 512],
+    sizes: OFFERED_SIZES.map((s) => s.px),
     jobDefaults: {},
   };
 }

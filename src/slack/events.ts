@@ -1,3 +1,5 @@
+import { progressEdits } from '../chat/progress-edits.ts';
+import { type WriteLimiter, type WriteRate, writeLimiter } from '../chat/write-limiter.ts';
 import type { JobEvents, JobProgress, JobView, ResultImages, StoredImage } from '../core/index.ts';
 import type { Logger } from '../log.ts';
 import type { SlackConfig } from './config.ts';
@@ -11,7 +13,7 @@ import {
   queuedMessage,
   resultComment,
 } from './render.ts';
-import type { SlackClient } from './slack-types.ts';
+import type { SlackClient, SlackMessage } from './slack-types.ts';
 
 /**
  * The core's JobEvents for Slack jobs: one progress message per job in the job's thread, edited as the job
@@ -19,10 +21,11 @@ import type { SlackClient } from './slack-types.ts';
  * restart is in the job (its thread is the request message; chatRefs holds the progress message's ts and what
  * has been posted), so nothing is kept in memory that a restart would lose.
  *
- * The notifier calls these one job at a time, so nothing here waits long on its behalf: progress is throttled
- * per job (at most one chat.update per `progressEveryMs`, the latest state winning) and written in the
- * background; the end of a job waits for that job's earlier writes, then is written before the call returns,
- * so a bot that dies meanwhile delivers it again at its next start.
+ * Nothing here waits long on the notifier's behalf: progress is throttled per job (at most one chat.update per
+ * `progressEveryMs`, the latest state winning: see progress-edits.ts) and written in the background; the end of a
+ * job waits for that job's progress write under way, then is written before the call returns, so a bot that dies
+ * meanwhile delivers it again at its next start. Progress edits are limited per workspace below Slack's rate
+ * for chat.update, which leaves room for the updates that end a job (they do not wait there).
  *
  * Previews: editing the progress message cannot show a new image without a public image URL, and a file per
  * progress update would flood the thread, so the preview is posted in the thread only `previewsPerJob` times
@@ -48,15 +51,12 @@ export function parseRefs(chatRefs: string | null): SlackRefs | undefined {
   }
 }
 
-interface JobState {
-  /** This job's Slack writes, one after another. */
-  chain: Promise<void>;
-  refs?: SlackRefs;
-  latest?: { job: JobView; progress: JobProgress };
-  timer?: NodeJS.Timeout;
-  lastWriteAt: number;
-  ended: boolean;
-}
+/**
+ * Progress edits (chat.update) per workspace: Slack rates chat.update Tier 3, 50+ a minute per app and workspace,
+ * with sporadic bursts welcome (https://api.slack.com/apis/rate-limits); edits take 40, the rest is left to jobs'
+ * ends. Without this, 20 live jobs make about 400 a minute.
+ */
+export const UPDATE_RATE: WriteRate = { intervalCap: 40, interval: 60_000 };
 
 export interface SlackJobEvents extends JobEvents {
   /**
@@ -76,47 +76,40 @@ export function createSlackEvents(deps: {
   client: SlackClient;
   config: Pick<SlackConfig, 'progressEveryMs' | 'previewsPerJob'>;
   log: Logger;
+  /** Default: one at {@link UPDATE_RATE} per workspace. */
+  limiter?: WriteLimiter;
 }): SlackJobEvents {
   const { client, config, log } = deps;
-  const jobs = new Map<number, JobState>();
+  const limiter = deps.limiter ?? writeLimiter(UPDATE_RATE);
+  /** The refs of the jobs under way, as last saved. */
+  const known = new Map<number, SlackRefs>();
   /** By thread ts: the progress messages the /stylize flow is posting. */
   const expected = new Map<string, Promise<SlackRefs | undefined>>();
+  /** Ends being written, for stop() to wait for. */
+  const ends = new Set<Promise<void>>();
   let stopped = false;
 
   const fields = (job: JobView) => ({ jobId: job.id, server: job.server, platform: 'slack' });
 
-  function state(jobId: number): JobState {
-    let s = jobs.get(jobId);
-    if (!s) {
-      s = { chain: Promise.resolve(), lastWriteAt: 0, ended: false };
-      jobs.set(jobId, s);
-    }
-    return s;
-  }
-
-  /** Runs `write` after the job's earlier writes; its failure is logged, and does not stop later writes. */
-  function enqueue(job: JobView, what: string, write: () => Promise<void>): Promise<void> {
-    const s = state(job.id);
-    const next = s.chain.then(write).catch((error: unknown) => {
-      log.error({ ...fields(job), err: slackError(error) }, `slack: could not ${what}`);
-    });
-    s.chain = next;
-    return next;
-  }
-
   async function saveRefs(job: JobView, refs: SlackRefs): Promise<void> {
-    state(job.id).refs = refs;
+    known.set(job.id, refs);
     await deps.saveRefs(job, refs);
+  }
+
+  /** chat.update; a progress edit waits its turn in the workspace's limiter, and gives up if its job ends. */
+  function update(job: JobView, ts: string, message: SlackMessage, ended?: AbortSignal): Promise<unknown> {
+    const call = () => client.chat.update({ channel: job.channelId, ts, ...message });
+    return ended ? limiter.run(job.server, call, { signal: ended }) : call();
   }
 
   /** The job's progress message: known, recorded, being posted by /stylize, or (lost) posted anew. */
   async function refsFor(job: JobView): Promise<SlackRefs> {
-    const s = state(job.id);
-    if (s.refs) return s.refs;
+    const held = known.get(job.id);
+    if (held) return held;
     const pending = job.threadId ? expected.get(job.threadId) : undefined;
     const recorded = parseRefs(job.chatRefs) ?? (await pending);
     if (recorded) {
-      s.refs = recorded;
+      known.set(job.id, recorded);
       return recorded;
     }
     const message = queuedMessage(job, null, null);
@@ -133,14 +126,10 @@ export function createSlackEvents(deps: {
 
   const threadOf = (job: JobView, refs: SlackRefs) => job.threadId ?? refs.progressTs;
 
-  async function writeProgress(job: JobView, progress: JobProgress): Promise<void> {
+  async function writeProgress(job: JobView, progress: JobProgress, ended: AbortSignal): Promise<void> {
     const refs = await refsFor(job);
-    if (refs.done) return;
-    await client.chat.update({
-      channel: job.channelId,
-      ts: refs.progressTs,
-      ...progressMessage(job, progress),
-    });
+    if (refs.done || ended.aborted) return;
+    await update(job, refs.progressTs, progressMessage(job, progress), ended);
     const posted = refs.previews ?? 0;
     const due = Math.floor(
       (progress.iteration / Math.max(1, progress.iterations)) * (config.previewsPerJob + 1),
@@ -159,30 +148,37 @@ export function createSlackEvents(deps: {
     }
   }
 
-  function flush(jobId: number): void {
-    const s = jobs.get(jobId);
-    if (!s) return;
-    s.timer = undefined;
-    const latest = s.latest;
-    s.latest = undefined;
-    if (!latest || s.ended) return;
-    s.lastWriteAt = Date.now();
-    void enqueue(latest.job, 'update the progress message', () => writeProgress(latest.job, latest.progress));
-  }
+  const edits = progressEdits<{ job: JobView; progress: JobProgress }>({
+    intervalMs: config.progressEveryMs,
+    edit: (_jobId, { job, progress }, ended) =>
+      writeProgress(job, progress, ended).catch((error: unknown) => {
+        // An edit the job's end overtook is simply not made.
+        if (!ended.aborted) {
+          log.error(
+            { ...fields(job), err: slackError(error) },
+            'slack: could not update the progress message',
+          );
+        }
+      }),
+  });
 
-  /** The end of a job: earlier writes first, pending progress dropped, then `write`; the state is then let go. */
+  /** The end of a job: its progress write under way first, pending ones dropped, then `write`, once. */
   async function end(job: JobView, what: string, write: (refs: SlackRefs) => Promise<void>): Promise<void> {
-    if (job.platform !== 'slack') return;
-    const s = state(job.id);
-    s.ended = true;
-    s.latest = undefined;
-    clearTimeout(s.timer);
-    await enqueue(job, what, async () => {
-      const refs = await refsFor(job);
-      if (!refs.done) await write(refs);
-    });
-    if (jobs.get(job.id) === s && s.latest === undefined) jobs.delete(job.id);
-    if (job.threadId) expected.delete(job.threadId);
+    if (job.platform !== 'slack' || stopped || !(await edits.end(job.id))) return;
+    const writing = (async () => {
+      try {
+        const refs = await refsFor(job);
+        if (!refs.done) await write(refs);
+      } catch (error) {
+        log.error({ ...fields(job), err: slackError(error) }, `slack: could not ${what}`);
+      } finally {
+        known.delete(job.id);
+        if (job.threadId) expected.delete(job.threadId);
+      }
+    })();
+    ends.add(writing);
+    await writing;
+    ends.delete(writing);
   }
 
   return {
@@ -203,13 +199,7 @@ export function createSlackEvents(deps: {
     },
 
     async progress(job, progress) {
-      if (job.platform !== 'slack' || stopped) return;
-      const s = state(job.id);
-      if (s.ended) return;
-      s.latest = { job, progress };
-      if (s.timer) return;
-      const wait = Math.max(0, s.lastWriteAt + config.progressEveryMs - Date.now());
-      s.timer = setTimeout(() => flush(job.id), wait);
+      if (job.platform === 'slack') edits.report(job.id, { job, progress });
     },
 
     completed: (job, images) =>
@@ -222,16 +212,12 @@ export function createSlackEvents(deps: {
         });
         const done = { ...refs, done: true };
         await saveRefs(job, done);
-        await client.chat.update({ channel: job.channelId, ts: refs.progressTs, ...completedMessage(job) });
+        await update(job, refs.progressTs, completedMessage(job));
       }),
 
     failed: (job, message) =>
       end(job, 'report the failure', async (refs) => {
-        await client.chat.update({
-          channel: job.channelId,
-          ts: refs.progressTs,
-          ...failedMessage(job, message),
-        });
+        await update(job, refs.progressTs, failedMessage(job, message));
         await client.chat.postMessage({
           channel: job.channelId,
           thread_ts: threadOf(job, refs),
@@ -242,14 +228,14 @@ export function createSlackEvents(deps: {
 
     cancelled: (job) =>
       end(job, 'report the cancellation', async (refs) => {
-        await client.chat.update({ channel: job.channelId, ts: refs.progressTs, ...cancelledMessage(job) });
+        await update(job, refs.progressTs, cancelledMessage(job));
         await saveRefs(job, { ...refs, done: true });
       }),
 
     async stop() {
       stopped = true;
-      for (const s of jobs.values()) clearTimeout(s.timer);
-      await Promise.all([...jobs.values()].map((s) => s.chain));
+      await edits.stop();
+      await Promise.allSettled([...ends]);
     },
   };
 }

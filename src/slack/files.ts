@@ -1,16 +1,22 @@
-import { request } from 'undici';
 import { UserError } from '../core/index.ts';
+import { type DownloadPolicy, download, downloadErrors } from '../download.ts';
 import type { SlackClient } from './slack-types.ts';
 
 /**
  * Members' files (the photo, a style image, a new preset) as bytes. Slack gives a file id; files.info gives its
  * private download URL, which is fetched with the bot token, and only from Slack's file hosts (or the origin
  * of SLACK_API_URL, the local fake of the tests): the token goes nowhere else, redirects included. Downloads
- * are streamed with a byte cap and a deadline. URLs are never logged (they are signed).
+ * are streamed with a byte cap and a deadline. URLs are never logged.
  */
 export interface FileLimits {
   maxBytes: number;
   timeoutMs: number;
+}
+
+export interface FileOptions extends FileLimits {
+  token: string;
+  /** SLACK_API_URL's origin, allowed as well (a local Slack stand-in serves files there). */
+  extraOrigin?: string;
 }
 
 export interface FetchedFile {
@@ -18,8 +24,6 @@ export interface FetchedFile {
   name: string;
   bytes: Buffer;
 }
-
-const MAX_REDIRECTS = 3;
 
 /** Slack's file hosts, over HTTPS; plus one extra origin (SLACK_API_URL's) exactly. */
 export function isAllowedFileUrl(url: URL, extraOrigin?: string): boolean {
@@ -45,89 +49,41 @@ export async function fileDownloadUrl(
   if (file.mimetype && !file.mimetype.startsWith('image/')) {
     throw new UserError('invalid-input', `"${name}" is not an image.`);
   }
-  if (file.size !== undefined && file.size > limits.maxBytes) throw tooLarge(name, limits.maxBytes);
+  if (file.size !== undefined && file.size > limits.maxBytes) {
+    throw downloadErrors(filePolicy(name, limits)).tooLarge(undefined, file.size);
+  }
   return { name, url };
 }
 
-/** files.info, then the download. Throws UserError with a message for the member. */
+/** files.info, then the download. Throws a MemberFacingError. */
 export async function fetchSlackFile(
   client: SlackClient,
   fileId: string,
-  options: FileLimits & { token: string; extraOrigin?: string },
+  options: FileOptions,
 ): Promise<FetchedFile> {
   const { name, url } = await fileDownloadUrl(client, fileId, options);
   const bytes = await downloadPrivateFile(url, name, options);
   return { id: fileId, name, bytes };
 }
 
-/** GET with the bot token, following at most a few redirects, each to an allowed host. */
-export async function downloadPrivateFile(
-  url: string,
-  name: string,
-  options: FileLimits & { token: string; extraOrigin?: string },
-): Promise<Buffer> {
-  const signal = AbortSignal.timeout(options.timeoutMs);
-  let target = parseUrl(url);
-  try {
-    for (let hop = 0; ; hop++) {
-      if (!target || !isAllowedFileUrl(target, options.extraOrigin)) {
-        throw new UserError('invalid-input', `I can only fetch "${name}" from Slack's own file servers.`);
-      }
-      const response = await request(target, {
-        method: 'GET',
-        headers: { authorization: `Bearer ${options.token}` },
-        signal,
-      });
-      if (response.statusCode >= 300 && response.statusCode < 400) {
-        await response.body.dump();
-        const location = response.headers.location;
-        if (typeof location !== 'string' || hop >= MAX_REDIRECTS) throw unavailable(name);
-        target = parseUrl(location, target);
-        continue;
-      }
-      if (response.statusCode !== 200) {
-        await response.body.dump();
-        throw unavailable(name);
-      }
-      const declared = Number(response.headers['content-length']);
-      if (Number.isFinite(declared) && declared > options.maxBytes) {
-        response.body.destroy();
-        throw tooLarge(name, options.maxBytes);
-      }
-      const chunks: Buffer[] = [];
-      let total = 0;
-      for await (const chunk of response.body) {
-        total += (chunk as Buffer).length;
-        if (total > options.maxBytes) {
-          response.body.destroy();
-          throw tooLarge(name, options.maxBytes);
-        }
-        chunks.push(chunk as Buffer);
-      }
-      return Buffer.concat(chunks);
-    }
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    if (signal.aborted) {
-      throw new UserError('invalid-input', `Fetching "${name}" from Slack took too long; try again.`);
-    }
-    throw unavailable(name);
-  }
+/**
+ * GET with the bot token, by the shared download helper: Slack's file hosts only, redirects included (the token is
+ * sent to no other host), capped in bytes and time, and an image. Throws DownloadError.
+ */
+export function downloadPrivateFile(url: string, name: string, options: FileOptions): Promise<Buffer> {
+  return download(url, filePolicy(name, options));
 }
 
-function parseUrl(url: string, base?: URL): URL | undefined {
-  try {
-    return new URL(url, base);
-  } catch {
-    return undefined;
-  }
+function filePolicy(name: string, options: Partial<FileOptions> & FileLimits): DownloadPolicy {
+  return {
+    isAllowed: (target) => isAllowedFileUrl(target, options.extraOrigin),
+    maxBytes: options.maxBytes,
+    timeoutMs: options.timeoutMs,
+    headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
+    images: true,
+    subject: `"${name}"`,
+    source: 'Slack',
+    // Slack answers a file request it does not authorise with its sign-in page, or a redirect to it.
+    hint: 'Slack’s sign-in page: the bot token lacks the files:read scope, or the file is not shared with the app',
+  };
 }
-
-const unavailable = (name: string) =>
-  new UserError('invalid-input', `I could not fetch "${name}" from Slack; try uploading it again.`);
-
-const tooLarge = (name: string, maxBytes: number) =>
-  new UserError(
-    'invalid-input',
-    `"${name}" is larger than ${Math.floor(maxBytes / (1024 * 1024))} MB; send a smaller image.`,
-  );

@@ -1,4 +1,6 @@
 import type { ViewOutput } from '@slack/bolt';
+import { IMAGE_EXTENSIONS, IMAGE_FORMAT_NAMES } from '../images/index.ts';
+import { PRESET_NAME, STRENGTH } from '../request-rules.ts';
 import { escapeText } from './render.ts';
 import type { KnownBlock, ModalView, PlainTextOption } from './slack-types.ts';
 
@@ -24,7 +26,7 @@ export const FIELD = {
 export const VALUE = 'value';
 
 /** What file_input accepts: the formats src/images decodes. */
-export const IMAGE_FILETYPES = ['jpg', 'jpeg', 'png', 'webp', 'gif', 'avif', 'tiff'];
+export const IMAGE_FILETYPES = IMAGE_EXTENSIONS;
 /** Slack's cap on a static_select's options. */
 export const MAX_SELECT_OPTIONS = 100;
 const PRESERVE = 'preserve_colors';
@@ -66,7 +68,7 @@ function fileInput(optional: boolean, blockId: string, label: string, hint?: str
     optional,
     label: plain(label),
     ...(hint ? { hint: plain(hint) } : {}),
-    element: { type: 'file_input', action_id: VALUE, filetypes: IMAGE_FILETYPES, max_files: 1 },
+    element: { type: 'file_input', action_id: VALUE, filetypes: [...IMAGE_FILETYPES], max_files: 1 },
   };
 }
 
@@ -95,7 +97,7 @@ export function stylizeModal(input: {
       prefill !== undefined,
       FIELD.content,
       prefill ? 'Or upload another photo' : 'Photo to paint',
-      'JPEG, PNG, WebP, GIF, AVIF or TIFF',
+      IMAGE_FORMAT_NAMES,
     ),
   );
   if (presets.length > 0) {
@@ -127,15 +129,15 @@ export function stylizeModal(input: {
       type: 'input',
       block_id: FIELD.strength,
       optional: true,
-      label: plain('Strength (0-100)'),
-      hint: plain('How strongly the style is applied; 50 is balanced.'),
+      label: plain(`Strength (${STRENGTH.min}-${STRENGTH.max})`),
+      hint: plain(`How strongly the style is applied; ${STRENGTH.default} is balanced.`),
       element: {
         type: 'number_input',
         action_id: VALUE,
         is_decimal_allowed: false,
-        min_value: '0',
-        max_value: '100',
-        initial_value: '50',
+        min_value: String(STRENGTH.min),
+        max_value: String(STRENGTH.max),
+        initial_value: String(STRENGTH.default),
       },
     },
   );
@@ -214,9 +216,9 @@ export function parseStylizeSubmission(
   }
 
   const strengthText = values[FIELD.strength]?.[VALUE]?.value?.trim();
-  const strength = strengthText ? Number(strengthText) : 50;
-  if (!Number.isInteger(strength) || strength < 0 || strength > 100) {
-    errors[FIELD.strength] = 'The strength is a whole number from 0 to 100.';
+  const strength = strengthText ? Number(strengthText) : STRENGTH.default;
+  if (!Number.isInteger(strength) || strength < STRENGTH.min || strength > STRENGTH.max) {
+    errors[FIELD.strength] = `The strength is a whole number from ${STRENGTH.min} to ${STRENGTH.max}.`;
   }
 
   const sizeText = values[FIELD.size]?.[VALUE]?.selected_option?.value;
@@ -243,8 +245,13 @@ export function presetModal(name: string): ModalView {
         type: 'input',
         block_id: FIELD.presetName,
         label: plain('Name'),
-        hint: plain('Lower-case letters, digits, - and _; members choose it in /stylize.'),
-        element: { type: 'plain_text_input', action_id: VALUE, initial_value: name, max_length: 40 },
+        hint: plain(`${PRESET_NAME.rule} Members choose it in /stylize.`),
+        element: {
+          type: 'plain_text_input',
+          action_id: VALUE,
+          initial_value: name,
+          max_length: PRESET_NAME.maxLength,
+        },
       },
       fileInput(false, FIELD.presetFile, 'Painting'),
     ],

@@ -1,11 +1,5 @@
-import {
-  type JobProgress,
-  type JobStatusReport,
-  type JobView,
-  QuotaError,
-  UserError,
-} from '../core/index.ts';
-import { ImageError } from '../images/index.ts';
+import type { JobProgress, JobStatusReport, JobView } from '../core/index.ts';
+import { memberReply } from '../member-error.ts';
 import type { KnownBlock, SlackMessage } from './slack-types.ts';
 
 /**
@@ -163,11 +157,14 @@ export function statusText(report: JobStatusReport): string {
   }
 }
 
-/** The message for the member of a refusal (the core's, the images', a download's), or undefined for a fault. */
-export function memberMessage(error: unknown): string | undefined {
-  if (error instanceof UserError || error instanceof QuotaError || error instanceof ImageError)
-    return error.message;
-  return undefined;
+/**
+ * The member's message (mrkdwn) for any error: a member-facing error's own words (a quota's with the time until
+ * it resets), the general sentence for an operator's problem or an internal fault.
+ */
+export function errorText(error: unknown, now = Date.now()): string {
+  const reply = memberReply(error);
+  const text = escapeText(reply.text);
+  const { resetsAt } = reply.context;
+  if (!(resetsAt instanceof Date)) return text;
+  return `${text} The limit resets in about ${formatDuration(resetsAt.getTime() - now)}.`;
 }
-
-export const GENERIC_ERROR = 'Something went wrong on my side; please try again in a moment.';

@@ -8,6 +8,8 @@ import {
   submitJob,
   UserError,
 } from '../core/index.ts';
+import { IMAGE_FORMAT_NAMES } from '../images/index.ts';
+import { memberReply } from '../member-error.ts';
 import { fetchFile, type SlackDeps, workspace } from './deps.ts';
 import type { SlackRefs } from './events.ts';
 import { slackError } from './events.ts';
@@ -22,8 +24,7 @@ import {
 } from './modal.ts';
 import {
   CANCEL_ACTION,
-  GENERIC_ERROR,
-  memberMessage,
+  errorText,
   pendingRequestMessage,
   queuedMessage,
   requestMessage,
@@ -52,7 +53,11 @@ export function registerStylize(app: App, deps: SlackDeps): void {
     if (status) {
       const message = await jobStatus(core, workspace(command.team_id), Number(status[1])).then(
         statusText,
-        (error: unknown) => memberMessage(error) ?? GENERIC_ERROR,
+        (error: unknown) => {
+          if (memberReply(error).log)
+            log.error({ server: command.team_id, err: slackError(error) }, 'slack: status');
+          return errorText(error);
+        },
       );
       await ack({ response_type: 'ephemeral', text: message });
       return;
@@ -78,10 +83,7 @@ export function registerStylize(app: App, deps: SlackDeps): void {
       if (!image) {
         await client.views.open({
           trigger_id: shortcut.trigger_id,
-          view: messageModal(
-            'Stylize',
-            'That message has no image I can paint (JPEG, PNG, WebP, GIF, AVIF or TIFF).',
-          ),
+          view: messageModal('Stylize', `That message has no image I can paint (${IMAGE_FORMAT_NAMES}).`),
         });
         return;
       }
@@ -149,10 +151,9 @@ export function registerStylize(app: App, deps: SlackDeps): void {
         }
         await reply(result === 'cancelled' ? `Job ${jobId} is cancelled.` : `Job ${jobId} is stopping…`);
       } catch (error) {
-        const message = memberMessage(error);
-        if (!message)
+        if (memberReply(error).log)
           log.error({ jobId, server: teamId, platform: 'slack', err: slackError(error) }, 'slack: cancel');
-        await reply(message ?? GENERIC_ERROR).catch(() => {});
+        await reply(errorText(error)).catch(() => {});
       }
     },
   );
@@ -210,9 +211,9 @@ async function startJob(
   } catch (error) {
     thread.resolve(undefined);
     await client.chat.delete({ channel: channelId, ts: parentTs }).catch(() => {});
-    const message = memberMessage(error);
-    if (!message) log.error({ ...fields, err: slackError(error) }, 'slack: could not start a job');
-    return message ?? GENERIC_ERROR;
+    if (memberReply(error).log)
+      log.error({ ...fields, err: slackError(error) }, 'slack: could not start a job');
+    return errorText(error);
   }
 
   const { job, position, etaMs } = submitted;

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../weights/fs-util.ts';
+import { LRUCache } from 'lru-cache';
+import writeFileAtomic from 'write-file-atomic';
 import type { Pooling, VggWeights } from './vgg.ts';
 
 /**
@@ -34,8 +35,7 @@ const MAGIC = 'STGC';
 const VERSION = 1;
 
 export class TargetsCache {
-  readonly #memory = new Map<string, { grams: StyleGrams; bytes: number }>();
-  #bytes = 0;
+  readonly #memory: LRUCache<string, StyleGrams>;
   readonly fingerprint: string;
   readonly dir: string | undefined;
   readonly maxBytes: number;
@@ -46,6 +46,11 @@ export class TargetsCache {
     this.fingerprint = opts.fingerprint;
     this.dir = opts.dir;
     this.maxBytes = opts.maxBytes ?? 256 * 1024 * 1024;
+    // An entry larger than the whole budget is not kept (lru-cache's maxEntrySize defaults to maxSize).
+    this.#memory = new LRUCache({
+      maxSize: this.maxBytes,
+      sizeCalculation: (grams) => Math.max(1, byteLength(grams)),
+    });
   }
 
   key(k: TargetsKey): string {
@@ -66,10 +71,8 @@ export class TargetsCache {
   async get(key: string): Promise<StyleGrams | undefined> {
     const held = this.#memory.get(key);
     if (held) {
-      this.#memory.delete(key);
-      this.#memory.set(key, held);
       this.stats.hits++;
-      return held.grams;
+      return held;
     }
     const grams = this.dir ? await readEntry(join(this.dir, `${key}.bin`), key) : undefined;
     if (!grams) {
@@ -78,34 +81,19 @@ export class TargetsCache {
     }
     this.stats.hits++;
     this.stats.diskHits++;
-    this.remember(key, grams);
+    this.#memory.set(key, grams);
     return grams;
   }
 
   async set(key: string, grams: StyleGrams): Promise<void> {
-    this.remember(key, grams);
+    this.#memory.set(key, grams);
     if (!this.dir) return;
     await mkdir(this.dir, { recursive: true });
     await writeFileAtomic(join(this.dir, `${key}.bin`), encodeEntry(key, grams));
   }
-
-  private remember(key: string, grams: StyleGrams): void {
-    const bytes = [...grams.values()].reduce((n, g) => n + g.byteLength, 0);
-    if (bytes > this.maxBytes) return;
-    const old = this.#memory.get(key);
-    if (old) {
-      this.#bytes -= old.bytes;
-      this.#memory.delete(key);
-    }
-    this.#memory.set(key, { grams, bytes });
-    this.#bytes += bytes;
-    for (const [k, v] of this.#memory) {
-      if (this.#bytes <= this.maxBytes) break;
-      this.#memory.delete(k);
-      this.#bytes -= v.bytes;
-    }
-  }
 }
+
+const byteLength = (grams: StyleGrams) => [...grams.values()].reduce((n, g) => n + g.byteLength, 0);
 
 /**
  * Identity of a network: sha256 of the weights directory's manifest and recorded checksums (cheap: no shard

@@ -31,7 +31,6 @@ export interface SetupPresetsOptions {
   readonly retryDelayMs?: number;
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
-  readonly fetch?: typeof globalThis.fetch;
 }
 
 export interface SetupPresetsResult {
@@ -57,7 +56,6 @@ export async function setupPresets(opts: SetupPresetsOptions): Promise<SetupPres
     retryDelayMs: opts.retryDelayMs ?? 1000,
     timeoutMs: opts.timeoutMs ?? 60_000,
     signal: opts.signal,
-    fetch: opts.fetch ?? globalThis.fetch,
   };
   const mirror = opts.from === undefined ? undefined : openSource(opts.from, transfer);
   const mirrorFiles = mirror?.local ? await presetFiles(mirror.location) : undefined;
@@ -92,18 +90,18 @@ export async function setupPresets(opts: SetupPresetsOptions): Promise<SetupPres
       const target = join(dir, file);
       const part = `${target}.part`;
       try {
-        await source.fetchTo(name, part, {
-          expectedSize: undefined,
-          maxBytes: MAX_PRESET_BYTES,
-          onBytes: report,
-        });
-        try {
-          await probeImage(await readFile(part));
-        } catch (err) {
-          throw new Error(
-            `${painting.id}: the download from ${source.location} is not an image the bot accepts (${(err as Error).message})`,
+        const notImage = (why: string) =>
+          new Error(
+            `${painting.id}: the download from ${source.location} is not an image the bot accepts (${why})`,
           );
-        }
+        await source
+          .fetchTo(name, part, { expectedSize: undefined, maxBytes: MAX_PRESET_BYTES, onBytes: report })
+          .catch((err: unknown) => {
+            throw err instanceof WeightsDownloadError && err.code === 'CONTENT' ? notImage(err.message) : err;
+          });
+        await probeImage(await readFile(part)).catch((err: unknown) => {
+          throw notImage((err as Error).message);
+        });
         const actual = await sha256File(part);
         const expected = painting.sha256 ?? sums.get(file);
         if (expected !== undefined && expected !== actual) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './fs-util.ts';
+import writeFileAtomic from 'write-file-atomic';
 
 /** The file, next to `weights_manifest.json`, that records the sha256 of every shard installed. */
 export const CHECKSUMS_FILE = 'checksums.json';

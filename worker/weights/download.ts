@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import {
   CHECKSUMS_FILE,
   isSha256,
@@ -14,7 +15,7 @@ import {
   writeRecordedChecksums,
 } from './checksums.ts';
 import { ChecksumMismatchError, WeightsDownloadError } from './errors.ts';
-import { fileSize, removeIfExists, syncFile, writeFileAtomic } from './fs-util.ts';
+import { fileSize, removeIfExists, syncFile } from './fs-util.ts';
 import {
   groupByteLength,
   MANIFEST_FILE,
@@ -104,8 +105,6 @@ export interface DownloadWeightsOptions {
   readonly maxBytes?: number;
   /** Known shard hashes (default {@link VGG19_PINNED_SHARDS}; `[]` for none). */
   readonly pinned?: readonly PinnedShard[];
-  /** The fetch to use (default the global one). */
-  readonly fetch?: typeof globalThis.fetch;
 }
 
 export interface DownloadWeightsResult {
@@ -162,7 +161,6 @@ export async function downloadWeights(opts: DownloadWeightsOptions = {}): Promis
     retryDelayMs: opts.retryDelayMs ?? 500,
     timeoutMs: opts.timeoutMs ?? 30_000,
     signal,
-    fetch: opts.fetch ?? globalThis.fetch,
   });
   if (source.local && resolve(source.location) === dir) {
     throw new WeightsDownloadError(
@@ -408,8 +406,10 @@ async function readOptional(
   try {
     return await source.readText(name, MAX_TEXT_BYTES);
   } catch (err) {
-    if (err instanceof WeightsDownloadError && err.code === 'HTTP' && !err.retryable) {
-      refused.push(err.message);
+    // 408 and 429 are worth another try (undici's retries gave up on them), not a sign the file is absent.
+    const status = err instanceof WeightsDownloadError ? (err.status ?? 0) : 0;
+    if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+      refused.push((err as WeightsDownloadError).message);
       return undefined;
     }
     throw err;

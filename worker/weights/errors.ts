@@ -1,9 +1,10 @@
 export type WeightsErrorCode =
-  | 'SOURCE' // the source is unusable: bad URL, missing directory, no manifest
+  | 'SOURCE' // the source is unusable: bad URL, missing directory, no manifest, a host it may not use
   | 'MANIFEST' // the manifest is malformed or holds no usable convolution layers
   | 'HTTP' // the server answered with an error status
   | 'NETWORK' // connection failures and timeouts, after the retries
   | 'SIZE' // a shard is not the size its manifest says, or the download exceeds the size cap
+  | 'CONTENT' // the server sent something else than the file (a web page)
   | 'CHECKSUM'; // a shard's sha256 is not the one expected
 
 /** Every failure of the weights downloader; `file` names the shard or file concerned when there is one. */
@@ -11,21 +12,18 @@ export class WeightsDownloadError extends Error {
   override readonly name: string = 'WeightsDownloadError';
   readonly code: WeightsErrorCode;
   readonly file: string | undefined;
-  /** Whether trying the same request again may succeed (network errors, 5xx, 429). */
-  readonly retryable: boolean;
-  /** A server's `Retry-After`, when it sent one. */
-  readonly retryAfterMs: number | undefined;
+  /** The HTTP status that ended the request, when it was one. */
+  readonly status: number | undefined;
 
   constructor(
     code: WeightsErrorCode,
     message: string,
-    opts: { file?: string; retryable?: boolean; cause?: unknown; retryAfterMs?: number } = {},
+    opts: { file?: string | undefined; status?: number | undefined; cause?: unknown } = {},
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
     this.file = opts.file;
-    this.retryable = opts.retryable ?? false;
-    this.retryAfterMs = opts.retryAfterMs;
+    this.status = opts.status;
   }
 }
 

@@ -1,21 +1,31 @@
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { WeightsDownloadError } from './errors.ts';
+import { RetryAgent } from 'undici';
+import {
+  allowOrigins,
+  DownloadError,
+  type DownloadPolicy,
+  discard,
+  download,
+  downloadAgent,
+  downloadFailure,
+  type OpenedDownload,
+  openDownload,
+} from '../../src/download.ts';
+import { WeightsDownloadError, type WeightsErrorCode } from './errors.ts';
 import { fileSize, removeIfExists } from './fs-util.ts';
 
 /** How a source is read: retries, timeouts and cancellation. */
 export interface TransferOptions {
   /** Tries per request, the first included (network errors, timeouts, 5xx, 408, 429 are retried). */
   readonly attempts: number;
-  /** Backoff before the n-th retry: `retryDelayMs * 2^(n-1)`, jittered, at most 30 s. */
+  /** Backoff before the n-th retry: `retryDelayMs * 2^(n-1)`, at most 30 s; a server's Retry-After wins. */
   readonly retryDelayMs: number;
   /** A request fails when no response, or no body bytes, arrive for this long. */
   readonly timeoutMs: number;
   readonly signal: AbortSignal | undefined;
-  readonly fetch: typeof globalThis.fetch;
 }
 
 /** Called as a shard's bytes arrive: bytes of the shard on disk so far, and its size when known. */
@@ -72,187 +82,213 @@ export function openSource(from: string, opts: TransferOptions): WeightsSource {
   return new LocalSource(dir, opts);
 }
 
+/**
+ * Retries (network errors, timeouts, 408, 429 and 5xx, honouring Retry-After) are undici's RetryAgent, which also
+ * continues a body cut off mid-way with a Range request for the rest; continuing a `.part` left by an earlier run
+ * is done here. Requests go through the shared download helper: only to the source's origin, redirects included,
+ * never an HTML page, and with an idle limit (no response, or no body bytes, for `timeoutMs`) rather than a
+ * deadline, so an 80 MB shard on a slow but live link is not cut off.
+ */
 class HttpSource implements WeightsSource {
   readonly local = false;
   readonly location: string;
+  private readonly retries: RetryAgent;
 
   constructor(
     private readonly base: URL,
     private readonly opts: TransferOptions,
   ) {
     this.location = base.href;
+    this.retries = new RetryAgent(downloadAgent, {
+      maxRetries: opts.attempts - 1,
+      minTimeout: opts.retryDelayMs,
+      timeoutFactor: 2,
+      maxTimeout: 30_000,
+      statusCodes: [408, 429, 500, 502, 503, 504],
+      errorCodes: [...RETRIED_ERRORS],
+    });
   }
 
   async readText(name: string, maxBytes: number): Promise<string | undefined> {
-    const url = new URL(name, this.base).href;
-    return this.withRetries(name, async () => {
-      const { response, watchdog } = await this.request(url, name, {});
-      try {
-        if (response.status === 404 || response.status === 410) return undefined;
-        checkStatus(response, name, url);
-        const chunks: Buffer[] = [];
-        let length = 0;
-        for await (const chunk of watchdog.body(response)) {
-          length += chunk.length;
-          if (length > maxBytes) {
-            throw new WeightsDownloadError('SIZE', `${url} is larger than ${maxBytes} bytes`, { file: name });
-          }
-          chunks.push(chunk);
-        }
-        return Buffer.concat(chunks).toString('utf8');
-      } finally {
-        watchdog.stop();
-        await discard(response);
-      }
-    });
+    try {
+      return (await download(new URL(name, this.base), this.policy(maxBytes, {}))).toString('utf8');
+    } catch (error) {
+      const status = error instanceof DownloadError ? error.status : undefined;
+      if (status === 404 || status === 410) return undefined;
+      throw this.translate(error, name);
+    }
   }
 
   async fetchTo(name: string, partPath: string, opts: FetchToOptions): Promise<FetchResult> {
-    const url = new URL(name, this.base).href;
+    const url = new URL(name, this.base);
     const { expectedSize } = opts;
-    return this.withRetries(name, async () => {
-      let offset = (await fileSize(partPath)) ?? 0;
-      if (offset > (expectedSize ?? opts.maxBytes)) {
-        await removeIfExists(partPath);
-        offset = 0;
+    const limit = expectedSize ?? opts.maxBytes;
+    let offset = (await fileSize(partPath)) ?? 0;
+    if (offset > limit) {
+      await removeIfExists(partPath);
+      offset = 0;
+    }
+    // A .part that is already whole (a run stopped between download and verification) needs no request.
+    if (expectedSize !== undefined && offset === expectedSize && offset > 0) {
+      opts.onBytes(offset, expectedSize);
+      return { size: offset, resumedFrom: offset };
+    }
+    const policy = this.policy(limit, offset > 0 ? { range: `bytes=${offset}-` } : {});
+    const response = await this.open(url, name, policy);
+    try {
+      let start = 0;
+      let total: number | undefined;
+      const range = parseContentRange(response.header('content-range') ?? null);
+      if (response.status === 206 && offset > 0) {
+        // Not the range asked for: start over rather than splice mismatched bytes.
+        if (range?.start !== offset) return await this.restart(name, partPath, opts);
+        start = offset;
+        total = range.total;
+      } else if (response.status === 416 && offset > 0) {
+        if (range?.total === offset && (expectedSize === undefined || expectedSize === offset)) {
+          opts.onBytes(offset, offset);
+          return { size: offset, resumedFrom: offset };
+        }
+        return await this.restart(name, partPath, opts);
+      } else {
+        if (response.status < 200 || response.status >= 300) {
+          throw new WeightsDownloadError('HTTP', `GET ${url.href} failed: HTTP ${response.status}`, {
+            file: name,
+            status: response.status,
+          });
+        }
+        // 200 to a Range request: the server sends the whole file, so the .part restarts from zero.
+        const length = Number(response.header('content-length'));
+        const encoded = response.header('content-encoding') !== undefined;
+        total = Number.isSafeInteger(length) && length >= 0 && !encoded ? length : undefined;
       }
-      // A .part that is already whole (a run stopped between download and verification) needs no request.
-      if (expectedSize !== undefined && offset === expectedSize && offset > 0) {
-        opts.onBytes(offset, expectedSize);
-        return { size: offset, resumedFrom: offset };
+      if (total !== undefined && expectedSize !== undefined && total !== expectedSize) {
+        throw new WeightsDownloadError(
+          'SIZE',
+          `${url.href} is ${total} bytes but the manifest says ${name} holds ${expectedSize}`,
+          { file: name },
+        );
       }
-      const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-      const { response, watchdog } = await this.request(url, name, headers);
+      if (total !== undefined && total > limit) {
+        throw new WeightsDownloadError(
+          'SIZE',
+          `${url.href} is ${total} bytes, more than the ${limit} allowed`,
+          {
+            file: name,
+          },
+        );
+      }
+      const handle = await open(partPath, start > 0 ? 'a' : 'w');
+      let size = start;
       try {
-        let start = 0;
-        let total: number | undefined;
-        if (response.status === 206 && offset > 0) {
-          const range = parseContentRange(response.headers.get('content-range'));
-          if (range?.start !== offset) {
-            // Not the range asked for: start over rather than splice mismatched bytes.
-            await removeIfExists(partPath);
-            throw new WeightsDownloadError('HTTP', `${url} answered a Range request with the wrong range`, {
+        opts.onBytes(size, total);
+        for await (const chunk of this.body(response, name, policy)) {
+          size += chunk.length;
+          if (size > limit) {
+            throw new WeightsDownloadError('SIZE', `${url.href} sent more than the ${limit} bytes allowed`, {
               file: name,
-              retryable: true,
             });
           }
-          start = offset;
-          total = range.total;
-        } else if (response.status === 416 && offset > 0) {
-          const range = parseContentRange(response.headers.get('content-range'));
-          if (range?.total === offset && (expectedSize === undefined || expectedSize === offset)) {
-            opts.onBytes(offset, offset);
-            return { size: offset, resumedFrom: offset };
-          }
-          await removeIfExists(partPath);
-          throw new WeightsDownloadError('HTTP', `${url} refused to resume ${name}; starting over`, {
-            file: name,
-            retryable: true,
-          });
-        } else {
-          checkStatus(response, name, url);
-          // 200 to a Range request: the server sends the whole file, so the .part restarts from zero.
-          const length = Number(response.headers.get('content-length'));
-          total =
-            Number.isSafeInteger(length) && length >= 0 && !response.headers.has('content-encoding')
-              ? length
-              : undefined;
-        }
-        if (total !== undefined && expectedSize !== undefined && total !== expectedSize) {
-          throw new WeightsDownloadError(
-            'SIZE',
-            `${url} is ${total} bytes but the manifest says ${name} holds ${expectedSize}`,
-            { file: name },
-          );
-        }
-        const limit = expectedSize ?? opts.maxBytes;
-        if (total !== undefined && total > limit) {
-          throw new WeightsDownloadError('SIZE', `${url} is ${total} bytes, more than the ${limit} allowed`, {
-            file: name,
-          });
-        }
-        const handle = await open(partPath, start > 0 ? 'a' : 'w');
-        let size = start;
-        try {
+          await handle.write(chunk);
           opts.onBytes(size, total);
-          for await (const chunk of watchdog.body(response)) {
-            size += chunk.length;
-            if (size > limit) {
-              throw new WeightsDownloadError('SIZE', `${url} sent more than the ${limit} bytes allowed`, {
-                file: name,
-              });
-            }
-            await handle.write(chunk);
-            opts.onBytes(size, total);
-          }
-        } finally {
-          await handle.close();
         }
-        const want = total ?? expectedSize;
-        if (want !== undefined && size < want) {
-          throw new WeightsDownloadError(
-            'NETWORK',
-            `${url}: the connection closed after ${size} of ${want} bytes`,
-            {
-              file: name,
-              retryable: true,
-            },
-          );
-        }
-        return { size, resumedFrom: start };
       } finally {
-        watchdog.stop();
-        await discard(response);
+        await handle.close();
       }
+      const want = total ?? expectedSize;
+      if (want !== undefined && size < want) {
+        throw new WeightsDownloadError(
+          'NETWORK',
+          `${url.href}: the connection closed after ${size} of ${want} bytes`,
+          {
+            file: name,
+          },
+        );
+      }
+      return { size, resumedFrom: start };
+    } finally {
+      await discard(response.body);
+    }
+  }
+
+  /** Drops a `.part` the server will not continue, and downloads the shard from its start (no Range, so once). */
+  private async restart(name: string, partPath: string, opts: FetchToOptions): Promise<FetchResult> {
+    await removeIfExists(partPath);
+    return this.fetchTo(name, partPath, opts);
+  }
+
+  /** Only the source's origin, never a web page, with undici's retries and an idle limit. */
+  private policy(maxBytes: number, headers: Record<string, string>): DownloadPolicy {
+    return {
+      isAllowed: allowOrigins([this.base.origin]),
+      maxBytes,
+      idleTimeoutMs: this.opts.timeoutMs,
+      headers: { ...headers, 'accept-encoding': 'identity', 'user-agent': 'stylize-bot weights downloader' },
+      dispatcher: this.retries,
+      signal: this.opts.signal,
+      hint: 'the address of a web page rather than of the files (on GitHub, the raw.githubusercontent.com one)',
+    };
+  }
+
+  private async open(url: URL, name: string, policy: DownloadPolicy): Promise<OpenedDownload> {
+    try {
+      return await openDownload(url, policy);
+    } catch (error) {
+      throw this.translate(error, name);
+    }
+  }
+
+  private async *body(
+    response: OpenedDownload,
+    name: string,
+    policy: DownloadPolicy,
+  ): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of response.body as AsyncIterable<Buffer>) yield chunk;
+    } catch (error) {
+      throw this.translate(downloadFailure(error, response.url, policy), name);
+    }
+  }
+
+  /** In the operator's words, with "after N tries" where undici's retries were spent on it. */
+  private translate(error: unknown, name: string): unknown {
+    if (this.opts.signal?.aborted) return this.opts.signal.reason;
+    if (!(error instanceof DownloadError)) return error;
+    const retried = (error.code === 'timeout' || error.code === 'unavailable') && this.opts.attempts > 1;
+    const { status } = error;
+    const message = `${error.detail}${retried ? ` (after ${this.opts.attempts} tries)` : ''}`;
+    const code =
+      error.code === 'unavailable' && status === undefined ? 'NETWORK' : DOWNLOAD_CODES[error.code];
+    return new WeightsDownloadError(code, message, {
+      file: name,
+      status,
+      cause: error,
     });
   }
-
-  /** Sends a GET; the watchdog aborts it when no response or body bytes arrive within the timeout. */
-  private async request(
-    url: string,
-    name: string,
-    headers: Record<string, string>,
-  ): Promise<{ response: Response; watchdog: Watchdog }> {
-    const watchdog = new Watchdog(this.opts.timeoutMs, this.opts.signal);
-    try {
-      const response = await this.opts.fetch(url, {
-        headers: {
-          ...headers,
-          'accept-encoding': 'identity',
-          'user-agent': 'stylize-bot weights downloader',
-        },
-        signal: watchdog.signal,
-        redirect: 'follow',
-      });
-      watchdog.kick();
-      return { response, watchdog };
-    } catch (err) {
-      watchdog.stop();
-      throw watchdog.translate(err, url, name);
-    }
-  }
-
-  private async withRetries<T>(name: string, attempt: () => Promise<T>): Promise<T> {
-    const { attempts, retryDelayMs, signal } = this.opts;
-    for (let n = 1; ; n++) {
-      signal?.throwIfAborted();
-      try {
-        return await attempt();
-      } catch (err) {
-        if (signal?.aborted) throw signal.reason;
-        const retryable = err instanceof WeightsDownloadError ? err.retryable : err instanceof TypeError;
-        if (!retryable || n >= attempts) throw asNetworkError(err, name, n);
-        const backoff = retryDelayMs * 2 ** (n - 1) * (0.75 + Math.random() / 2);
-        const wait = Math.min(30_000, Math.max(backoff, (err as WeightsDownloadError).retryAfterMs ?? 0));
-        try {
-          await sleep(wait, undefined, { signal });
-        } catch {
-          throw signal?.reason ?? err;
-        }
-      }
-    }
-  }
 }
+
+/** undici's retried network errors, and its timeouts (a server that stops answering may answer the next try). */
+const RETRIED_ERRORS = [
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ENETDOWN',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EHOSTUNREACH',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+] as const;
+
+const DOWNLOAD_CODES: Record<DownloadError['code'], WeightsErrorCode> = {
+  host: 'SOURCE',
+  'too-large': 'SIZE',
+  timeout: 'NETWORK',
+  unavailable: 'HTTP',
+  'content-type': 'CONTENT',
+};
 
 class LocalSource implements WeightsSource {
   readonly local = true;
@@ -322,93 +358,6 @@ class LocalSource implements WeightsSource {
   }
 }
 
-/**
- * Aborts a request when nothing arrives for `timeoutMs` (an idle timeout, so an 80 MB shard on a slow but
- * live link is not cut off), or when the caller's signal fires.
- */
-class Watchdog {
-  private readonly controller = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  private timedOut = false;
-  readonly signal: AbortSignal;
-
-  constructor(
-    private readonly timeoutMs: number,
-    outer: AbortSignal | undefined,
-  ) {
-    this.signal = outer ? AbortSignal.any([outer, this.controller.signal]) : this.controller.signal;
-    this.kick();
-  }
-
-  kick(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timedOut = true;
-      this.controller.abort(new Error('timeout'));
-    }, this.timeoutMs);
-  }
-
-  stop(): void {
-    clearTimeout(this.timer);
-  }
-
-  async *body(response: Response): AsyncGenerator<Buffer> {
-    if (!response.body) return;
-    try {
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-        this.kick();
-        yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      }
-    } catch (err) {
-      throw this.translate(err, response.url, undefined);
-    }
-  }
-
-  translate(err: unknown, url: string, name: string | undefined): unknown {
-    if (!this.timedOut) return err;
-    return new WeightsDownloadError('NETWORK', `${url}: nothing received for ${this.timeoutMs} ms`, {
-      file: name,
-      retryable: true,
-      cause: err,
-    });
-  }
-}
-
-function checkStatus(response: Response, name: string, url: string): void {
-  if (response.ok) return;
-  const { status } = response;
-  const retryable = status >= 500 || status === 408 || status === 429;
-  const retryAfter = Number(response.headers.get('retry-after'));
-  throw new WeightsDownloadError(
-    'HTTP',
-    `GET ${url} failed: HTTP ${status} ${response.statusText}`.trimEnd(),
-    {
-      file: name,
-      retryable,
-      retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
-    },
-  );
-}
-
-function asNetworkError(err: unknown, name: string, tries: number): unknown {
-  if (err instanceof WeightsDownloadError) {
-    if (tries <= 1 || !err.retryable) return err;
-    return new WeightsDownloadError(err.code, `${err.message} (after ${tries} tries)`, {
-      file: name,
-      cause: err,
-    });
-  }
-  if (err instanceof TypeError) {
-    const cause = (err as { cause?: { message?: string; code?: string } }).cause;
-    const detail = cause?.code ?? cause?.message ?? err.message;
-    return new WeightsDownloadError('NETWORK', `downloading ${name} failed after ${tries} tries: ${detail}`, {
-      file: name,
-      cause: err,
-    });
-  }
-  return err;
-}
-
 // Parses Content-Range: "bytes START-END/TOTAL", or "bytes */TOTAL" in 416 answers.
 export function parseContentRange(
   header: string | null,
@@ -420,9 +369,4 @@ export function parseContentRange(
     start: match[1] === undefined ? undefined : Number(match[1]),
     total: match[3] === '*' || match[3] === undefined ? undefined : Number(match[3]),
   };
-}
-
-/** Lets go of a response body that was not (fully) read, so the connection is not held open. */
-async function discard(response: Response): Promise<void> {
-  if (response.body && !response.body.locked) await response.body.cancel().catch(() => {});
 }

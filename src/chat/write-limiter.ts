@@ -1,0 +1,48 @@
+import PQueue from 'p-queue';
+
+/**
+ * Progress edits in one place on a chat platform (a Discord channel, a Slack workspace), spaced with p-queue's
+ * `intervalCap` per `interval` (a sliding window, so no burst straddling two windows goes over), so that many
+ * jobs' edits in one place wait here rather than draw 429s. The rate is set below the platform's limit: the
+ * writes that end a job do not wait here, and the room left is theirs. Places are independent: a busy channel
+ * holds up no other.
+ */
+export interface WriteLimiter {
+  /** Rejects with `signal`'s reason, without writing, when it fires while the write waits for its turn. */
+  run<T>(place: string, write: () => Promise<T>, options?: { signal?: AbortSignal }): Promise<T>;
+  /** Writes queued in `place`, not yet started. */
+  waiting(place: string): number;
+}
+
+export interface WriteRate {
+  /** Writes per `interval` ms. */
+  readonly intervalCap: number;
+  readonly interval: number;
+}
+
+export function writeLimiter(rate: WriteRate): WriteLimiter {
+  const places = new Map<string, PQueue>();
+
+  function queueOf(place: string): PQueue {
+    let queue = places.get(place);
+    if (!queue) {
+      const created = new PQueue({ ...rate, strict: true });
+      // An idle place is forgotten once its window has passed (a new queue then starts with a fresh window).
+      created.on('idle', () => {
+        setTimeout(() => {
+          if (places.get(place) === created && created.size === 0 && created.pending === 0)
+            places.delete(place);
+        }, rate.interval).unref();
+      });
+      places.set(place, created);
+      queue = created;
+    }
+    return queue;
+  }
+
+  return {
+    run: (place, write, options) =>
+      queueOf(place).add(write, options?.signal ? { signal: options.signal } : {}),
+    waiting: (place) => places.get(place)?.size ?? 0,
+  };
+}

@@ -25,20 +25,9 @@ WORKDIR /app
 # better-sqlite3 compiles from source when no prebuilt binary matches.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
     && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json ./
-# npm keeps a dev dependency that is also an optional peer of a production one (prisma and typescript, optional
-# peers of @prisma/client) even with --omit=dev (npm/cli#7772), so production installs from a package.json
-# reduced to its `dependencies`, at the lockfile's versions. That also drops the optional TensorFlow bindings
-# (libtensorflow for CUDA 11, which no image has) and the root scripts (client generation: done in `build`).
-# The install scripts that run are those allowScripts approves; ONNX Runtime's downloads nothing here.
+COPY package.json package-lock.json scripts/install-production.sh ./
 ENV ONNXRUNTIME_NODE_INSTALL=skip
-RUN npm pkg delete devDependencies optionalDependencies scripts \
-    && npm install --omit=dev --no-audit --no-fund \
-    # ONNX Runtime ships binaries for every OS and CPU (245 MB): keep this one's. Dependencies' source maps
-    # (200 MB) serve nothing at run time.
-    && find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 \
-        ! -path "*/linux/$(node -p process.arch)" -exec rm -rf {} + \
-    && find node_modules -name '*.map' -delete
+RUN ./install-production.sh
 
 # The bot never loads the engine: the same install less the ML runtimes.
 FROM deps AS bot-deps
@@ -91,14 +80,10 @@ FROM cuda-node AS gpu-deps
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
     && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json ./
-# As in `deps`, with ONNX Runtime's install script fetching its CUDA 12 execution provider (needs internet).
+COPY package.json package-lock.json scripts/install-production.sh ./
+# ONNX Runtime's install script fetches its CUDA 12 execution provider (the build needs internet).
 ENV ONNXRUNTIME_NODE_INSTALL=cuda12
-RUN npm pkg delete devDependencies optionalDependencies scripts \
-    && npm install --omit=dev --no-audit --no-fund \
-    && find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 \
-        ! -path "*/linux/$(node -p process.arch)" -exec rm -rf {} + \
-    && find node_modules -name '*.map' -delete
+RUN ./install-production.sh
 
 FROM cuda-node AS worker-gpu
 # libvulkan1: the Vulkan loader, through which ONNX Runtime's WebGPU provider reaches the driver's Vulkan.

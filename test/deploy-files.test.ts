@@ -150,8 +150,14 @@ describe('Dockerfile', () => {
         .reverse()
         .flatMap((c) => c.lines.filter((l) => l.instruction === 'ENV').flatMap((l) => envPairs(l.args))),
     );
+  /** A stage's RUN commands, and those of the stages it is built FROM; a script it runs from scripts/, read. */
   const runs = (s: Stage): string[] =>
-    chain(s).flatMap((c) => c.lines.filter((l) => l.instruction === 'RUN').map((l) => l.args));
+    chain(s)
+      .flatMap((c) => c.lines.filter((l) => l.instruction === 'RUN').map((l) => l.args))
+      .flatMap((command) => {
+        const script = /^\.\/(\S+\.sh)$/.exec(command)?.[1];
+        return script ? [command, readFileSync(join(ROOT, 'scripts', script), 'utf8')] : [command];
+      });
   /** The stage a target's node_modules come from. */
   const modulesFrom = (s: Stage): Stage => {
     const copy = chain(s)

@@ -145,7 +145,12 @@ export interface Child {
 
 /** `node --import tsx FILE` with only the given environment (plus PATH and HOME), its output collected. */
 export function spawnProcess(file: 'worker/main.ts' | 'src/main.ts', env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', file], {
+  return spawnNode(['--import', 'tsx', file], env);
+}
+
+/** `node ARGS…` in the project with only the given environment (plus PATH and HOME), its output collected. */
+export function spawnNode(args: string[], env: Record<string, string>): Child {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

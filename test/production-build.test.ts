@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +9,7 @@ import {
   createTestDatabase,
   logLines,
   ROOT,
+  spawnNode,
   stopProcess,
   submit,
   type TestDatabase,
@@ -108,33 +109,21 @@ describe('production build', () => {
 
   it('runs the bot and its worker process as plain node on the compiled files, and paints a job', async () => {
     const job = await submit(core, 'compiled', 'member-1', { size: 24, iterations: 3 });
-    const child = spawn(process.execPath, [join(out, 'src/main.js')], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        ...testEnv(db, { BOT_WORKERS: '1', WORKER_BACKEND: 'onnx', NODE_ENV: 'production' }),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    bot = { process: child, output: () => output, exited };
+    bot = spawnNode(
+      [join(out, 'src/main.js')],
+      testEnv(db, { BOT_WORKERS: '1', WORKER_BACKEND: 'onnx', NODE_ENV: 'production' }),
+    );
+    const child = bot.process;
+    const output = bot.output;
 
-    await waitFor('the worker process', async () => logLines(output, 'worker process started').length > 0);
+    await waitFor('the worker process', async () => logLines(output(), 'worker process started').length > 0);
     const tree = await waitFor('the bot and its worker', async () => {
       const commands = processTree(child.pid!);
       return commands.length >= 2 ? commands : undefined;
     });
     expect(tree[0]).toEqual([process.execPath, join(out, 'src/main.js')]);
     expect(tree).toContainEqual([process.execPath, join(out, 'worker/main.js')]);
-    for (const command of tree) expect(command.join(' '), output).not.toMatch(/tsx|esbuild/);
+    for (const command of tree) expect(command.join(' '), output()).not.toMatch(/tsx|esbuild/);
 
     const done = await waitFor(
       'the job painted',
@@ -147,7 +136,7 @@ describe('production build', () => {
     expect({ status: done.status, error: done.error }).toEqual({ status: 'succeeded', error: null });
 
     child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await bot.exited).toBe(0);
     bot = undefined;
   });
 

@@ -1,68 +1,108 @@
 # syntax=docker/dockerfile:1
-# Targets: `bot` (chat adapters + job core, no ML runtime), `worker-cpu` (ONNX Runtime on every core) and
-# `worker-gpu` (TensorFlow.js on CUDA). Weights and presets live in volumes; secrets come from the environment
-# (compose.yaml's env_file), never from the image. Each target answers /healthz on its health port.
+# Targets: `bot` (chat adapters + job core, no ML runtime), `worker-cpu` (ONNX Runtime's CPU execution provider)
+# and `worker-gpu` (ONNX Runtime's CUDA and WebGPU execution providers on an NVIDIA GPU). Every target runs the
+# compiled JavaScript of dist/ with plain `node` 24, holds only production dependencies, and runs as uid:gid
+# 1000:1000 (shared volumes stay writable across them). Weights and presets live in volumes; secrets come from
+# the environment (compose.yaml's env_file), never from the image. Each target answers /healthz on its health
+# port.
 
-FROM node:20-bookworm-slim AS deps
+ARG NODE_IMAGE=node:24-bookworm-slim
+# CUDA 12 + cuDNN 9: what ONNX Runtime 1.30's CUDA execution provider is built for (any CUDA 12 minor works).
+ARG CUDA_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
+
+# ---- build: dev tools (TypeScript, the Prisma CLI) compile dist/ and stay in this stage.
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# better-sqlite3 compiles from source when no prebuilt binary can be fetched.
+COPY package.json package-lock.json ./
+# No install scripts: compiling and generating the Prisma client need no native module.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY . .
+RUN npm run build
+
+# ---- production dependencies, on Debian (the bot and the CPU worker).
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+# better-sqlite3 compiles from source when no prebuilt binary matches.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
     && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json ./
-# Scripts off: the optional TensorFlow bindings would download libtensorflow (only the GPU image wants it,
-# and rebuilds it there); better-sqlite3's build is the one install step every image needs.
-RUN npm ci --no-audit --no-fund --ignore-scripts && npm rebuild better-sqlite3
-COPY . .
-RUN npm run generate
+COPY package.json package-lock.json scripts/install-production.sh ./
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+RUN ./install-production.sh
 
-FROM node:20-bookworm-slim AS runtime
-WORKDIR /app
+# The bot never loads the engine: the same install less the ML runtimes.
+FROM deps AS bot-deps
+RUN npm uninstall --no-audit --no-fund onnxruntime-node @tensorflow/tfjs @tensorflow/tfjs-backend-wasm wabt
+
+FROM ${NODE_IMAGE} AS runtime
 # Fonts for the labels of the side-by-side image.
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core tini \
-    && rm -rf /var/lib/apt/lists/*
+    && rm -rf /var/lib/apt/lists/* \
+    && mkdir -p /data /weights && chown 1000:1000 /data /weights
+WORKDIR /app
 ENV NODE_ENV=production DATA_DIR=/data STYLIZE_WEIGHTS_DIR=/weights PRESETS_DIR=/data/presets
-RUN mkdir -p /data /weights && chown node:node /data /weights
 VOLUME ["/data", "/weights"]
-USER node
+# The app's files stay root's (read-only to the process); `node` is uid 1000 in the node images.
+USER 1000:1000
 ENTRYPOINT ["/usr/bin/tini", "--"]
 
 FROM runtime AS bot
-COPY --from=deps --chown=node:node /app /app
-# The bot never loads the engine: leave the ML runtimes out of its image.
-RUN rm -rf node_modules/onnxruntime-node node_modules/@tensorflow
+COPY package.json ./
+COPY --from=bot-deps /app/node_modules node_modules
+COPY --from=build /app/dist dist
 ENV BOT_WORKERS=0
 # The health server (src/health.ts): /healthz, /readyz, /metrics on HEALTH_PORT (9090).
 EXPOSE 9090
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD node -e "fetch('http://127.0.0.1:9090/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "--import", "tsx", "src/main.ts"]
+CMD ["node", "dist/src/main.js"]
 
 FROM runtime AS worker-cpu
-COPY --from=deps --chown=node:node /app /app
+COPY package.json ./
+COPY bin bin
+COPY --from=deps /app/node_modules node_modules
+COPY --from=build /app/dist dist
 ENV WORKER_BACKEND=onnx
 EXPOSE 9091
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD node -e "fetch('http://127.0.0.1:9091/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "--import", "tsx", "worker/main.ts"]
+CMD ["node", "dist/worker/main.js"]
 
-# @tensorflow/tfjs-node-gpu 4.x runs on CUDA 11.8 with cuDNN 8.
-FROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04 AS worker-gpu
+# ---- the GPU worker: one base, CUDA 12 + cuDNN 9 on Ubuntu, for its native modules and for running them.
+# Node.js is the official build from the node image (the nodejs.org binary, which needs only glibc 2.28).
+FROM ${NODE_IMAGE} AS node-dist
+FROM ${CUDA_IMAGE} AS cuda-node
+COPY --from=node-dist /usr/local/bin/node /usr/local/bin/node
+COPY --from=node-dist /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
+    && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx
+
+FROM cuda-node AS gpu-deps
 WORKDIR /app
-RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core tini python3 make g++ \
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
     && rm -rf /var/lib/apt/lists/*
-COPY --from=node:20-bookworm-slim /usr/local/bin/node /usr/local/bin/node
-COPY --from=node:20-bookworm-slim /usr/local/lib/node_modules /usr/local/lib/node_modules
-RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm
-COPY --from=deps /app /app
-# The GPU binding downloads libtensorflow in its install script, which runs here, on a host with internet.
-RUN npm rebuild @tensorflow/tfjs-node-gpu \
-    && useradd --system --uid 1001 stylize && mkdir -p /data /weights && chown -R stylize /app /data /weights
+COPY package.json package-lock.json scripts/install-production.sh ./
+# ONNX Runtime's install script fetches its CUDA 12 execution provider (the build needs internet).
+ENV ONNXRUNTIME_NODE_INSTALL=cuda12
+RUN ./install-production.sh
+
+FROM cuda-node AS worker-gpu
+# libvulkan1: the Vulkan loader, through which ONNX Runtime's WebGPU provider reaches the driver's Vulkan.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core tini libvulkan1 \
+    && rm -rf /var/lib/apt/lists/* \
+    && (getent passwd 1000 >/dev/null || useradd --uid 1000 --user-group --create-home stylize) \
+    && mkdir -p /data /weights && chown 1000:1000 /data /weights
+WORKDIR /app
+COPY package.json ./
+COPY bin bin
+COPY --from=gpu-deps /app/node_modules node_modules
+COPY --from=build /app/dist dist
+# `graphics` lets the NVIDIA container runtime mount the driver's Vulkan ICD for the WebGPU provider.
 ENV NODE_ENV=production DATA_DIR=/data STYLIZE_WEIGHTS_DIR=/weights PRESETS_DIR=/data/presets \
-    WORKER_BACKEND=tensorflow-gpu
+    NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics WORKER_BACKEND=auto
 VOLUME ["/data", "/weights"]
-USER stylize
+USER 1000:1000
 EXPOSE 9091
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD node -e "fetch('http://127.0.0.1:9091/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "--import", "tsx", "worker/main.ts"]
+CMD ["node", "dist/worker/main.js"]

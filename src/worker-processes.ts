@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { entryPoint, LOADER_ARGS } from './entry-points.ts';
 import type { Logger } from './log.ts';
 
-const WORKER_MAIN = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+const WORKER_MAIN = entryPoint('../worker/main', import.meta.url);
 const RESTART_MIN_MS = 1_000;
 const RESTART_MAX_MS = 60_000;
 /** A worker given this long to put its job back after SIGTERM is then killed; the heartbeat timeout recovers. */
@@ -23,7 +22,7 @@ export function startWorkerProcesses(count: number, log: Logger): WorkerProcesse
   const children = new Set<ChildProcess>();
 
   function launch(index: number, delay: number): void {
-    const child = spawn(process.execPath, ['--import', TSX, WORKER_MAIN], {
+    const child = spawn(process.execPath, [...LOADER_ARGS, WORKER_MAIN], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       // Several workers beside the bot: each health server takes a free port (logged) rather than one fixed one.
       env: { ...process.env, WORKER_HEALTH_PORT: '0' },

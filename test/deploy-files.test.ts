@@ -1,10 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ROOT } from './job-system.ts';
 
-/** compose.yaml and the Dockerfile, read as data: the deployment the README describes, and no secrets in it. */
+/**
+ * The deployment files read as data: compose.yaml, the Dockerfile, package.json and its lockfile, the Renovate
+ * configuration. What the README's deployment section describes, and no secrets in it.
+ */
 
 interface Service {
   image?: string;
@@ -80,53 +86,161 @@ interface Stage {
   lines: { instruction: string; args: string }[];
 }
 
-/** The Dockerfile as stages of instructions (continuation lines joined, comments dropped). */
-function dockerStages(text: string): Stage[] {
+/** The Dockerfile as its global ARG defaults and stages of instructions (continuation lines joined, comments dropped). */
+function dockerfile(text: string): { args: Record<string, string>; stages: Stage[] } {
   const joined = text
     .split('\n')
     .filter((line) => !line.trimStart().startsWith('#'))
     .join('\n')
     .replace(/\\\n/g, ' ');
+  const args: Record<string, string> = {};
   const stages: Stage[] = [];
   for (const raw of joined.split('\n')) {
     const line = raw.trim();
     if (!line) continue;
     const [instruction = '', ...rest] = line.split(/\s+/);
-    const args = rest.join(' ');
+    const args_ = rest.join(' ');
     if (instruction.toUpperCase() === 'FROM') {
-      const match = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
-      stages.push({ name: match?.[2] ?? `#${stages.length}`, from: match?.[1] ?? args, lines: [] });
+      const match = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args_);
+      stages.push({ name: match?.[2] ?? `#${stages.length}`, from: match?.[1] ?? args_, lines: [] });
+    } else if (stages.length === 0 && instruction.toUpperCase() === 'ARG') {
+      const [name = '', value = ''] = args_.split('=');
+      args[name] = value;
     } else {
-      stages.at(-1)?.lines.push({ instruction: instruction.toUpperCase(), args });
+      stages.at(-1)?.lines.push({ instruction: instruction.toUpperCase(), args: args_ });
     }
   }
-  return stages;
+  return { args, stages };
 }
 
+/** `ENV A=1 B=2` as pairs (the Dockerfile's values hold no spaces). */
+const envPairs = (args: string): [string, string][] =>
+  args.split(/\s+/).map((pair) => pair.split('=', 2) as [string, string]);
+
+const TARGETS = ['bot', 'worker-cpu', 'worker-gpu'] as const;
+const NODE_24 = /^node:24[-.]/;
+const CUDA_12_CUDNN_9 = /^nvidia\/cuda:12\.\d+(\.\d+)?-cudnn-runtime-/;
+
 describe('Dockerfile', () => {
-  const stages = dockerStages(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  const { args, stages } = dockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
   const byName = new Map(stages.map((s) => [s.name, s]));
+  const stage = (name: string): Stage => {
+    const found = byName.get(name);
+    if (!found) throw new Error(`no stage ${name}`);
+    return found;
+  };
+  /** The stage and the stages it is built FROM, itself first. */
+  const chain = (s: Stage): Stage[] => {
+    const parent = byName.get(s.from);
+    return parent ? [s, ...chain(parent)] : [s];
+  };
+  /** The image a stage is ultimately built on, ARG defaults filled in. */
+  const base = (s: Stage): string =>
+    chain(s)
+      .at(-1)!
+      .from.replace(/\$\{(\w+)\}/g, (_, name: string) => args[name] ?? '');
   /** An instruction's last value in a stage or, if it has none, in the stage it is built FROM. */
-  const effective = (stage: Stage, instruction: string): string | undefined => {
-    const own = stage.lines.filter((l) => l.instruction === instruction).at(-1);
-    if (own) return own.args;
-    const parent = byName.get(stage.from);
-    return parent ? effective(parent, instruction) : undefined;
+  const effective = (s: Stage, instruction: string): string | undefined =>
+    chain(s)
+      .map((c) => c.lines.filter((l) => l.instruction === instruction).at(-1)?.args)
+      .find((value) => value !== undefined);
+  const env = (s: Stage): Record<string, string> =>
+    Object.fromEntries(
+      chain(s)
+        .reverse()
+        .flatMap((c) => c.lines.filter((l) => l.instruction === 'ENV').flatMap((l) => envPairs(l.args))),
+    );
+  /** A stage's RUN commands, and those of the stages it is built FROM; a script it runs from scripts/, read. */
+  const runs = (s: Stage): string[] =>
+    chain(s)
+      .flatMap((c) => c.lines.filter((l) => l.instruction === 'RUN').map((l) => l.args))
+      .flatMap((command) => {
+        const script = /^\.\/(\S+\.sh)$/.exec(command)?.[1];
+        return script ? [command, readFileSync(join(ROOT, 'scripts', script), 'utf8')] : [command];
+      });
+  /** The stage a target's node_modules come from. */
+  const modulesFrom = (s: Stage): Stage => {
+    const copy = chain(s)
+      .flatMap((c) => c.lines)
+      .find((l) => l.instruction === 'COPY' && / \/app\/node_modules /.test(l.args));
+    return stage(/--from=(\S+)/.exec(copy?.args ?? '')?.[1] ?? '');
   };
 
   it('has the targets bot, worker-cpu and worker-gpu, each as a non-root user with a /healthz HEALTHCHECK', () => {
-    for (const target of ['bot', 'worker-cpu', 'worker-gpu']) {
-      const stage = byName.get(target);
-      expect(stage, target).toBeDefined();
-      const user = effective(stage!, 'USER');
+    for (const target of TARGETS) {
+      const user = effective(stage(target), 'USER');
       expect(user, target).toBeDefined();
       expect(user, target).not.toMatch(/^(root|0)(:|$)/);
-      const healthcheck = effective(stage!, 'HEALTHCHECK');
-      expect(healthcheck, target).toMatch(/CMD node -e .*\/healthz/);
-      expect(effective(stage!, 'CMD'), target).toBeDefined();
+      expect(effective(stage(target), 'HEALTHCHECK'), target).toMatch(/CMD node -e .*\/healthz/);
     }
-    expect(effective(byName.get('bot')!, 'HEALTHCHECK')).toContain(':9090/healthz');
-    expect(effective(byName.get('worker-gpu')!, 'HEALTHCHECK')).toContain(':9091/healthz');
+    expect(effective(stage('bot'), 'HEALTHCHECK')).toContain(':9090/healthz');
+    expect(effective(stage('worker-gpu'), 'HEALTHCHECK')).toContain(':9091/healthz');
+  });
+
+  it('builds every stage on Node.js 24, the GPU worker on CUDA 12 + cuDNN 9 with Node.js copied in', () => {
+    for (const s of stages)
+      expect(base(s), s.name).toMatch(new RegExp(`${NODE_24.source}|${CUDA_12_CUDNN_9.source}`));
+    expect(base(stage('bot'))).toMatch(NODE_24);
+    expect(base(stage('worker-cpu'))).toMatch(NODE_24);
+    expect(base(stage('worker-gpu'))).toMatch(CUDA_12_CUDNN_9);
+    const nodeCopy = chain(stage('worker-gpu'))
+      .flatMap((c) => c.lines)
+      .find((l) => l.instruction === 'COPY' && l.args.endsWith('/usr/local/bin/node /usr/local/bin/node'));
+    const from = stage(/--from=(\S+)/.exec(nodeCopy?.args ?? '')?.[1] ?? '');
+    expect(base(from)).toMatch(NODE_24);
+  });
+
+  it('runs the compiled JavaScript of dist/ with plain node, built in a stage of its own', () => {
+    for (const target of TARGETS) {
+      const cmd = JSON.parse(effective(stage(target), 'CMD') ?? '[]') as string[];
+      expect(cmd, target).toEqual(['node', expect.stringMatching(/^dist\/.+\.js$/)]);
+      // dist/src/main.js is compiled from src/main.ts.
+      expect(existsSync(join(ROOT, cmd[1]!.replace(/^dist\//, '').replace(/\.js$/, '.ts'))), target).toBe(
+        true,
+      );
+      const copies = chain(stage(target))
+        .flatMap((c) => c.lines)
+        .filter((l) => l.instruction === 'COPY' && l.args.includes('--from=build'));
+      expect(
+        copies.map((l) => l.args),
+        target,
+      ).toEqual(['--from=build /app/dist dist']);
+    }
+    expect(runs(stage('build'))).toContain('npm run build');
+    expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).not.toMatch(/\btsx\b/);
+  });
+
+  it('installs production dependencies only, without the dev dependencies npm --omit=dev keeps', () => {
+    for (const target of TARGETS) {
+      expect(runs(stage(target)).join('\n'), target).not.toMatch(/npm (ci|install)/);
+      const install = runs(modulesFrom(stage(target))).join('\n');
+      expect(install, target).toMatch(/npm pkg delete devDependencies/);
+      expect(install, target).toMatch(/npm install --omit=dev/);
+    }
+    // The bot's install is the workers' less the ML runtimes.
+    expect(chain(modulesFrom(stage('bot'))).map((s) => s.name)).toContain(
+      modulesFrom(stage('worker-cpu')).name,
+    );
+    expect(runs(modulesFrom(stage('bot'))).join('\n')).toMatch(/npm uninstall .*onnxruntime-node/);
+  });
+
+  it("builds the GPU worker's native modules on its own base, with ONNX Runtime's CUDA 12 provider", () => {
+    const gpu = stage('worker-gpu');
+    const deps = modulesFrom(gpu);
+    expect(base(deps)).toBe(base(gpu));
+    expect(env(deps).ONNXRUNTIME_NODE_INSTALL).toBe('cuda12');
+    expect(env(modulesFrom(stage('worker-cpu'))).ONNXRUNTIME_NODE_INSTALL).toBe('skip');
+    expect(env(gpu).NVIDIA_DRIVER_CAPABILITIES?.split(',').sort()).toEqual([
+      'compute',
+      'graphics',
+      'utility',
+    ]);
+  });
+
+  it('runs every image as one uid:gid and copies no layer again to change its owner', () => {
+    const users = new Set(TARGETS.map((target) => effective(stage(target), 'USER')));
+    expect([...users]).toEqual(['1000:1000']);
+    for (const s of stages) expect(runs(s).join('\n'), s.name).not.toMatch(/chown\s+(-\w*R|--recursive)/);
   });
 
   it('sets no secret through ENV or ARG', () => {
@@ -134,11 +248,184 @@ describe('Dockerfile', () => {
       .flatMap((s) => s.lines)
       .filter((l) => l.instruction === 'ENV' || l.instruction === 'ARG');
     expect(settings.length).toBeGreaterThan(0);
-    for (const setting of settings) expect(setting.args).not.toMatch(/TOKEN|SECRET|PASSWORD/i);
+    for (const setting of [...settings.map((l) => l.args), ...Object.keys(args)]) {
+      expect(setting).not.toMatch(/TOKEN|SECRET|PASSWORD/i);
+    }
   });
 
   it('keeps .env out of the build context and out of git', () => {
     expect(readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n')).toContain('.env');
     expect(readFileSync(join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain('.env');
+  });
+});
+
+it('names ONNX Runtime install option ONNXRUNTIME_NODE_INSTALL, never the deprecated ONNXRUNTIME_NODE_INSTALL_CUDA', () => {
+  for (const file of ['Dockerfile', 'compose.yaml', 'README.md', '.ci/run', 'package.json']) {
+    expect(readFileSync(join(ROOT, file), 'utf8'), file).not.toContain('ONNXRUNTIME_NODE_INSTALL_CUDA');
+  }
+  expect(readFileSync(join(ROOT, '.ci/run'), 'utf8')).toContain('ONNXRUNTIME_NODE_INSTALL=skip');
+});
+
+interface PackageJson {
+  engines: { node: string };
+  bin: Record<string, string>;
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  optionalDependencies: Record<string, string>;
+  allowScripts: Record<string, boolean>;
+}
+interface LockEntry {
+  version: string;
+  dev?: boolean;
+  devOptional?: boolean;
+  hasInstallScript?: boolean;
+  engines?: { node?: string };
+  os?: string[];
+  cpu?: string[];
+}
+
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
+const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+  packages: Record<string, LockEntry>;
+};
+/** The lockfile's packages by name (the last path segment after node_modules/), the root left out. */
+const locked = Object.entries(lock.packages)
+  .filter(([path]) => path !== '')
+  .map(([path, entry]) => ({
+    name: path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length),
+    entry,
+  }));
+
+describe('package.json', () => {
+  it('runs production (start, worker, shards, register) as plain node on dist/, development on the sources', () => {
+    for (const name of ['start', 'start:sharded', 'worker', 'register']) {
+      const script = pkg.scripts[name] ?? '';
+      expect(script, name).toMatch(/^node dist\/\S+\.js$/);
+      const source = script.replace(/^node dist\//, '').replace(/\.js$/, '.ts');
+      expect(existsSync(join(ROOT, source)), source).toBe(true);
+    }
+    expect(pkg.scripts.dev).toBe('tsx src/main.ts');
+    expect(pkg.scripts['dev:worker']).toBe('tsx worker/main.ts');
+    expect(pkg.scripts.test).toBe('vitest run');
+    // `npx stylize` in production: the bin falls back to dist/ where tsx is absent.
+    expect(readFileSync(join(ROOT, pkg.bin.stylize!), 'utf8')).toContain('../dist/worker/cli/main.js');
+  });
+
+  it('keeps the compilers, the Prisma CLI and the test tools out of the production dependencies', () => {
+    for (const tool of ['prisma', 'tsx', 'typescript', 'vitest', '@biomejs/biome', 'semver']) {
+      expect(pkg.dependencies, tool).not.toHaveProperty(tool);
+      expect(pkg.devDependencies, tool).toHaveProperty(tool);
+    }
+    for (const [name, version] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) {
+      expect(version, `${name} is pinned exactly`).toMatch(/^\d+\.\d+\.\d+$/);
+    }
+  });
+
+  it("states the real engines floor: each range's lowest Node.js runs every production package, one below does not", () => {
+    const production = locked.filter(
+      ({ entry }) =>
+        !entry.dev &&
+        !entry.devOptional &&
+        entry.engines?.node !== undefined &&
+        // Packages for other platforms (sharp's, for one) are never installed here.
+        (entry.os?.includes(process.platform) ?? true) &&
+        (entry.cpu?.includes(process.arch) ?? true),
+    );
+    expect(production.length).toBeGreaterThan(20);
+    const rejecting = (version: string) =>
+      production
+        .filter(({ entry }) => !semver.satisfies(version, entry.engines!.node!))
+        .map(({ name }) => name);
+    const ranges = new semver.Range(pkg.engines.node).set;
+    expect(ranges.length).toBeGreaterThan(1);
+    for (const comparators of ranges) {
+      const lowest = semver.minVersion(new semver.Range(comparators.map((c) => c.value).join(' ')))!;
+      expect(rejecting(lowest.version), `node ${lowest.version}`).toEqual([]);
+      const below =
+        lowest.patch > 0
+          ? `${lowest.major}.${lowest.minor}.${lowest.patch - 1}`
+          : lowest.minor > 0
+            ? `${lowest.major}.${lowest.minor - 1}.999`
+            : `${lowest.major - 1}.999.999`;
+      expect(semver.satisfies(below, pkg.engines.node), below).toBe(false);
+      expect(rejecting(below).length, `node ${below}`).toBeGreaterThan(0);
+    }
+    expect(semver.satisfies(process.version, pkg.engines.node)).toBe(true);
+  });
+
+  it('names in allowScripts exactly the dependencies with install scripts, and npm finds none unreviewed', async () => {
+    const withScripts = new Set(locked.filter(({ entry }) => entry.hasInstallScript).map(({ name }) => name));
+    expect(Object.keys(pkg.allowScripts).sort()).toEqual([...withScripts].sort());
+    // What may run: the native SQLite build, and the runtimes' optional downloads (ONNX Runtime's CUDA provider,
+    // libtensorflow for the optional TensorFlow bindings).
+    expect(
+      Object.entries(pkg.allowScripts)
+        .filter(([, allowed]) => allowed)
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'better-sqlite3', 'onnxruntime-node']);
+    const { stdout } = await promisify(execFile)('npm', ['install-scripts', 'ls', '--json'], { cwd: ROOT });
+    expect(JSON.parse(stdout)).toEqual({ allowScripts: [] });
+  });
+});
+
+describe('renovate.json', () => {
+  const config = JSON.parse(readFileSync(join(ROOT, 'renovate.json'), 'utf8')) as {
+    packageRules: { groupName?: string; matchPackageNames?: string[]; allowedVersions?: string }[];
+  };
+  /** Renovate's matchPackageNames: exact names and globs (`@prisma/**`). */
+  const matches = (patterns: string[], name: string) =>
+    patterns.some((pattern) =>
+      new RegExp(
+        `^${pattern
+          .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*\*/g, '.*')
+          .replace(/(?<!\.)\*/g, '[^/]*')}$`,
+      ).test(name),
+    );
+  const groups = config.packageRules.filter((rule) => rule.groupName);
+  const dependencies = Object.keys({
+    ...pkg.dependencies,
+    ...pkg.devDependencies,
+    ...pkg.optionalDependencies,
+  });
+  const images = Object.values(dockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).args).map(
+    (image) => image.split(':')[0]!,
+  );
+
+  it('groups the ecosystems that move together, each pattern naming something the project uses', () => {
+    expect(groups.map((g) => g.groupName)).toEqual(
+      expect.arrayContaining(['discord.js', 'Slack', 'Prisma', 'ONNX Runtime', 'test tools']),
+    );
+    for (const group of groups) {
+      for (const pattern of group.matchPackageNames ?? []) {
+        const used = [...dependencies, ...images, ...locked.map(({ name }) => name)];
+        expect(
+          used.some((name) => matches([pattern], name)),
+          `${group.groupName}: ${pattern}`,
+        ).toBe(true);
+      }
+    }
+    for (const name of dependencies) {
+      const owners = groups.filter((g) => matches(g.matchPackageNames ?? [], name)).map((g) => g.groupName);
+      expect(owners.length, `${name}: ${owners.join(', ')}`).toBeLessThanOrEqual(1);
+    }
+    const prisma = groups.find((g) => g.groupName === 'Prisma')!;
+    for (const name of dependencies.filter((n) => n === 'prisma' || n.startsWith('@prisma/'))) {
+      expect(matches(prisma.matchPackageNames!, name), name).toBe(true);
+    }
+    // The GPU image's CUDA goes with the ONNX Runtime release that needs it.
+    expect(
+      matches(groups.find((g) => g.groupName === 'ONNX Runtime')!.matchPackageNames!, 'nvidia/cuda'),
+    ).toBe(true);
+  });
+
+  it("keeps Node.js's types on the oldest runtime engines allows", () => {
+    const floor = semver.minVersion(pkg.engines.node)!.major;
+    const types = config.packageRules.find((rule) => rule.matchPackageNames?.includes('@types/node'));
+    expect(semver.satisfies(`${floor}.99.0`, types?.allowedVersions ?? '*')).toBe(true);
+    expect(semver.satisfies(`${floor + 1}.0.0`, types?.allowedVersions ?? '*')).toBe(false);
+    expect(semver.major(pkg.devDependencies['@types/node']!)).toBe(floor);
   });
 });

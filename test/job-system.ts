@@ -202,7 +202,16 @@ export function spawnProcess(
   env: Record<string, string>,
   options: { stdin?: 'pipe' | 'ignore' } = {},
 ): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', file], {
+  return spawnNode(['--import', 'tsx', file], env, options);
+}
+
+/** `node ARGS…` in the project with only the given environment (plus PATH and HOME), its output collected. */
+export function spawnNode(
+  args: string[],
+  env: Record<string, string>,
+  options: { stdin?: 'pipe' | 'ignore' } = {},
+): Child {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],

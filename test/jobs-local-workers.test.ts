@@ -69,9 +69,9 @@ describe('workers of a bot that died', () => {
     });
   });
 
-  /** `npm start` in a process group of its own, as a terminal runs it; its output collected. */
+  /** `npm run dev` (`npm start` on the sources) in a process group of its own, as a terminal runs it; its output collected. */
   function npmStart(env: Record<string, string>) {
-    const npm = spawn('npm', ['run', 'start'], {
+    const npm = spawn('npm', ['run', 'dev'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -19,6 +19,7 @@ import { ShardingManager } from 'discord.js';
 import { type RESTGetAPIGatewayBotResult, Routes } from 'discord-api-types/v10';
 import { type Config, loadConfig } from '../config.ts';
 import { openCore, startNotifier, startRetention } from '../core/index.ts';
+import { LOADER_ARGS } from '../entry-points.ts';
 import { createLogger } from '../log.ts';
 import { startWorkerProcesses } from '../worker-processes.ts';
 import type { DiscordConfig } from './config.ts';
@@ -73,7 +74,7 @@ async function runManager(): Promise<void> {
     token: discordConfig.token,
     totalShards,
     shardArgs: [SHARD_FLAG],
-    execArgv: ['--import', 'tsx'],
+    execArgv: [...LOADER_ARGS],
     respawn: true,
   });
   manager.on('shardCreate', (shard) => log.info({ shard: shard.id, totalShards }, 'shard started'));

@@ -301,12 +301,13 @@ describe('package.json', () => {
   it('runs production (start, worker, shards, register) as plain node on dist/, development on the sources', () => {
     for (const name of ['start', 'start:sharded', 'worker', 'register']) {
       const script = pkg.scripts[name] ?? '';
-      expect(script, name).toMatch(/^node dist\/\S+\.js$/);
-      const source = script.replace(/^node dist\//, '').replace(/\.js$/, '.ts');
+      // `exec`: npm runs scripts through `sh -c`; exec makes node npm's own child, so it sees npm go away.
+      expect(script, name).toMatch(/^(exec )?node dist\/\S+\.js$/);
+      const source = script.replace(/^(exec )?node dist\//, '').replace(/\.js$/, '.ts');
       expect(existsSync(join(ROOT, source)), source).toBe(true);
     }
-    expect(pkg.scripts.dev).toBe('tsx src/main.ts');
-    expect(pkg.scripts['dev:worker']).toBe('tsx worker/main.ts');
+    expect(pkg.scripts.dev).toBe('exec node --import tsx src/main.ts');
+    expect(pkg.scripts['dev:worker']).toBe('exec node --import tsx worker/main.ts');
     expect(pkg.scripts.test).toBe('vitest run');
     // `npx stylize` in production: the bin falls back to dist/ where tsx is absent.
     expect(readFileSync(join(ROOT, pkg.bin.stylize!), 'utf8')).toContain('../dist/worker/cli/main.js');

@@ -1,0 +1,181 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { BackendUnavailable, errorLine, type OnnxBackend } from '../backends.ts';
+import { GraphBuilder } from './builder.ts';
+
+/**
+ * ONNX Runtime's execution providers: which one each `onnx*` backend runs on, the session options that go
+ * with it, and the check that it really reaches a device. ONNX Runtime itself does not say which device a
+ * provider found, and when a provider cannot take a node it quietly runs it on the CPU; so a provider counts
+ * as started only when a small graph of the loss graph's hot operations (convolution, ReLU, pooling, matrix
+ * product) runs on it with the CPU fallback switched off (`session.disable_cpu_ep_fallback`).
+ */
+
+export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
+
+export const EXECUTION_PROVIDERS: Record<OnnxBackend, ExecutionProvider> = {
+  onnx: 'cpu',
+  'onnx-cuda': 'cuda',
+  'onnx-webgpu': 'webgpu',
+};
+
+/** A device an execution provider runs on. */
+export interface Device {
+  /** As its driver names it, e.g. "NVIDIA H100 80GB HBM3", "llvmpipe (LLVM 19.1.7, 256 bits)". */
+  name: string;
+  /** A CPU rasteriser posing as a GPU (lavapipe/llvmpipe, SwiftShader): right, but slower than the CPU provider. */
+  software: boolean;
+}
+
+export function sessionOptions(
+  provider: ExecutionProvider,
+  threads: number,
+): ort.InferenceSession.SessionOptions {
+  const executionProviders: ort.InferenceSession.ExecutionProviderConfig[] =
+    provider === 'cpu'
+      ? ['cpu']
+      : provider === 'cuda'
+        ? [{ name: 'cuda', deviceId: 0 }]
+        : [{ name: 'webgpu', preferredLayout: 'NCHW' }];
+  return {
+    executionProviders,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    // On a GPU provider these threads serve only the few shape operations left on the CPU.
+    intraOpNumThreads: provider === 'cpu' ? threads : 1,
+    interOpNumThreads: 1,
+  };
+}
+
+/** How reports name the device: the CPU provider's with its thread count. */
+export function deviceName(
+  provider: ExecutionProvider,
+  device: Device,
+  threads = availableParallelism(),
+): string {
+  return provider === 'cpu' ? `${device.name}, ${threads} thread${threads === 1 ? '' : 's'}` : device.name;
+}
+
+const probes = new Map<ExecutionProvider, Promise<Device>>();
+
+/**
+ * The device `provider` runs on, checked once per process. Throws BackendUnavailable with the reason when
+ * its libraries are missing, no device is found, or the check graph cannot run wholly on it.
+ */
+export function probeDevice(provider: ExecutionProvider): Promise<Device> {
+  let probe = probes.get(provider);
+  if (!probe) {
+    probe = (async () => {
+      const device =
+        provider === 'cpu' ? cpuDevice() : provider === 'cuda' ? cudaDevice() : await webgpuDevice();
+      if (provider !== 'cpu') await runCheckGraph(provider);
+      return device;
+    })();
+    probes.set(provider, probe);
+  }
+  return probe;
+}
+
+function cpuDevice(): Device {
+  return { name: cpus()[0]?.model.trim() || 'CPU', software: false };
+}
+
+/**
+ * CUDA: the provider's libraries are not in the npm package (`ONNXRUNTIME_NODE_INSTALL=cuda12` fetches them at
+ * install), so their absence is checked first, rather than letting ONNX Runtime log a load failure.
+ */
+function cudaDevice(): Device {
+  const dir = ortLibraryDir();
+  if (dir && !existsSync(join(dir, 'libonnxruntime_providers_cuda.so'))) {
+    throw new BackendUnavailable(
+      'not-installed',
+      "ONNX Runtime's CUDA provider is not installed (install with ONNXRUNTIME_NODE_INSTALL=cuda12 on a host with CUDA 12 and cuDNN 9)",
+    );
+  }
+  // The NVIDIA driver lists its GPUs here; the name is only for reports, so its absence is no error.
+  const gpus = '/proc/driver/nvidia/gpus';
+  const model = existsSync(gpus)
+    ? readdirSync(gpus)
+        .map((id) => /^Model:\s*(.+)$/m.exec(readFileSync(join(gpus, id, 'information'), 'utf8'))?.[1])
+        .find(Boolean)
+    : undefined;
+  return { name: model ?? 'CUDA device 0', software: false };
+}
+
+/**
+ * WebGPU: ONNX Runtime's WebGPU provider is built on Dawn and asks for the high-performance adapter; Dawn's
+ * own Node.js binding (npm `webgpu`) asks the same question and, unlike ONNX Runtime, tells which adapter
+ * answered: its name and whether it is a fallback (software) adapter.
+ */
+async function webgpuDevice(): Promise<Device> {
+  let create: typeof import('webgpu').create;
+  try {
+    ({ create } = await import('webgpu'));
+  } catch (error) {
+    throw new BackendUnavailable(
+      'not-installed',
+      `the WebGPU adapter query did not load (${errorLine(error)})`,
+    );
+  }
+  const adapter = await create([]).requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) {
+    throw new BackendUnavailable(
+      'no-device',
+      "no WebGPU adapter: no Vulkan driver reports a device (needs the GPU driver's Vulkan support, libvulkan.so.1)",
+    );
+  }
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const software =
+    info.isFallbackAdapter === true ||
+    (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
+    info.architecture === 'software' ||
+    /llvmpipe|lavapipe|swiftshader/i.test(`${info.description} ${info.device}`);
+  const name = info.description || info.device || info.vendor || 'WebGPU adapter';
+  return { name: software ? `${name} (software adapter)` : name, software };
+}
+
+/** Runs the hot operations once on `provider` alone; an error names why they could not. */
+async function runCheckGraph(provider: ExecutionProvider): Promise<void> {
+  const g = new GraphBuilder('provider_check');
+  const x = g.input('x', [1, 3, 8, 8]);
+  const w = g.floats('w', new Float32Array(4 * 3 * 9).fill(0.1), [4, 3, 3, 3]);
+  const a = g.op('Relu', [g.op('Conv', [x, w], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })]);
+  const pooled = g.op('Reshape', [
+    g.op('AveragePool', [a], { kernel_shape: [2, 2], strides: [2, 2] }),
+    g.ints([4, 16]),
+  ]);
+  g.output('y', g.op('MatMul', [pooled, g.op('Transpose', [pooled])]), [4, 4]);
+  let session: ort.InferenceSession | undefined;
+  try {
+    session = await ort.InferenceSession.create(g.encode(), {
+      ...sessionOptions(provider, 1),
+      logSeverityLevel: 4,
+      extra: { session: { disable_cpu_ep_fallback: '1' } },
+    });
+    const y = (
+      await session.run({ x: new ort.Tensor('float32', new Float32Array(192).fill(1), [1, 3, 8, 8]) })
+    ).y;
+    // Each pooled value is ReLU(sum of 27 weights of 0.1) or less; all 16 equal inside, so y > 0 everywhere.
+    if (!y || !(y.data as Float32Array).every((v) => v > 0))
+      throw new Error('the check graph gave wrong values');
+  } catch (error) {
+    if (error instanceof BackendUnavailable) throw error;
+    throw new BackendUnavailable(
+      'failed',
+      `the ${provider} execution provider did not start (${errorLine(error)})`,
+    );
+  } finally {
+    await session?.release();
+  }
+}
+
+/** Where the loaded ONNX Runtime library lives (its providers' libraries sit beside it); Linux only. */
+function ortLibraryDir(): string | undefined {
+  try {
+    return /\s(\/\S*\/)libonnxruntime\.so[.\d]*$/m.exec(readFileSync('/proc/self/maps', 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}

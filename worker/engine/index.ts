@@ -68,14 +68,15 @@ export async function chooseBackend(
   const skipped: SkippedBackend[] = [];
   for (const backend of candidates) {
     try {
-      const device = await probe(backend, options.threads);
+      const device = await findDevice(backend, options.threads);
       if (requested === 'auto' && device.software) {
         throw new BackendUnavailable(
           'software-adapter',
           `${device.name} is a software adapter, slower than the CPU provider (ask for ${backend} by name to use it)`,
         );
       }
-      return { backend, device: device.name, skipped };
+      await device.check();
+      return { backend, device: device.describe(), skipped };
     } catch (error) {
       if (requested !== 'auto') throw error;
       const code = error instanceof BackendUnavailable ? error.code : 'failed';
@@ -106,18 +107,21 @@ export async function createEvaluator(options: EvaluatorOptions): Promise<Evalua
   return new TfjsEvaluator(tf, backend, device, weights, options.pooling);
 }
 
-async function probe(
-  backend: ConcreteBackend,
-  threads: number | undefined,
-): Promise<{ name: string; software: boolean }> {
+/** The device a backend would use, and the check that it runs there (ONNX Runtime's check graph). */
+async function findDevice(backend: ConcreteBackend, threads: number | undefined) {
   if (isOnnxBackend(backend)) {
-    const { EXECUTION_PROVIDERS, probeDevice, deviceName } = await import('./onnx/providers.ts');
-    const provider = EXECUTION_PROVIDERS[backend];
-    const device = await probeDevice(provider);
-    return { name: deviceName(provider, device, threads), software: device.software };
+    const onnx = await import('./onnx/providers.ts');
+    const provider = onnx.EXECUTION_PROVIDERS[backend];
+    const device = await onnx.findDevice(provider);
+    return {
+      ...device,
+      describe: () => onnx.deviceName(provider, device, threads),
+      check: () => onnx.checkOnDevice(provider),
+    };
   }
+  // TensorFlow.js's check (a GPU build must see a GPU) is part of starting it.
   const { device } = await useTfjsBackend(backend);
-  return { name: device, software: false };
+  return { name: device, software: false, describe: () => device, check: async () => {} };
 }
 
 export type { Evaluation, Evaluator, Objective } from './evaluator.ts';

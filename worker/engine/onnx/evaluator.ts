@@ -7,7 +7,7 @@ import { gramScale, type LossTerms, type Targets } from '../losses.ts';
 import { type LayerSet, type Pooling, poolsBefore, type VggWeights } from '../vgg.ts';
 import { buildLossGraph, buildTargetsGraph, inputNames, outputNames } from './graph.ts';
 import type { ConvBackward } from './network.ts';
-import { deviceName, EXECUTION_PROVIDERS, probeDevice, sessionOptions } from './providers.ts';
+import { checkOnDevice, deviceName, EXECUTION_PROVIDERS, findDevice, sessionOptions } from './providers.ts';
 
 export interface OnnxEvaluatorOptions {
   /** Which execution provider runs the graphs (providers.ts); default `onnx`, the CPU. */
@@ -66,7 +66,8 @@ export class OnnxEvaluator implements Evaluator {
   ): Promise<OnnxEvaluator> {
     const backend = options.backend ?? 'onnx';
     const provider = EXECUTION_PROVIDERS[backend];
-    const device = await probeDevice(provider);
+    const device = await findDevice(provider);
+    await checkOnDevice(provider);
     const name = deviceName(provider, device, options.threads);
     const evaluator = new OnnxEvaluator(weights, backend, name, options);
     try {

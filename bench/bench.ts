@@ -210,7 +210,7 @@ async function benchIterations(weights: VggWeights): Promise<void> {
         else log(`${backend}: not available (${reason})`);
         continue;
       }
-      const software = choice.device.endsWith('(software adapter)');
+      const { software } = choice;
       if (software && !requested) {
         log(`${backend}: ${choice.device}, seconds per iteration: only with --backends ${backend}`);
         continue;

@@ -55,8 +55,7 @@ async function gpuCheck() {
   const timed: OnnxBackend[] = [];
   for (const backend of ONNX_BACKENDS) {
     try {
-      const { device } = await chooseBackend(backend);
-      const software = device.endsWith('(software adapter)');
+      const { device, software } = await chooseBackend(backend);
       providers.push({ backend, available: true, device, ...(software ? { software } : {}) });
       if (requested ? requested.includes(backend) : !software) timed.push(backend);
     } catch (error) {

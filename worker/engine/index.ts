@@ -49,6 +49,8 @@ export interface BackendChoice {
   backend: ConcreteBackend;
   /** The device it runs on, as its driver names it. */
   device: string;
+  /** A software adapter (WebGPU on lavapipe, llvmpipe, SwiftShader), used only when named. */
+  software: boolean;
   /** With `auto`: the faster candidates that could not run here, in the order tried. */
   skipped: SkippedBackend[];
 }
@@ -76,7 +78,7 @@ export async function chooseBackend(
         );
       }
       await device.check();
-      return { backend, device: device.describe(), skipped };
+      return { backend, device: device.describe(), software: device.software, skipped };
     } catch (error) {
       if (requested !== 'auto') throw error;
       const code = error instanceof BackendUnavailable ? error.code : 'failed';

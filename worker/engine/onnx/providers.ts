@@ -29,6 +29,7 @@ export interface Device {
   software: boolean;
 }
 
+/** Session options for `provider`; `threads`: the CPU provider's intra-op threads. */
 export function sessionOptions(
   provider: ExecutionProvider,
   threads: number,

@@ -7,18 +7,10 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Evaluator } from '../worker/engine/evaluator.ts';
-import {
-  chooseBackend,
-  createEvaluator,
-  type Pooling,
-  randomVggWeights,
-  rgbImage,
-} from '../worker/engine/index.ts';
-import { lossTerms } from '../worker/engine/losses.ts';
+import { chooseBackend, createEvaluator } from '../worker/engine/index.ts';
 import { findDevice } from '../worker/engine/onnx/providers.ts';
-import { mulberry32 } from '../worker/engine/random.ts';
-import { type LayerSet, loadVggWeights, type VggWeights } from '../worker/engine/vgg.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
+import { EVALUATOR_CASES, expectSameEvaluations, randomImages, relative } from './compare.ts';
 import { webgpuSkipReason } from './webgpu/adapter.ts';
 
 /**
@@ -31,59 +23,7 @@ import { webgpuSkipReason } from './webgpu/adapter.ts';
 const skip = await webgpuSkipReason();
 const run = promisify(execFile);
 
-const random = mulberry32(23);
-const randomImage = (w: number, h: number) =>
-  rgbImage(
-    w,
-    h,
-    Float32Array.from({ length: w * h * 3 }, () => 255 * random()),
-  );
-
-/** ‖a − b‖ / ‖b‖. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
-
-const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
-
-interface Case {
-  name: string;
-  weights: () => Promise<VggWeights> | VggWeights;
-  layers: LayerSet;
-  pooling: Pooling;
-  size: [number, number];
-}
-
-const cases: Case[] = [
-  {
-    name: 'paper layers, average pooling, odd sizes at every level',
-    weights: () => randomVggWeights('conv5_1', 5, 1 / 16),
-    layers: { style: ['conv1_1', 'conv2_1', 'conv3_1', 'conv4_1', 'conv5_1'], content: ['conv4_2'] },
-    pooling: 'avg',
-    size: [37, 19],
-  },
-  {
-    name: 'max pooling, content and style on one layer, 21x15',
-    weights: () => randomVggWeights('conv3_1', 6, 1 / 8),
-    layers: { style: ['conv1_1', 'conv2_2', 'conv3_1'], content: ['conv3_1'] },
-    pooling: 'max',
-    size: [21, 15],
-  },
-  {
-    name: 'the real shallow VGG-19 weights at 33x25',
-    weights: () => loadVggWeights(SHALLOW_WEIGHTS, 'conv3_2'),
-    layers: { style: ['conv1_1', 'conv2_1', 'conv3_1'], content: ['conv3_2'] },
-    pooling: 'avg',
-    size: [33, 25],
-  },
-];
+const randomImage = randomImages(23);
 
 const evaluators: Evaluator[] = [];
 afterAll(() => {
@@ -91,7 +31,8 @@ afterAll(() => {
 });
 
 describe.skipIf(skip)('ONNX Runtime on the WebGPU provider', () => {
-  for (const c of cases) {
+  // The cases the ONNX graph is checked on against TensorFlow.js, with its default convolution backward.
+  for (const c of EVALUATOR_CASES.filter((c) => !c.backward)) {
     it(`gives the CPU provider's targets, loss and gradient: ${c.name}`, async () => {
       const weights = await c.weights();
       const options = { weights, layers: c.layers, pooling: c.pooling };
@@ -100,34 +41,8 @@ describe.skipIf(skip)('ONNX Runtime on the WebGPU provider', () => {
       evaluators.push(cpu, gpu);
       expect(gpu.backend).toBe('onnx-webgpu');
 
-      const [w, h] = c.size;
-      const content = randomImage(w, h);
-      const style = randomImage(h, w);
-      const contentLayers = { content: c.layers.content, style: [] };
-      const styleLayers = { content: [], style: c.layers.style };
-      const expected = {
-        content: (await cpu.targets(content, contentLayers)).content,
-        style: (await cpu.targets(style, styleLayers)).style,
-      };
-      const actual = {
-        content: (await gpu.targets(content, contentLayers)).content,
-        style: (await gpu.targets(style, styleLayers)).style,
-      };
-      for (const layer of c.layers.content)
-        expect(relativeError(actual.content.get(layer)!, expected.content.get(layer)!)).toBeLessThan(1e-4);
-      for (const layer of c.layers.style)
-        expect(relativeError(actual.style.get(layer)!, expected.style.get(layer)!)).toBeLessThan(1e-4);
-
-      const terms = lossTerms(expected, { content: 1, style: 10, tv: 1 });
-      const x = randomImage(w, h).data;
-      const want = await (await cpu.objective(w, h, terms)).evaluate(x);
-      const got = await (await gpu.objective(w, h, terms)).evaluate(x);
-      expect(want.parts.content).toBeGreaterThan(0);
-      expect(want.parts.style).toBeGreaterThan(0);
-      expect(relative(got.loss, want.loss)).toBeLessThan(1e-4);
-      for (const part of ['content', 'style', 'tv'] as const)
-        expect(relative(got.parts[part], want.parts[part])).toBeLessThan(1e-4);
-      expect(relativeError(got.gradient, want.gradient)).toBeLessThan(1e-4);
+      const { objective } = await expectSameEvaluations(gpu, cpu, c, randomImage, 1e-4);
+      objective.dispose();
     });
   }
 

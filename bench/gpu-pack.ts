@@ -37,7 +37,7 @@ export async function packGpuCheck(outDir: string): Promise<string> {
     const app = join(root, 'app');
     await mkdir(app, { recursive: true });
 
-    await bundle(join(app, 'gpu-check.mjs'));
+    await bundle(app);
     await copyFile(
       fileURLToPath(new URL('../worker/engine/lbfgs.wat', import.meta.url)),
       join(app, 'lbfgs.wat'),
@@ -85,14 +85,21 @@ export async function packGpuCheck(outDir: string): Promise<string> {
 }
 
 /**
- * The check in one ES module. Native addons stay files: ONNX Runtime's binding is required from
- * `../bin/napi-v6/linux/x64/` relative to the script, Dawn's from `dist/linux-x64/` beside it.
+ * The check bundled into two ES modules in `outdir`: gpu-check.mjs and its adapter-query.mjs. Native addons
+ * stay files: ONNX Runtime's binding is required from `../bin/napi-v6/linux/x64/` relative to the scripts,
+ * Dawn's from `dist/linux-x64/` beside them.
  */
-export async function bundle(outfile: string): Promise<void> {
+export async function bundle(outdir: string): Promise<void> {
   const { build } = await import('esbuild');
   await build({
-    entryPoints: [fileURLToPath(new URL('gpu-check.ts', import.meta.url))],
-    outfile,
+    // The WebGPU adapter query runs as its own process (see providers.ts): a second script beside the check.
+    entryPoints: [
+      fileURLToPath(new URL('gpu-check.ts', import.meta.url)),
+      fileURLToPath(new URL('../worker/engine/onnx/adapter-query.ts', import.meta.url)),
+    ],
+    outdir,
+    entryNames: '[name]',
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',

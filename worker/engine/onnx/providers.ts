@@ -1,9 +1,15 @@
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { BackendUnavailable, errorLine, type OnnxBackend } from '../backends.ts';
+import type { AdapterInfo } from './adapter-query.ts';
 import { GraphBuilder } from './builder.ts';
+
+const run = promisify(execFile);
 
 /**
  * ONNX Runtime's execution providers: which one each `onnx*` backend runs on, the session options that go
@@ -126,36 +132,41 @@ function cudaDevice(): Device {
 }
 
 /**
- * WebGPU: ONNX Runtime's WebGPU provider is built on Dawn and asks for the high-performance adapter; Dawn's
- * own Node.js binding (npm `webgpu`) asks the same question and, unlike ONNX Runtime, tells which adapter
- * answered: its name and whether it is a fallback (software) adapter.
+ * WebGPU: ONNX Runtime's WebGPU provider is built on Dawn and does not say which adapter it got;
+ * adapter-query.ts asks Dawn the same question in a child process and tells.
  */
 async function webgpuDevice(): Promise<Device> {
-  let create: typeof import('webgpu').create;
+  // Beside this module: the TypeScript source (run through tsx), or in the GPU check's bundle, its .mjs.
+  const script = ['adapter-query.ts', 'adapter-query.mjs']
+    .map((name) => new URL(name, import.meta.url))
+    .find((url) => existsSync(url));
+  if (!script) throw new BackendUnavailable('not-installed', 'the WebGPU adapter query is missing');
+  const path = fileURLToPath(script);
+  const args = path.endsWith('.ts') ? ['--import', import.meta.resolve('tsx'), path] : [path];
+  let answer: AdapterInfo | null;
   try {
-    ({ create } = await import('webgpu'));
+    const { stdout } = await run(process.execPath, args, { timeout: ADAPTER_QUERY_TIMEOUT_MS });
+    answer = JSON.parse(stdout.trim().split('\n').at(-1)!);
   } catch (error) {
-    throw new BackendUnavailable(
-      'not-installed',
-      `the WebGPU adapter query did not load (${errorLine(error)})`,
-    );
+    // A driver that crashes or hangs while enumerating adapters, or a Dawn binding that does not load here.
+    const stderr = (error as { stderr?: string }).stderr?.trim().split('\n').at(-1);
+    throw new BackendUnavailable('failed', `the WebGPU adapter query failed (${stderr || errorLine(error)})`);
   }
-  const adapter = await create([]).requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) {
+  if (!answer) {
     throw new BackendUnavailable(
       'no-device',
       "no WebGPU adapter: no Vulkan driver reports a device (needs the GPU driver's Vulkan support, libvulkan.so.1)",
     );
   }
-  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
   const software =
-    info.isFallbackAdapter === true ||
-    (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
-    info.architecture === 'software' ||
-    /llvmpipe|lavapipe|swiftshader/i.test(`${info.description} ${info.device}`);
-  const name = info.description || info.device || info.vendor || 'WebGPU adapter';
-  return { name, software };
+    answer.isFallbackAdapter ||
+    answer.architecture === 'software' ||
+    /llvmpipe|lavapipe|swiftshader/i.test(`${answer.description} ${answer.device}`);
+  return { name: answer.description || answer.device || answer.vendor || 'WebGPU adapter', software };
 }
+
+/** Dawn enumerates adapters in well under a second; a hung driver must not hold a worker's start forever. */
+const ADAPTER_QUERY_TIMEOUT_MS = 30_000;
 
 async function runCheckGraph(provider: ExecutionProvider): Promise<void> {
   const g = new GraphBuilder('provider_check');

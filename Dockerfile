@@ -31,7 +31,7 @@ RUN ./install-production.sh
 
 # The bot never loads the engine: the same install less the ML runtimes.
 FROM deps AS bot-deps
-RUN npm uninstall --no-audit --no-fund onnxruntime-node @tensorflow/tfjs @tensorflow/tfjs-backend-wasm wabt
+RUN npm uninstall --no-audit --no-fund onnxruntime-node webgpu @tensorflow/tfjs @tensorflow/tfjs-backend-wasm wabt
 
 FROM ${NODE_IMAGE} AS runtime
 # Fonts for the labels of the side-by-side image.
@@ -86,8 +86,9 @@ ENV ONNXRUNTIME_NODE_INSTALL=cuda12
 RUN ./install-production.sh
 
 FROM cuda-node AS worker-gpu
-# libvulkan1: the Vulkan loader, through which ONNX Runtime's WebGPU provider reaches the driver's Vulkan.
-RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core tini libvulkan1 \
+# libvulkan1 and libglvnd0: the Vulkan loader and GL dispatch, through which the WebGPU provider reaches the
+# driver's Vulkan.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core tini libvulkan1 libglvnd0 \
     && rm -rf /var/lib/apt/lists/* \
     && (getent passwd 1000 >/dev/null || useradd --uid 1000 --user-group --create-home stylize) \
     && mkdir -p /data /weights && chown 1000:1000 /data /weights
@@ -98,7 +99,7 @@ COPY --from=gpu-deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
 # `graphics` lets the NVIDIA container runtime mount the driver's Vulkan ICD for the WebGPU provider.
 ENV NODE_ENV=production DATA_DIR=/data STYLIZE_WEIGHTS_DIR=/weights PRESETS_DIR=/data/presets \
-    NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics WORKER_BACKEND=auto
+    NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics WORKER_BACKEND=auto XDG_RUNTIME_DIR=/tmp
 VOLUME ["/data", "/weights"]
 USER 1000:1000
 EXPOSE 9091

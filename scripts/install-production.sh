@@ -13,4 +13,6 @@ npm install --omit=dev --no-audit --no-fund
 # nothing at run time.
 find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 \
   ! -path "*/linux/$(node -p process.arch)" -exec rm -rf {} +
+# Dawn's Node binding (which tells a hardware WebGPU adapter from a software one) likewise: 132 MB for five.
+find node_modules/webgpu/dist -mindepth 1 -maxdepth 1 -type d ! -name "linux-$(node -p process.arch)" -exec rm -rf {} +
 find node_modules -name '*.map' -delete

@@ -57,11 +57,21 @@ const envSchema = z.object({
   POLL_MIN_MS: positive(250),
   POLL_MAX_MS: positive(5_000),
 
-  /** Jobs one worker process runs at once. */
+  /**
+   * Jobs one worker process paints at once, on shared sessions; they take turns on the device, so more than
+   * one mainly overlaps one job's optimiser steps, image encoding and database writes with another's graph.
+   */
   WORKER_CONCURRENCY: positive(1),
-  /** TensorFlow.js backend of the workers: auto, tensorflow-gpu, tensorflow, wasm, cpu. */
+  /**
+   * Compute backend of the workers: auto (the fastest real device: onnx-cuda, tensorflow-gpu, onnx-webgpu on
+   * a hardware adapter, else onnx), or one by name: onnx, onnx-cuda, onnx-webgpu, tensorflow-gpu,
+   * tensorflow, wasm, cpu. A worker whose named backend cannot run here does not start.
+   */
   WORKER_BACKEND: z.enum(BACKENDS, { error: `must be one of ${BACKENDS.join(', ')}` }).default('auto'),
-  /** Worker processes `npm start` runs beside the bot (0: all workers run elsewhere, with `npm run worker`). */
+  /**
+   * Worker processes `npm start` runs beside the bot (0: all workers run elsewhere, with `npm run worker`);
+   * they share the machine's cores (each gets cores / BOT_WORKERS threads on the CPU provider).
+   */
   BOT_WORKERS: count(1),
 
   /** The bot's health server (/healthz, /readyz, /metrics); 0 picks a free port. */

@@ -40,6 +40,18 @@ export const iterationsPerSecond = new Gauge({
   registers: [registry],
 });
 
+/**
+ * The compute backend of this worker, as an info metric (value 1): what was asked for (WORKER_BACKEND), what
+ * runs, on which device, and the faster backends `auto` skipped as `backend:reason` (e.g.
+ * `onnx-cuda:not-installed,onnx-webgpu:software-adapter`).
+ */
+export const computeBackend = new Gauge({
+  name: 'stylize_worker_compute_backend',
+  help: 'Compute backend of this worker (1): requested, chosen, device, and skipped backends with the reason',
+  labelNames: ['requested', 'backend', 'device', 'skipped'] as const,
+  registers: [registry],
+});
+
 let jobGauges: { queue: Gauge<'platform' | 'server'>; status: Gauge<'status'> } | undefined;
 
 /** Registers the gauges computed from the database on each scrape: queue depth per server, jobs by status. */

@@ -75,6 +75,7 @@ describe('stylize with the real shallow VGG-19 weights at 64 px', () => {
     let evaluations = 0;
     const counting: Evaluator = {
       backend: tfjs.backend,
+      device: tfjs.device,
       targets: (image, l) => tfjs.targets(image, l),
       objective: async (w, h, terms) => {
         const objective = await tfjs.objective(w, h, terms);

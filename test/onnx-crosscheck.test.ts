@@ -1,94 +1,18 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Evaluator } from '../worker/engine/evaluator.ts';
-import { createEvaluator, type Pooling, randomVggWeights, rgbImage } from '../worker/engine/index.ts';
+import { createEvaluator, randomVggWeights } from '../worker/engine/index.ts';
 import { lossTerms } from '../worker/engine/losses.ts';
 import { OnnxEvaluator } from '../worker/engine/onnx/evaluator.ts';
 import { buildLossGraph } from '../worker/engine/onnx/graph.ts';
-import { mulberry32 } from '../worker/engine/random.ts';
-import { deepestLayer, type LayerSet, loadVggWeights, type VggWeights } from '../worker/engine/vgg.ts';
-import { SHALLOW_WEIGHTS } from './assets.ts';
+import { deepestLayer } from '../worker/engine/vgg.ts';
+import { EVALUATOR_CASES, expectSameEvaluations, randomImages } from './compare.ts';
 
 /**
  * The ONNX Runtime evaluator's explicit backward graph against TensorFlow.js's autodiff (the `cpu` backend,
  * plain JavaScript, as the reference): targets, loss, parts and gradient agree to 1e-3.
  */
 
-const random = mulberry32(11);
-const randomImage = (w: number, h: number) =>
-  rgbImage(
-    w,
-    h,
-    Float32Array.from({ length: w * h * 3 }, () => 255 * random()),
-  );
-
-/** ‖a − b‖ / ‖b‖. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
-
-const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
-
-interface Case {
-  name: string;
-  weights: () => Promise<VggWeights> | VggWeights;
-  layers: LayerSet;
-  pooling: Pooling;
-  size: [number, number];
-  styleSize: [number, number];
-  backward?: 'conv' | 'conv-transpose';
-}
-
-const cases: Case[] = [
-  {
-    name: 'paper layers, avg pooling, odd sizes at every level',
-    weights: () => randomVggWeights('conv5_1', 5, 1 / 16),
-    layers: { style: ['conv1_1', 'conv2_1', 'conv3_1', 'conv4_1', 'conv5_1'], content: ['conv4_2'] },
-    pooling: 'avg',
-    size: [37, 34],
-    styleSize: [35, 41],
-  },
-  {
-    name: 'content and style on one layer, max pooling, 13x10',
-    weights: () => randomVggWeights('conv3_1', 6, 1 / 8),
-    layers: { style: ['conv1_1', 'conv2_2', 'conv3_1'], content: ['conv3_1'] },
-    pooling: 'max',
-    size: [13, 10],
-    styleSize: [11, 9],
-  },
-  {
-    name: 'several content layers, avg pooling, 13x10, transposed-convolution backward',
-    weights: () => randomVggWeights('conv2_2', 7, 1 / 8),
-    layers: { style: ['conv1_2', 'conv2_1'], content: ['conv1_1', 'conv2_2'] },
-    pooling: 'avg',
-    size: [13, 10],
-    styleSize: [10, 13],
-    backward: 'conv-transpose',
-  },
-  {
-    name: 'shallow layers, max pooling, odd sizes, transposed-convolution backward',
-    weights: () => randomVggWeights('conv3_2', 8, 1 / 8),
-    layers: { style: ['conv1_1', 'conv2_1', 'conv3_1'], content: ['conv3_2'] },
-    pooling: 'max',
-    size: [21, 15],
-    styleSize: [17, 19],
-    backward: 'conv-transpose',
-  },
-  {
-    name: 'the real shallow VGG-19 weights at 32x24',
-    weights: () => loadVggWeights(SHALLOW_WEIGHTS, 'conv3_2'),
-    layers: { style: ['conv1_1', 'conv2_1', 'conv3_1'], content: ['conv3_2'] },
-    pooling: 'avg',
-    size: [32, 24],
-    styleSize: [28, 30],
-  },
-];
+const randomImage = randomImages(11);
 
 const evaluators: Evaluator[] = [];
 afterAll(() => {
@@ -96,7 +20,7 @@ afterAll(() => {
 });
 
 describe('ONNX evaluator against TensorFlow.js', () => {
-  for (const c of cases) {
+  for (const c of EVALUATOR_CASES) {
     it(c.name, async () => {
       const weights = await c.weights();
       const options = { weights, layers: c.layers, pooling: c.pooling };
@@ -108,44 +32,12 @@ describe('ONNX evaluator against TensorFlow.js', () => {
       evaluators.push(reference, onnx);
       expect(onnx.backend).toBe('onnx');
 
-      const [w, h] = c.size;
-      const content = randomImage(w, h);
-      const style = randomImage(...c.styleSize);
-      const contentLayers = { content: c.layers.content, style: [] };
-      const styleLayers = { content: [], style: c.layers.style };
-      const expected = {
-        content: (await reference.targets(content, contentLayers)).content,
-        style: (await reference.targets(style, styleLayers)).style,
-      };
-      const actual = {
-        content: (await onnx.targets(content, contentLayers)).content,
-        style: (await onnx.targets(style, styleLayers)).style,
-      };
-      for (const layer of c.layers.content) {
-        expect(relativeError(actual.content.get(layer)!, expected.content.get(layer)!)).toBeLessThan(1e-3);
-      }
-      for (const layer of c.layers.style) {
-        expect(relativeError(actual.style.get(layer)!, expected.style.get(layer)!)).toBeLessThan(1e-3);
-      }
-
-      // Both objectives get the reference's targets: either evaluator must accept the other's (or a cache's).
-      const terms = lossTerms(expected, { content: 1, style: 10, tv: 1 });
-      const x = randomImage(w, h).data;
-      const want = await (await reference.objective(w, h, terms)).evaluate(x);
-      const objective = await onnx.objective(w, h, terms);
-      const got = await objective.evaluate(x);
-      expect(want.parts.content).toBeGreaterThan(0);
-      expect(want.parts.style).toBeGreaterThan(0);
-      expect(relative(got.loss, want.loss)).toBeLessThan(1e-3);
-      expect(relative(got.parts.content, want.parts.content)).toBeLessThan(1e-3);
-      expect(relative(got.parts.style, want.parts.style)).toBeLessThan(1e-3);
-      expect(relative(got.parts.tv, want.parts.tv)).toBeLessThan(1e-3);
-      expect(relativeError(got.gradient, want.gradient)).toBeLessThan(1e-3);
+      const { objective, gradient } = await expectSameEvaluations(onnx, reference, c, randomImage, 1e-3);
 
       // The reused input tensor must not leak into earlier results.
-      const first = got.gradient.slice();
-      await objective.evaluate(randomImage(w, h).data);
-      expect(got.gradient).toEqual(first);
+      const first = gradient.slice();
+      await objective.evaluate(randomImage(...c.size).data);
+      expect(gradient).toEqual(first);
       objective.dispose();
     });
   }
@@ -165,11 +57,17 @@ describe('ONNX evaluator', () => {
       pooling: 'max',
       backward: 'conv-transpose',
     }).opCounts();
-    expect([
-      transposed.get('Conv'),
-      transposed.get('ConvTranspose'),
-      transposed.get('ScatterElements'),
-    ]).toEqual([3, 3, 1]);
+    expect([transposed.get('Conv'), transposed.get('ConvTranspose'), transposed.get('Equal')]).toEqual([
+      3, 3, 1,
+    ]);
+    // No operation that GPU providers leave to the CPU on feature maps (onnx-webgpu.test.ts checks placement).
+    for (const counts of [
+      transposed,
+      buildLossGraph(weights, layers, { pooling: 'avg', backward: 'conv' }).opCounts(),
+    ]) {
+      for (const op of ['Sum', 'Size', 'ScatterElements', 'ConstantOfShape'])
+        expect(counts.get(op)).toBeUndefined();
+    }
   });
 
   it('serves any image size from the same sessions', async () => {

@@ -26,6 +26,7 @@ let fingerprint: string;
 function counting(inner: Evaluator): Evaluator {
   return {
     backend: inner.backend,
+    device: inner.device,
     targets: (image, set) => {
       if (set.style.length > 0) styleCalls++;
       return inner.targets(image, set);

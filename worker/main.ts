@@ -10,17 +10,21 @@ import { startHealthServer } from '../src/health.ts';
 import { createLogger } from '../src/log.ts';
 import { onParentExit, onShutdownSignals } from '../src/signals.ts';
 import { startWorker } from './loop.ts';
-import { Painter } from './paint.ts';
+import { cpuThreads, Painter } from './paint.ts';
 
 const config = loadConfig();
 const log = createLogger(config, 'worker');
 
 const core = await openCore(config, log);
-const painter = new Painter({
-  weightsDir: config.weightsDir,
-  backend: config.worker.backend,
-  targetsCacheDir: join(config.dataDir, 'cache', 'targets'),
-});
+const painter = await Painter.start(
+  {
+    weightsDir: config.weightsDir,
+    backend: config.worker.backend,
+    threads: cpuThreads(config.worker.localWorkers),
+    targetsCacheDir: join(config.dataDir, 'cache', 'targets'),
+  },
+  log,
+);
 const worker = startWorker(core, painter);
 const health = await startHealthServer({
   port: config.health.workerPort,

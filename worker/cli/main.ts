@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { BACKENDS } from '../engine/backends.ts';
 import { parseRunOptions } from './options.ts';
 import { presetsCommand } from './presets.ts';
 import { runStylize } from './run.ts';
@@ -19,7 +20,7 @@ const program = new Command('stylize')
   .option('--tv-weight <w>', 'expert: total-variation (smoothness) weight')
   .option('--layers <set>', 'paper | shallow | "style=conv1_1,conv2_1;content=conv3_2"', 'paper')
   .option('--weights <dir>', 'VGG-19 weights directory (default: the download cache)')
-  .option('--backend <name>', 'auto | onnx | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
+  .option('--backend <name>', `${BACKENDS.join(' | ')}`, 'auto')
   .option('--optimizer <name>', 'lbfgs | adam', 'lbfgs')
   .option('--learning-rate <lr>', 'Adam step (pixel levels)')
   .option('--init <from>', 'content | noise', 'content')
@@ -39,7 +40,7 @@ const program = new Command('stylize')
     if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else
       process.stderr.write(
-        `wrote ${summary.out} (${summary.size.width}x${summary.size.height}, ${summary.iterations} iterations on ${summary.backend} in ${summary.seconds} s)\n`,
+        `wrote ${summary.out} (${summary.size.width}x${summary.size.height}, ${summary.iterations} iterations on ${summary.backend} (${summary.device}) in ${summary.seconds} s)\n`,
       );
   });
 

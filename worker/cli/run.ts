@@ -3,6 +3,7 @@ import { SingleBar } from 'cli-progress';
 import { loadConfig } from '../../src/config.ts';
 import { comparison, decodeImage, encodeImage, formatForPath } from '../../src/images/index.ts';
 import {
+  chooseBackend,
   createEvaluator,
   type LossWeights,
   resolveLayers,
@@ -39,8 +40,9 @@ export async function runStylize(contentPath: string, options: RunOptions) {
     })),
   );
 
+  const choice = await chooseBackend(options.backend);
   const evaluator = await createEvaluator({
-    backend: options.backend,
+    backend: choice.backend,
     weights: options.weights ?? config.weightsDir,
     layers,
     pooling: options.pooling,
@@ -97,6 +99,9 @@ export async function runStylize(contentPath: string, options: RunOptions) {
     }
     return {
       backend: evaluator.backend,
+      device: evaluator.device,
+      // With --backend auto: the faster backends that cannot run here, and why.
+      skipped: choice.skipped.map(({ backend, reason }) => ({ backend, reason })),
       size: { width: result.image.width, height: result.image.height },
       scales: result.sizes.map((s) => `${s.width}x${s.height}`),
       iterations: result.iterations,

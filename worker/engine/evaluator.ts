@@ -22,8 +22,10 @@ export interface Objective {
  * autodiff; the ONNX Runtime one runs an explicit backward graph. Both implement the losses of losses.ts.
  */
 export interface Evaluator {
-  /** The backend actually running, e.g. "tensorflow", "wasm", "cpu", "onnx". */
+  /** The backend actually running, e.g. "onnx", "onnx-webgpu", "tensorflow", "wasm", "cpu". */
   readonly backend: string;
+  /** What it runs on, as the runtime or driver names it, e.g. "NVIDIA L4", "AMD EPYC 7B13, 2 threads". */
+  readonly device: string;
   /** Feature maps at `layers.content` and Gram matrices at `layers.style` of one image. */
   targets(image: RgbImage, layers: LayerSet): Promise<Targets>;
   objective(width: number, height: number, terms: LossTerms): Promise<Objective>;

@@ -1,15 +1,19 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
+import type { OnnxBackend } from '../backends.ts';
 import type { Evaluation, Evaluator, Objective } from '../evaluator.ts';
 import type { RgbImage } from '../image.ts';
 import { gramScale, type LossTerms, type Targets } from '../losses.ts';
 import { type LayerSet, type Pooling, poolsBefore, type VggWeights } from '../vgg.ts';
 import { buildLossGraph, buildTargetsGraph, inputNames, outputNames } from './graph.ts';
 import type { ConvBackward } from './network.ts';
+import { checkOnDevice, deviceName, EXECUTION_PROVIDERS, findDevice, sessionOptions } from './providers.ts';
 
 export interface OnnxEvaluatorOptions {
+  /** Which execution provider runs the graphs (providers.ts); default `onnx`, the CPU. */
+  backend?: OnnxBackend | undefined;
   pooling?: Pooling | undefined;
-  /** Intra-op threads; default: every core. */
+  /** The CPU provider's intra-op threads; default: every core. */
   threads?: number | undefined;
   /** How convolution input gradients are computed; default 'conv' (faster on ONNX Runtime's CPU kernels). */
   backward?: ConvBackward | undefined;
@@ -18,13 +22,15 @@ export interface OnnxEvaluatorOptions {
 type Feeds = Record<string, ort.Tensor>;
 
 /**
- * The losses of losses.ts on VGG-19 with ONNX Runtime's native CPU kernels. The gradient is not derived by
- * autodiff: graph.ts writes the backward pass out explicitly, so one session run yields loss, parts and
- * gradient. Sessions are built once per evaluator and layer set (the image size is a dynamic dimension),
- * so changing scale costs nothing.
+ * The losses of losses.ts on VGG-19 with ONNX Runtime, on the CPU, CUDA or WebGPU execution provider: the same
+ * graph for each. The gradient is not derived by autodiff: graph.ts writes the backward pass out explicitly,
+ * so one session run yields loss, parts and gradient. Sessions are built once per evaluator and layer set
+ * (the image size is a dynamic dimension), so changing scale costs nothing, and every objective of the
+ * evaluator (several jobs at once in a worker) runs on the same sessions.
  */
 export class OnnxEvaluator implements Evaluator {
-  readonly backend = 'onnx';
+  readonly backend: OnnxBackend;
+  readonly device: string;
   readonly #weights: VggWeights;
   readonly #pooling: Pooling;
   readonly #backward: ConvBackward;
@@ -32,26 +38,38 @@ export class OnnxEvaluator implements Evaluator {
   readonly #sessions = new Map<string, Promise<ort.InferenceSession>>();
   #disposed = false;
 
-  private constructor(weights: VggWeights, options: OnnxEvaluatorOptions) {
+  private constructor(
+    weights: VggWeights,
+    backend: OnnxBackend,
+    device: string,
+    options: OnnxEvaluatorOptions,
+  ) {
     this.#weights = weights;
+    this.backend = backend;
+    this.device = device;
     this.#pooling = options.pooling ?? 'avg';
     this.#backward = options.backward ?? 'conv';
-    this.#sessionOptions = {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      intraOpNumThreads: options.threads ?? availableParallelism(),
-      interOpNumThreads: 1,
-    };
+    this.#sessionOptions = sessionOptions(
+      EXECUTION_PROVIDERS[backend],
+      options.threads ?? availableParallelism(),
+    );
   }
 
-  /** Builds the loss session for `layers` right away, so a runtime that cannot start fails here. */
+  /**
+   * Checks the provider's device (BackendUnavailable when there is none) and builds the loss session for
+   * `layers` right away, so a runtime that cannot start fails here.
+   */
   static async create(
     weights: VggWeights,
     layers: LayerSet,
     options: OnnxEvaluatorOptions = {},
   ): Promise<OnnxEvaluator> {
-    const evaluator = new OnnxEvaluator(weights, options);
+    const backend = options.backend ?? 'onnx';
+    const provider = EXECUTION_PROVIDERS[backend];
+    const device = await findDevice(provider);
+    await checkOnDevice(provider);
+    const name = deviceName(provider, device, options.threads);
+    const evaluator = new OnnxEvaluator(weights, backend, name, options);
     try {
       await evaluator.#session('loss', layers);
     } catch (error) {
@@ -87,7 +105,11 @@ export class OnnxEvaluator implements Evaluator {
         throw new Error(`a layer has two loss terms of one kind (${list.join(', ')})`);
     }
     // Inputs that stay the same for every evaluation: made once and reused.
-    const feeds: Feeds = { [inputNames.tvWeight]: scalar(terms.tv) };
+    // Mean = weighted sum over a count that depends on the size: the counts are computed here, not in the graph.
+    const feeds: Feeds = {
+      [inputNames.tvScale('x')]: scalar(terms.tv / Math.max(1, height * (width - 1) * 3)),
+      [inputNames.tvScale('y')]: scalar(terms.tv / Math.max(1, (height - 1) * width * 3)),
+    };
     for (const { layer, target, weight } of terms.content) {
       const positions = this.#positions(layer, width, height);
       const c = this.#channels(layer);
@@ -101,7 +123,7 @@ export class OnnxEvaluator implements Evaluator {
         c,
         positions,
       ]);
-      feeds[inputNames.contentWeight(layer)] = scalar(weight);
+      feeds[inputNames.contentScale(layer)] = scalar(weight / (positions * c));
     }
     for (const { layer, target, weight } of terms.style) {
       const positions = this.#positions(layer, width, height);

@@ -1,7 +1,6 @@
 import { deepestLayer, type LayerSet, type Pooling, type VggWeights } from '../vgg.ts';
 import { GraphBuilder } from './builder.ts';
 import { backwardOp, type ConvBackward, forward } from './network.ts';
-import { DataType } from './proto.ts';
 
 /**
  * The ONNX graphs of the ONNX Runtime evaluator, built in memory from the weights:
@@ -9,14 +8,20 @@ import { DataType } from './proto.ts';
  * Loss graph (one per weights, loss layers and pooling; H and W are dynamic):
  *   inputs   image                  [1, H, W, 3]   RGB 0-255
  *            content_target_<l>     [C_l, M_l]     the feature map, channels first (M_l = h·w)
- *            content_weight_<l>     []             c_l
+ *            content_scale_<l>      []             c_l / (C_l·M_l): the weight over the mean's count
  *            style_target_<l>       [C_l, C_l]     the Gram matrix
  *            style_weight_<l>       []             s_l
  *            gram_scale_<l>         []             gramScale(M_l), from losses.ts
- *            tv_weight              []             t
+ *            tv_scale_x, tv_scale_y []             t / count of horizontal (vertical) differences
  *   outputs  loss [], parts [3] (content, style, tv), gradient [1, H, W, 3]
  * The forward pass stops at the deepest loss layer; the backward pass is written out operation by
- * operation (see network.ts), summing each loss layer's gradient in as it passes that layer.
+ * operation (see network.ts), adding each loss layer's gradient in as it passes that layer.
+ *
+ * The one graph serves every execution provider, so it keeps to operations that GPU providers run on the
+ * device: counts that depend on the image size come in as inputs (a Size node would run on the CPU and
+ * copy its whole input there), gradients are added pairwise (WebGPU has no Sum kernel), and the max-pooling
+ * gradient is a mask rather than a scatter through int64 indices (see network.ts). What stays on the CPU is
+ * arithmetic on shapes, which GPU providers keep in host memory anyway.
  *
  * Targets graph (one per requested layers): image and gram_scale_<l> in; content_<l> (the feature map,
  * flat HWC) and style_<l> (the Gram matrix, flat C·C) out.
@@ -30,11 +35,11 @@ export interface LossGraphOptions {
 export const inputNames = {
   image: 'image',
   contentTarget: (layer: string) => `content_target_${layer}`,
-  contentWeight: (layer: string) => `content_weight_${layer}`,
+  contentScale: (layer: string) => `content_scale_${layer}`,
   styleTarget: (layer: string) => `style_target_${layer}`,
   styleWeight: (layer: string) => `style_weight_${layer}`,
   gramScale: (layer: string) => `gram_scale_${layer}`,
-  tvWeight: 'tv_weight',
+  tvScale: (axis: 'x' | 'y') => `tv_scale_${axis}`,
 } as const;
 
 export const outputNames = {
@@ -81,14 +86,14 @@ export function buildLossGraph(
     options.backward,
     lossTermsAt,
   );
-  const tv = totalVariation(g, image, g.input(inputNames.tvWeight, []));
+  const tv = totalVariation(g, image);
 
   // Backward through the network, from the deepest layer (which always carries a loss) to the image.
   let grad: string | undefined;
   for (const op of [...net.ops].reverse()) {
     if (op.kind === 'conv') {
       const terms = [...(grad ? [grad] : []), ...(layerGradients.get(op.layer) ?? [])];
-      grad = terms.length > 1 ? g.op('Sum', terms) : terms[0];
+      grad = terms.length > 0 ? add(g, terms) : undefined;
     }
     if (!grad) continue;
     grad = backwardOp(g, op, grad, options.backward);
@@ -97,8 +102,7 @@ export function buildLossGraph(
   // The network's gradient is NCHW with respect to the mean-subtracted input; the mean's gradient is 0.
   const gradient = g.op('Add', [g.op('Transpose', [grad], { perm: [0, 2, 3, 1] }), tv.grad]);
 
-  const sum = (terms: string[]) =>
-    terms.length === 0 ? g.scalar(0) : terms.length === 1 ? terms[0]! : g.op('Sum', terms);
+  const sum = (terms: string[]) => (terms.length === 0 ? g.scalar(0) : add(g, terms));
   const parts = g.op(
     'Concat',
     [sum(contentTerms), sum(styleTerms), tv.term].map((t) => g.op('Unsqueeze', [t, g.ints([0])])),
@@ -127,16 +131,15 @@ export function buildTargetsGraph(weights: VggWeights, layers: LayerSet, pooling
 }
 
 /**
- * content_l = c · mean((F − T)²) over N = C·M values;  d/dF = (2c/N)·(F − T).
- * F is the activation as [C, M], and so is the target (the evaluator transposes it once per objective,
- * not once per evaluation).
+ * content_l = c · mean((F − T)²) over N = C·M values = k·Σ(F − T)² with k = c/N (an input);
+ * d/dF = 2k·(F − T). F is the activation as [C, M], and so is the target (the evaluator transposes it once
+ * per objective, not once per evaluation).
  */
 function contentLoss(g: GraphBuilder, activation: string, layer: string, c: number) {
   const features = g.op('Reshape', [activation, g.ints([c, -1])]);
   const target = g.input(inputNames.contentTarget(layer), [c, `M_${layer}`]);
   const diff = g.op('Sub', [features, target]);
-  const count = g.op('Cast', [g.op('Size', [diff])], { to: DataType.FLOAT });
-  const k = g.op('Div', [g.input(inputNames.contentWeight(layer), []), count]);
+  const k = g.input(inputNames.contentScale(layer), []);
   const term = g.op('Mul', [g.op('ReduceSumSquare', [diff], { keepdims: 0 }), k]);
   const gradFeatures = g.op('Mul', [diff, g.op('Mul', [k, g.scalar(2)])]);
   return { term, grad: g.op('Reshape', [gradFeatures, g.op('Shape', [activation])]) };
@@ -169,20 +172,23 @@ function gramMatrix(g: GraphBuilder, activation: string, layer: string, c: numbe
 }
 
 /**
- * tv = t · (mean(Δx²) + mean(Δy²)) on the image [1, H, W, 3], with Δx = x[:, :, 1:] − x[:, :, :−1].
- * d/dx: each difference d = x[j+1] − x[j] adds (2t/N)·d at j+1 and subtracts it at j, i.e. the scaled
- * differences padded by one before minus padded by one after. A 1-pixel side has no differences and adds 0.
+ * tv = t · (mean(Δx²) + mean(Δy²)) on the image [1, H, W, 3], with Δx = x[:, :, 1:] − x[:, :, :−1];
+ * each mean is k·Σd² with k = t / N its input (tv_scale_x, tv_scale_y). d/dx: each difference
+ * d = x[j+1] − x[j] adds 2k·d at j+1 and subtracts it at j, i.e. the scaled differences padded by one before
+ * minus padded by one after. A 1-pixel side has no differences and adds 0.
  */
-function totalVariation(g: GraphBuilder, image: string, weight: string) {
+function totalVariation(g: GraphBuilder, image: string) {
   const terms: string[] = [];
   const grads: string[] = [];
-  for (const axis of [2, 1]) {
+  for (const [axis, name] of [
+    [2, 'x'],
+    [1, 'y'],
+  ] as const) {
     const diff = g.op('Sub', [
       g.op('Slice', [image, g.ints([1]), g.ints([Number.MAX_SAFE_INTEGER]), g.ints([axis])]),
       g.op('Slice', [image, g.ints([0]), g.ints([-1]), g.ints([axis])]),
     ]);
-    const count = g.op('Max', [g.op('Cast', [g.op('Size', [diff])], { to: DataType.FLOAT }), g.scalar(1)]);
-    const k = g.op('Div', [weight, count]);
+    const k = g.input(inputNames.tvScale(name), []);
     terms.push(g.op('Mul', [g.op('ReduceSumSquare', [diff], { keepdims: 0 }), k]));
     const scaled = g.op('Mul', [diff, g.op('Mul', [k, g.scalar(2)])]);
     const before = [0, 0, 0, 0, 0, 0, 0, 0];
@@ -192,6 +198,11 @@ function totalVariation(g: GraphBuilder, image: string, weight: string) {
     grads.push(g.op('Sub', [g.op('Pad', [scaled, g.ints(before)]), g.op('Pad', [scaled, g.ints(after)])]));
   }
   return { term: g.op('Add', terms), grad: g.op('Add', grads) };
+}
+
+/** a₁ + a₂ + … as a chain of Add (ONNX Runtime's WebGPU provider has no Sum kernel). */
+function add(g: GraphBuilder, terms: readonly string[]): string {
+  return terms.slice(1).reduce((sum, t) => g.op('Add', [sum, t]), terms[0]!);
 }
 
 function channels(weights: VggWeights, layer: string): number {

@@ -20,7 +20,7 @@ export type ForwardOp =
       weight: string;
       flipped?: string;
     }
-  | { kind: 'pool'; input: string; output: string; indices?: string };
+  | { kind: 'pool'; pooling: Pooling; input: string; output: string };
 
 export interface Forward {
   ops: ForwardOp[];
@@ -55,17 +55,9 @@ export function forward(
   let first = true;
   for (const op of networkUpTo(deepest)) {
     if (op.kind === 'pool') {
-      const attrs = { kernel_shape: [2, 2], strides: [2, 2] };
-      if (pooling === 'avg') {
-        const output = g.op('AveragePool', [x], attrs);
-        ops.push({ kind: 'pool', input: x, output });
-        x = output;
-      } else {
-        // The indices (flat positions in the input, NCHW) route the gradient back to each window's maximum.
-        const [output, indices] = backward ? g.opN('MaxPool', [x], 2, attrs) : [g.op('MaxPool', [x], attrs)];
-        ops.push({ kind: 'pool', input: x, output: output!, ...(indices ? { indices } : {}) });
-        x = output!;
-      }
+      const output = g.op(pooling === 'avg' ? 'AveragePool' : 'MaxPool', [x], POOL_2X2);
+      ops.push({ kind: 'pool', pooling, input: x, output });
+      x = output;
       continue;
     }
     const w = weights.get(op.layer);
@@ -110,7 +102,11 @@ export function forward(
  *     pads 1: the same size), or equivalently a convolution with the kernel transposed and rotated 180°.
  *   average pooling: dY/4 spread over each 2x2 window; an odd last row/column was never pooled, so it gets 0.
  *     (Upsampling by Resize then Pad measured faster on ONNX Runtime than Expand + Reshape.)
- *   max pooling: dY scattered to each window's argmax (MaxPool's indices); everything else 0.
+ *   max pooling: dY to the input(s) equal to their window's maximum, shared equally when several are (a
+ *     subgradient; ties happen in flat regions of a photo). A mask, not a scatter through MaxPool's indices:
+ *     those are int64, which GPU providers (WebGPU) leave to the CPU, copying every feature map there.
+ *     Zeros (ReLU) tie with the padding of an odd edge, but their gradient is 0 there and the ReLU mask
+ *     below stops them anyway.
  */
 export function backwardOp(g: GraphBuilder, op: ForwardOp, grad: string, mode: ConvBackward): string {
   if (op.kind === 'conv') {
@@ -122,29 +118,19 @@ export function backwardOp(g: GraphBuilder, op: ForwardOp, grad: string, mode: C
     }
     return g.op('ConvTranspose', [masked, op.weight], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
   }
-  const inputShape = g.op('Shape', [op.input]);
-  if (op.indices) {
-    const size = g.op('Unsqueeze', [g.op('Size', [op.input]), g.ints([0])]);
-    const zeros = g.op('ConstantOfShape', [size]);
-    const flat = g.op(
-      'ScatterElements',
-      [zeros, g.op('Reshape', [op.indices, g.ints([-1])]), g.op('Reshape', [grad, g.ints([-1])])],
-      { axis: 0 },
-    );
-    return g.op('Reshape', [flat, inputShape]);
-  }
   // Nearest-neighbour ×2 upsampling (half-pixel centres: output i reads input round(i/2 − 1/4) = ⌊i/2⌋),
   // then zero padding of an odd last row/column: [1, C, h, w] → [1, C, 2h, 2w] → [1, C, H, W].
-  const odd = g.op('Mod', [inputShape, g.ints([1, 1, 2, 2])]);
-  const up = g.op(
-    'Resize',
-    [g.op('Mul', [grad, g.scalar(0.25)]), '', g.floats('x2', Float32Array.of(1, 1, 2, 2), [4])],
-    {
-      mode: 'nearest',
-    },
-  );
-  return g.op('Pad', [up, g.op('Concat', [g.ints([0, 0, 0, 0]), odd], { axis: 0 })]);
+  const odd = g.op('Mod', [g.op('Shape', [op.input]), g.ints([1, 1, 2, 2])]);
+  const pads = g.op('Concat', [g.ints([0, 0, 0, 0]), odd], { axis: 0 });
+  const x2 = g.floats('x2', Float32Array.of(1, 1, 2, 2), [4]);
+  const upsample = (x: string) => g.op('Pad', [g.op('Resize', [x, '', x2], { mode: 'nearest' }), pads]);
+  if (op.pooling === 'avg') return upsample(g.op('Mul', [grad, g.scalar(0.25)]));
+  const winners = g.op('Cast', [g.op('Equal', [op.input, upsample(op.output)])], { to: DataType.FLOAT });
+  const perWindow = g.op('Mul', [g.op('AveragePool', [winners], POOL_2X2), g.scalar(4)]);
+  return g.op('Mul', [upsample(g.op('Div', [grad, perWindow])), winners]);
 }
+
+const POOL_2X2 = { kernel_shape: [2, 2], strides: [2, 2] };
 
 /** Kernels in the layouts the graphs use, converted once per weights object (an evaluator builds several graphs). */
 const conversions = new WeakMap<ConvWeights, Map<string, Float32Array>>();

@@ -20,14 +20,16 @@ type Tensor4D = ReturnType<Tf['tensor4d']>;
  */
 export class TfjsEvaluator implements Evaluator {
   readonly backend: string;
+  readonly device: string;
   readonly #tf: Tf;
   readonly #kernels = new Map<string, { kernel: Tensor4D; bias: Tensor }>();
   readonly #pooling: Pooling;
   readonly #mean: Tensor;
 
-  constructor(tf: Tf, backend: string, weights: VggWeights, pooling: Pooling = 'avg') {
+  constructor(tf: Tf, backend: string, device: string, weights: VggWeights, pooling: Pooling = 'avg') {
     this.#tf = tf;
     this.backend = backend;
+    this.device = device;
     this.#pooling = pooling;
     for (const [layer, w] of weights) {
       this.#kernels.set(layer, {

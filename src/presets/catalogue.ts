@@ -47,6 +47,11 @@ export async function loadCatalogue(path: string = CATALOGUE_PATH): Promise<Cata
   return parsed.data;
 }
 
+/** How members see a painting: "The Starry Night — Vincent van Gogh, 1889". */
+export function paintingTitle(painting: Pick<CataloguePainting, 'title' | 'artist' | 'year'>): string {
+  return `${painting.title} — ${painting.artist}, ${painting.year}`;
+}
+
 /** The file extension a painting is installed with: its source's, `.jpg` when that has none. */
 export function paintingExtension(painting: CataloguePainting): string {
   const ext = extname(new URL(painting.source).pathname).toLowerCase();

@@ -14,7 +14,7 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
   SlashCommandBuilder,
 } from 'discord.js';
-import { ITERATIONS, OFFERED_SIZES, PRESET_NAME, STRENGTH } from '../src/request-rules.ts';
+import { ITERATIONS, LIMIT_RULES, PRESET_NAME, SIZE, STRENGTH } from '../src/request-rules.ts';
 
 export const COMMAND = {
   stylize: 'stylize',
@@ -22,11 +22,24 @@ export const COMMAND = {
   admin: 'stylize-admin',
 } as const;
 
-/** Output sizes offered by `size` (the longer side, in pixels), and by `/stylize-admin quota set max_size`. */
-export const SIZE_CHOICES = OFFERED_SIZES.map(({ label, px }) => ({
-  name: `${label} (${px} px)`,
-  value: px,
-}));
+/**
+ * `/stylize-admin quota set` options, in Discord's words for this server's limits; named as Slack admins type
+ * them (LIMIT_RULES), with the values the core accepts.
+ */
+type LimitName = keyof typeof LIMIT_RULES;
+
+export const LIMIT_OPTIONS: Record<LimitName, string> = {
+  serverDailyJobs: 'Paintings per day for the whole server',
+  memberDailyJobs: 'Paintings per day for each member',
+  memberActiveJobs: 'Paintings each member may have queued or in progress at once',
+  maxSize: 'Largest output size (px) members may ask for',
+  maxIterations: 'Most iterations members may ask for',
+  serverRunningJobs: "This server's paintings painted at once (more wait in the queue)",
+  memberRunningJobs: "Each member's paintings painted at once (more wait in the queue)",
+};
+
+/** `/stylize-admin quota reset limit:` takes a limit's option name, or this for all of them. */
+export const ALL_LIMITS = 'all';
 
 /** Job ids as shown in the bot's messages. */
 export const JOB_ID = { minLength: 1, maxLength: 64 } as const;
@@ -65,17 +78,18 @@ export const stylizeCommand = guildOnly(
   .addIntegerOption((o) =>
     o
       .setName('size')
-      .setDescription('Output size (the longer side)')
-      .addChoices(...SIZE_CHOICES),
+      .setDescription('Output size in px, the longer side (start typing to see what this server allows)')
+      .setMinValue(SIZE.min)
+      .setMaxValue(SIZE.max)
+      .setAutocomplete(true),
   )
   .addIntegerOption((o) =>
     o
       .setName('iterations')
-      .setDescription(
-        `Optimisation steps (default ${ITERATIONS.default}, up to this server's limit): more is slower and finer`,
-      )
+      .setDescription("Optimisation steps, up to this server's limit: more is slower and finer")
       .setMinValue(ITERATIONS.min)
-      .setMaxValue(ITERATIONS.max),
+      .setMaxValue(ITERATIONS.max)
+      .setAutocomplete(true),
   )
   .addBooleanOption((o) =>
     o.setName('preserve_colors').setDescription("Keep your photo's colours, take only the brushwork"),
@@ -100,34 +114,32 @@ export const adminCommand = guildOnly(
       .addSubcommand((sub) =>
         sub.setName('show').setDescription("Show this server's limits and today's usage"),
       )
+      .addSubcommand((sub) => {
+        sub.setName('set').setDescription("Change this server's limits (options left out stay as they are)");
+        for (const [name, description] of Object.entries(LIMIT_OPTIONS) as [LimitName, string][]) {
+          const { key, min, max } = LIMIT_RULES[name];
+          sub.addIntegerOption((o) =>
+            o.setName(key).setDescription(description).setMinValue(min).setMaxValue(max),
+          );
+        }
+        return sub;
+      })
       .addSubcommand((sub) =>
         sub
-          .setName('set')
-          .setDescription("Change this server's limits (options left out stay as they are)")
-          .addIntegerOption((o) =>
-            o.setName('server_daily').setDescription('Jobs per day for the whole server').setMinValue(0),
-          )
-          .addIntegerOption((o) =>
-            o.setName('member_daily').setDescription('Jobs per day for each member').setMinValue(0),
-          )
-          .addIntegerOption((o) =>
+          .setName('reset')
+          .setDescription("Put a limit back to the bot operator's default")
+          .addStringOption((o) =>
             o
-              .setName('member_concurrent')
-              .setDescription('Jobs each member may have queued or running at once')
-              .setMinValue(0),
-          )
-          .addIntegerOption((o) =>
-            o
-              .setName('max_size')
-              .setDescription('Largest output size members may ask for')
-              .addChoices(...SIZE_CHOICES),
-          )
-          .addIntegerOption((o) =>
-            o
-              .setName('max_iterations')
-              .setDescription('Most iterations members may ask for')
-              .setMinValue(ITERATIONS.min)
-              .setMaxValue(ITERATIONS.max),
+              .setName('limit')
+              .setDescription('The limit, or all of them')
+              .setRequired(true)
+              .addChoices(
+                ...(Object.entries(LIMIT_OPTIONS) as [LimitName, string][]).map(([name, description]) => ({
+                  name: `${LIMIT_RULES[name].key}: ${description}`.slice(0, 100),
+                  value: LIMIT_RULES[name].key,
+                })),
+                { name: 'all: every limit', value: ALL_LIMITS },
+              ),
           ),
       ),
   )
@@ -155,7 +167,7 @@ export const adminCommand = guildOnly(
           .addStringOption((o) =>
             o
               .setName('name')
-              .setDescription('The preset to remove')
+              .setDescription("One of this server's own presets (those that come with the bot stay)")
               .setRequired(true)
               .setMaxLength(PRESET_NAME.maxLength)
               .setAutocomplete(true),

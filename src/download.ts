@@ -4,7 +4,8 @@
  * against the same rule before anything (a token included) is sent there; the body is capped in bytes (a larger
  * Content-Length is refused before reading, a longer body is cut off), the transfer has a deadline and an idle
  * limit, and the Content-Type must be what the caller expects: an HTML page where a file was expected (a login
- * page, a web page's URL instead of the file's) is refused with its likely cause for the operator.
+ * page, a web page's URL instead of the file's), like a redirect off the allowed hosts or a 401/403, is refused
+ * as the operator's problem, with its likely cause.
  *
  * On undici's `request`, which follows no redirect by itself: its redirect handling (`maxRedirections` in
  * undici 6, an interceptor in 7, which rejects the option) cannot refuse a hop before sending it. URLs may carry
@@ -32,8 +33,8 @@ export interface DownloadPolicy {
    */
   readonly images?: boolean;
   /**
-   * For the operator: what an HTML page, or a redirect off the allowed hosts, most likely means with this source
-   * (e.g. a login page because the token lacks a scope).
+   * For the operator (and the member, after a general sentence): what an HTML page, a redirect off the allowed
+   * hosts, or a 401/403 most likely means with this source (e.g. a login page because the token lacks a scope).
    */
   readonly hint?: string;
   /** Sent on every hop (each one is an allowed host). */
@@ -52,15 +53,24 @@ export class DownloadError extends MemberFacingError {
   declare readonly code: DownloadErrorCode;
   /** The HTTP status that ended the download, when one did. */
   readonly status: number | undefined;
+  /** The host that answered so, for logs that must not name the file's path (members' file names). */
+  readonly host: string | undefined;
   constructor(
     code: DownloadErrorCode,
     message: string,
     /** Host, path and what happened; never the URL's query. */
     readonly detail: string,
-    options: { operator?: boolean; status?: number | undefined; cause?: unknown } = {},
+    options: { operator?: boolean; status?: number | undefined; host?: string; cause?: unknown } = {},
   ) {
-    super(code, message, { audience: options.operator ? 'operator' : 'member', cause: options.cause });
+    // An operator's download problem (a web page, a sign-in redirect, a refusal) is told to the member as well:
+    // it is the bot's, not theirs, and its likely cause is what they can pass on.
+    super(code, message, {
+      audience: options.operator ? 'operator' : 'member',
+      cause: options.cause,
+      tellMember: options.operator ?? false,
+    });
     this.status = options.status;
+    this.host = options.host;
   }
 }
 
@@ -156,6 +166,7 @@ export async function download(url: string | URL, policy: DownloadPolicy): Promi
   }
   if (opened.status !== 200) {
     await discard(opened.body);
+    if (opened.status === 401 || opened.status === 403) throw words.refused(opened.url, opened.status);
     throw words.unavailable(`${shownUrl(opened.url)} answered HTTP ${opened.status}`, opened.status);
   }
   const chunks: Buffer[] = [];
@@ -197,14 +208,22 @@ export function downloadErrors(policy: DownloadPolicy) {
         'host',
         `${source(undefined)} redirected the download of ${subject} to ${url.host}, which is not allowed (likely ${hint}).`,
         `redirected to ${url.host}, not an allowed host: likely ${hint}`,
-        { operator: true },
+        { operator: true, host: url.host },
       ),
     html: (url: URL) =>
       new DownloadError(
         'content-type',
         `${source(url)} sent a web page instead of ${subject} (likely ${hint}).`,
         `${shownUrl(url)} answered with an HTML page where a file was expected: likely ${hint}`,
-        { operator: true },
+        { operator: true, host: url.host },
+      ),
+    /** 401 or 403: the source will not give the file to these credentials (the bot's, not the member's). */
+    refused: (url: URL, status: number) =>
+      new DownloadError(
+        'unavailable',
+        `${source(url)} refused to give me ${subject} (HTTP ${status}; likely ${hint}).`,
+        `${shownUrl(url)} answered HTTP ${status}: likely ${hint}`,
+        { operator: true, status, host: url.host },
       ),
     tooLarge: (url: URL | undefined, size?: number) =>
       new DownloadError(

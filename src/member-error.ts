@@ -19,6 +19,12 @@ export interface MemberFacingOptions {
   /** Facts a renderer may add in its platform's words (e.g. `resetsAt`, a Date, shown as a relative time). */
   readonly context?: Readonly<Record<string, unknown>>;
   readonly cause?: unknown;
+  /**
+   * For an operator's problem: whether the member also reads `message`, after the general sentence. For a message
+   * that says what went wrong on the bot's side and its likely cause (e.g. a file host answering with its sign-in
+   * page), with nothing secret in it, so the member knows it is not their doing and what to tell the admins.
+   */
+  readonly tellMember?: boolean;
 }
 
 export class MemberFacingError extends Error {
@@ -26,6 +32,7 @@ export class MemberFacingError extends Error {
   readonly code: string;
   readonly audience: Audience;
   readonly context: Readonly<Record<string, unknown>>;
+  readonly tellMember: boolean;
 
   /** `message` is the whole sentence for the audience: what is wrong and what they can do about it. */
   constructor(code: string, message: string, options: MemberFacingOptions = {}) {
@@ -33,6 +40,7 @@ export class MemberFacingError extends Error {
     this.code = code;
     this.audience = options.audience ?? 'member';
     this.context = options.context ?? {};
+    this.tellMember = options.tellMember ?? false;
   }
 }
 
@@ -60,6 +68,10 @@ export function memberReply(error: unknown): MemberReply {
     return { text: INTERNAL_FAULT_TEXT, audience: 'internal', log: true, code: 'internal', context: {} };
   }
   const { audience, code, context } = error;
-  if (audience === 'operator') return { text: OPERATOR_FAULT_TEXT, audience, log: true, code, context };
+  if (audience === 'operator') {
+    const told = error.message.charAt(0).toUpperCase() + error.message.slice(1);
+    const text = error.tellMember ? `${OPERATOR_FAULT_TEXT} ${told}` : OPERATOR_FAULT_TEXT;
+    return { text, audience, log: true, code, context };
+  }
   return { text: error.message, audience, log: false, code, context };
 }

@@ -16,6 +16,18 @@ export const rateLimited = new Counter({
   registers: [registry],
 });
 
+/**
+ * Members' files whose download brought back something other than the file: a web page (a sign-in page), a
+ * redirect off the platform's file hosts, a 401/403. The bot's setup is at fault (a token's scope, a setting),
+ * so the operator has to act; `reason` is `web_page`, `redirected` or `refused`.
+ */
+export const downloadFaults = new Counter({
+  name: 'stylize_download_faults_total',
+  help: "Members' file downloads that returned something other than the file, by platform and reason",
+  labelNames: ['platform', 'reason'] as const,
+  registers: [registry],
+});
+
 /** Time from a worker taking a job to the job ending, by how it ended. */
 export const jobDuration = new Histogram({
   name: 'stylize_job_duration_seconds',

@@ -10,8 +10,9 @@ import type { REST } from '@discordjs/rest';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolvePreset } from '../src/chat/preset-choices.ts';
 import type { Core } from '../src/core/index.ts';
-import { QuotaError, UserError } from '../src/core/index.ts';
+import { type PresetInfo, QuotaError, UserError } from '../src/core/index.ts';
 import { checkAttachment, downloadAttachment, isAllowedUrl } from '../src/discord/attachments.ts';
 import { type AttachmentPolicy, parseDiscordConfig, requireDiscordConfig } from '../src/discord/config.ts';
 import { discordEvents } from '../src/discord/events.ts';
@@ -26,6 +27,7 @@ import {
   memberReply,
   OPERATOR_FAULT_TEXT,
 } from '../src/member-error.ts';
+import { defaultsWithin, ITERATIONS, preselectSize, SIZE, sizesAllowed } from '../src/request-rules.ts';
 import { jobView } from './job-views.ts';
 
 // ------------------------------------------------------------------------------------------- config
@@ -288,20 +290,90 @@ describe('render', () => {
     ]);
   });
 
-  it('autocompletes presets: matching ignoring case, spaces and separators, prefixes first, 25 at most', () => {
-    const names = ['the_scream', 'starry_night', 'shipwreck', 'woman-with-hat-matisse'];
-    expect(render.presetChoices(names, 'Starry N')).toEqual([
-      { name: 'Starry Night', value: 'starry_night' },
+  const presets: PresetInfo[] = [
+    { name: 'the_scream', label: 'The Scream — Edvard Munch, 1893', own: false },
+    { name: 'starry_night', label: 'The Starry Night — Vincent van Gogh, 1889', own: false },
+    { name: 'shipwreck', label: 'The Shipwreck of the Minotaur — J. M. W. Turner, c. 1810', own: false },
+    { name: 'woman-with-hat-matisse', label: 'Woman with a Hat — Henri Matisse, 1905', own: false },
+    { name: 'monet', label: 'monet', own: true },
+  ];
+
+  it('autocompletes presets by title, artist or name, ignoring case, accents and separators; 25 at most', () => {
+    expect(render.presetChoices(presets, 'Starry N')).toEqual([
+      { name: 'The Starry Night — Vincent van Gogh, 1889', value: 'starry_night' },
     ]);
-    expect(render.presetChoices(names, 's').map((c) => c.value)).toEqual([
-      'shipwreck',
-      'starry_night',
-      'the_scream',
+    expect(render.presetChoices(presets, 'van gogh').map((c) => c.value)).toEqual(['starry_night']);
+    expect(render.presetChoices(presets, 'MATISSÉ').map((c) => c.value)).toEqual(['woman-with-hat-matisse']);
+    expect(render.presetChoices(presets, 'woman-with').map((c) => c.value)).toEqual([
       'woman-with-hat-matisse',
     ]);
-    expect(render.presetChoices(names, 'hat').map((c) => c.value)).toEqual(['woman-with-hat-matisse']);
-    const many = Array.from({ length: 40 }, (_, i) => `p${i}`);
+    // Names and titles that start with it first, then a word that does, then the rest that contain it.
+    expect(render.presetChoices(presets, 'the s').map((c) => c.value)).toEqual([
+      'the_scream',
+      'shipwreck',
+      'starry_night',
+    ]);
+    expect(render.presetChoices(presets, 'm').map((c) => c.value)).toEqual([
+      'monet',
+      'the_scream',
+      'shipwreck',
+      'woman-with-hat-matisse',
+    ]);
+    const many = Array.from({ length: 40 }, (_, i) => ({ name: `p${i}`, label: `p${i}`, own: true }));
     expect(render.presetChoices(many, '')).toHaveLength(25);
+  });
+
+  it('takes a title typed rather than picked for the preset it names, when it names exactly one', () => {
+    expect(resolvePreset(presets, 'starry_night')).toBe('starry_night');
+    expect(resolvePreset(presets, 'The Scream — Edvard Munch, 1893')).toBe('the_scream');
+    expect(resolvePreset(presets, 'the scream')).toBe('the_scream');
+    expect(resolvePreset(presets, 'gogh')).toBe('starry_night');
+    expect(resolvePreset(presets, 'the s')).toBeUndefined(); // three fit
+    expect(resolvePreset(presets, 'rembrandt')).toBeUndefined();
+  });
+
+  it('offers the sizes and iterations a server allows, the number typed first when allowed', () => {
+    const within = { maxSize: 450, maxIterations: 7 };
+    expect(render.sizeChoices(within, 384, '')).toEqual([
+      { name: 'Small (256 px)', value: 256 },
+      { name: 'Medium (384 px), the default', value: 384 },
+      { name: 'The largest this server allows (450 px)', value: 450 },
+    ]);
+    expect(render.sizeChoices(within, 384, '300')[0]).toEqual({ name: '300 px', value: 300 });
+    expect(render.sizeChoices(within, 384, '600')).toHaveLength(3);
+    expect(render.sizeChoices({ maxSize: 100, maxIterations: 1 }, 100, '').map((c) => c.value)).toEqual([
+      100,
+    ]);
+    expect(render.sizeChoices({ maxSize: 4096, maxIterations: 1 }, 384, '').map((c) => c.value)).toEqual([
+      256, 384, 512,
+    ]);
+    expect(render.iterationChoices(within, 7, '')).toEqual([
+      { name: '7 iterations (the default)', value: 7 },
+    ]);
+    expect(render.iterationChoices(within, 2, '5')).toEqual([
+      { name: '5 iterations', value: 5 },
+      { name: '2 iterations (the default)', value: 2 },
+      { name: '7 iterations (the most this server allows)', value: 7 },
+    ]);
+    expect(render.iterationChoices({ maxSize: 1, maxIterations: 1 }, 1, '9')).toEqual([
+      { name: '1 iteration (the default)', value: 1 },
+    ]);
+  });
+
+  it('lowers the defaults to a server’s limits, and picks a size to preselect among those allowed', () => {
+    expect(defaultsWithin({}, { maxSize: 512, maxIterations: 500 })).toEqual({
+      size: SIZE.default,
+      iterations: ITERATIONS.default,
+    });
+    expect(defaultsWithin({ size: 24, iterations: 2 }, { maxSize: 20, maxIterations: 1 })).toEqual({
+      size: 20,
+      iterations: 1,
+    });
+    expect(sizesAllowed([24, 32], 28)).toEqual([24, 28]);
+    expect(sizesAllowed([256, 384, 512], 200)).toEqual([200]);
+    expect(preselectSize([256, 384, 450], 384)).toBe(384);
+    expect(preselectSize([24, 28], 384)).toBe(28);
+    expect(preselectSize([256, 300], 24)).toBe(256);
   });
 
   it('keeps long listings under Discord’s 2000 characters', () => {

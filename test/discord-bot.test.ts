@@ -9,16 +9,18 @@ import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../commands/register.ts';
+import { serverChoiceCache } from '../src/chat/preset-choices.ts';
 import type { Core, Notifier } from '../src/core/index.ts';
 import { startNotifier } from '../src/core/index.ts';
 import { requireDiscordConfig } from '../src/discord/config.ts';
 import { type DiscordAdapter, startDiscord } from '../src/discord/index.ts';
-import { presetNameCache } from '../src/discord/presets.ts';
 import { decodeRefs } from '../src/discord/refs.ts';
+import { OPERATOR_FAULT_TEXT } from '../src/member-error.ts';
 import { type RunningWorker, startWorker } from '../worker/loop.ts';
 import { Painter } from '../worker/paint.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
 import { FakeDiscord, type InjectedInteraction, type RecordedRequest } from './discord/fake-discord.ts';
+import { downloadFaultCount } from './download-faults.ts';
 import { createTestDatabase, picture, type TestDatabase, testCore, waitFor } from './job-system.ts';
 
 const EDIT_ORIGINAL = 'PATCH /webhooks/:applicationId/:token/messages/:messageId';
@@ -99,6 +101,35 @@ async function ephemeralAnswer(sent: InjectedInteraction): Promise<string> {
 }
 
 const filesOf = (request: RecordedRequest) => request.files;
+
+/**
+ * Bob's /stylize with these options, refused by the command's own answer (ephemeral: no public "thinking…" reply)
+ * before the photo is downloaded. Returns what the answer says.
+ */
+async function refusedAtOnce(options: Record<string, string | number>): Promise<string> {
+  const mark = fake.mark();
+  const sent = await fake.sendSlashCommand({
+    name: 'stylize',
+    options: { image: { filename: 'photo.png', bytes: await picture(4) }, ...options },
+    user: fake.users.bob,
+  });
+  const callback = await fake.waitForCallback(sent);
+  expect(callback.body).toMatchObject({ type: 4, data: { flags: MessageFlags.Ephemeral } });
+  expect(fake.filter('GET /cdn/*', mark)).toEqual([]);
+  return (callback.body as { data: { content: string } }).data.content;
+}
+
+/** Bob's /stylize with `style` and nothing else: its reply deferred, then the id of the job it queued. */
+async function queued(style: string): Promise<number> {
+  const before = await latestJobId();
+  const sent = await fake.sendSlashCommand({
+    name: 'stylize',
+    options: { image: { filename: 'photo.png', bytes: await picture(7) }, style },
+    user: fake.users.bob,
+  });
+  expect((await fake.waitForCallback(sent)).body).toMatchObject({ type: 5 });
+  return waitFor('the job', async () => ((await latestJobId()) > before ? latestJobId() : undefined));
+}
 
 describe('Discord bot: /stylize', () => {
   it('defers first, queues, threads, shows progress and posts the two images', async () => {
@@ -353,40 +384,119 @@ describe('Discord bot: refusals', () => {
     expect(fake.filter('GET /cdn/*', mark)).toEqual([]);
   });
 
-  it('tells the member a quota was reached, with the limit and when it resets', async () => {
+  it('refuses a quota at once, only to the member, before downloading anything, with when it resets', async () => {
     const set = await fake.sendSlashCommand({
       name: 'stylize-admin quota set',
       options: { member_daily: 0 },
       user: fake.users.admin,
     });
     expect(await ephemeralAnswer(set)).toMatch(
-      /Limits updated[\s\S]*Paintings per day, each member: \*\*0\*\*/,
+      /Limits updated[\s\S]*`member_daily` Paintings per day for each member: \*\*0\*\*/,
     );
-    const mark = fake.mark();
-    const sent = await fake.sendSlashCommand({
-      name: 'stylize',
-      options: { image: { filename: 'photo.png', bytes: await picture(4) }, style: 'starry_night' },
-      user: fake.users.bob,
-    });
-    const followup = await fake.waitFor(
-      (r) => r.route === FOLLOWUP && r.params.token === sent.token,
-      5_000,
-      mark,
-    );
-    expect(followup.body).toMatchObject({ flags: MessageFlags.Ephemeral });
-    const content = (followup.body as { content: string }).content;
-    expect(content).toMatch(/You have had your 0 paintings for today/);
+    // The answer itself, ephemeral: no public "thinking…" reply first, and the photo is not downloaded.
+    const content = await refusedAtOnce({ style: 'starry_night' });
+    expect(content).toMatch(/^You have had your 0 paintings for today\. /);
     const reset = Number(/The limit \(0\) resets <t:(\d+):R>/.exec(content)?.[1]);
     const midnight = new Date();
     midnight.setUTCHours(24, 0, 0, 0);
     expect(reset).toBe(midnight.getTime() / 1000);
 
     const back = await fake.sendSlashCommand({
-      name: 'stylize-admin quota set',
-      options: { member_daily: 20 },
+      name: 'stylize-admin quota reset',
+      options: { limit: 'member_daily' },
       user: fake.users.admin,
     });
-    await ephemeralAnswer(back);
+    expect(await ephemeralAnswer(back)).toMatch(
+      /`member_daily` Paintings per day for each member: \*\*\d+\*\* \(default\)/,
+    );
+  });
+
+  it('offers and accepts only what the server allows: sizes and iterations, the defaults lowered to its limits', async () => {
+    const admin = async (name: string, options: Record<string, string | number>) =>
+      ephemeralAnswer(
+        await fake.sendSlashCommand({ name: `stylize-admin ${name}`, options, user: fake.users.admin }),
+      );
+    expect(await admin('quota set', { max_size: 20, max_iterations: 1 })).toMatch(/Limits updated/);
+    const choices = async (focused: 'size' | 'iterations', typed: string) => {
+      const sent = await fake.sendAutocomplete({ name: 'stylize', options: { [focused]: typed }, focused });
+      return ((await fake.waitForCallback(sent)).body as { data: { choices: unknown[] } }).data.choices;
+    };
+    // The deployment's default size (24 px) and iterations (2) are lowered to the limits.
+    expect(await choices('size', '')).toEqual([
+      { name: 'The largest this server allows (20 px), the default', value: 20 },
+    ]);
+    expect(await choices('size', '18')).toEqual([
+      { name: '18 px', value: 18 },
+      { name: 'The largest this server allows (20 px), the default', value: 20 },
+    ]);
+    expect(await choices('iterations', '5')).toEqual([{ name: '1 iteration (the default)', value: 1 }]);
+
+    // More than allowed: refused at once, before anything is public or downloaded.
+    expect(await refusedAtOnce({ style: 'shipwreck', iterations: 5 })).toBe(
+      'This server allows at most 1 iteration; ask for 1 or fewer.',
+    );
+
+    // Left out, they are the defaults within the limits: the request is accepted.
+    const jobId = await queued('shipwreck');
+    expect(JSON.parse((await job(jobId)).options)).toMatchObject({ size: 20, iterations: 1 });
+
+    const reset = await admin('quota reset', { limit: 'all' });
+    expect(reset.match(/\(default\)/g)).toHaveLength(7);
+    expect(await choices('iterations', '')).toEqual([
+      { name: '2 iterations (the default)', value: 2 },
+      { name: '1000 iterations (the most this server allows)', value: 1000 },
+    ]);
+  });
+
+  it('refuses an unknown painting before anything is public, and takes a typed title for the painting it names', async () => {
+    expect(await refusedAtOnce({ style: 'mona_lisa' })).toMatch(
+      /^There is no painting called "mona_lisa" here \(presets: shipwreck, starry_night, the_scream/,
+    );
+
+    const jobId = await queued('the scream');
+    expect(JSON.parse((await job(jobId)).styleRefs)[0]).toMatchObject({
+      name: 'The Scream — Edvard Munch, 1893',
+      preset: true,
+    });
+  });
+
+  it('reports an attachment Discord will not hand over as the bot’s problem: its likely cause to the member, a log line and a metric to the operator', async () => {
+    const faults = (reason: string) => downloadFaultCount('discord', reason);
+    const before = { page: await faults('web_page'), refused: await faults('refused') };
+    const answer = async (cdn: { contentType?: string; status?: number }) => {
+      const mark = fake.mark();
+      const sent = await fake.sendSlashCommand({
+        name: 'stylize',
+        options: { image: { filename: 'photo.png', bytes: await picture(9), cdn }, style: 'starry_night' },
+        user: fake.users.bob,
+      });
+      const followup = await fake.waitFor(
+        (r) => r.route === FOLLOWUP && r.params.token === sent.token,
+        5_000,
+        mark,
+      );
+      expect(followup.body).toMatchObject({ flags: MessageFlags.Ephemeral });
+      return (followup.body as { content: string }).content;
+    };
+    const page = await answer({ contentType: 'text/html' });
+    expect(page).toBe(
+      `${OPERATOR_FAULT_TEXT} Discord sent a web page instead of that attachment (likely an expired attachment ` +
+        'link, or a DISCORD_CDN_URL that is not a Discord CDN).',
+    );
+    expect(await faults('web_page')).toBe(before.page + 1);
+    expect(await answer({ status: 403 })).toMatch(
+      /Discord refused to give me that attachment \(HTTP 403; likely/,
+    );
+    expect(await faults('refused')).toBe(before.refused + 1);
+    const lines = logged.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.reason);
+    expect(lines.map((l) => [l.msg, l.reason])).toEqual([
+      ["discord: a member's file came back as something other than the file", 'web_page'],
+      ["discord: a member's file came back as something other than the file", 'refused'],
+    ]);
+    expect(lines[0]).toMatchObject({
+      host: new URL(fake.cdnUrl).host,
+      cause: expect.stringMatching(/web page/),
+    });
   });
 
   it('re-checks Manage Server for /stylize-admin, whatever Discord showed', async () => {
@@ -397,7 +507,7 @@ describe('Discord bot: refusals', () => {
 
     const admin = await fake.sendSlashCommand({ name: 'stylize-admin quota show', user: fake.users.admin });
     expect(await ephemeralAnswer(admin)).toMatch(
-      /This server's limits:[\s\S]*Most iterations: \*\*1000\*\* \(default\)/,
+      /This server's limits:[\s\S]*`max_iterations` Most iterations members may ask for: \*\*1000\*\* \(default\)/,
     );
   });
 
@@ -417,26 +527,93 @@ describe('Discord bot: refusals', () => {
   });
 });
 
-describe('Discord bot: presets', () => {
-  it('autocompletes preset names', async () => {
+describe('Discord bot: admins', () => {
+  const admin = async (name: string, options: Record<string, unknown> = {}) =>
+    ephemeralAnswer(
+      await fake.sendSlashCommand({
+        name: `stylize-admin ${name}`,
+        options: options as never,
+        user: fake.users.admin,
+      }),
+    );
+
+  it('sets every limit, and puts one or all back to the operator’s default', async () => {
+    const set = await admin('quota set', {
+      server_daily: 50,
+      member_daily: 9,
+      member_concurrent: 2,
+      max_size: 400,
+      max_iterations: 700,
+      server_running: 3,
+      member_running: 2,
+    });
+    for (const line of [
+      '`server_daily` Paintings per day for the whole server: **50**',
+      '`member_daily` Paintings per day for each member: **9**',
+      '`member_concurrent` Paintings each member may have queued or in progress at once: **2**',
+      '`max_size` Largest output size (px) members may ask for: **400**',
+      '`max_iterations` Most iterations members may ask for: **700**',
+      "`server_running` This server's paintings painted at once (more wait in the queue): **3**",
+      "`member_running` Each member's paintings painted at once (more wait in the queue): **2**",
+    ]) {
+      expect(set).toContain(`${line}\n`);
+    }
+    const row = () => core.db.prisma.server.findFirstOrThrow({ where: { platform: 'discord' } });
+    expect(await row()).toMatchObject({ serverRunningJobs: 3, memberRunningJobs: 2 });
+    expect(await admin('quota reset', { limit: 'server_running' })).toMatch(
+      /`server_running` [^\n]*: \*\*2\*\* \(default\)\n/,
+    );
+    expect(await row()).toMatchObject({ serverRunningJobs: null, memberRunningJobs: 2 });
+    await admin('quota reset', { limit: 'all' });
+    expect(await row()).toMatchObject({ serverDailyJobs: null, maxSize: null, memberRunningJobs: null });
+  });
+
+  it('removes only the server’s own presets, offers only those, and says why the bot’s own stay', async () => {
+    expect(
+      await admin('preset add', {
+        name: 'monet',
+        image: { filename: 'monet.png', bytes: await picture(12) },
+      }),
+    ).toMatch(/Preset `monet` saved/);
     const sent = await fake.sendAutocomplete({
-      name: 'stylize',
-      options: { style: 'star' },
-      focused: 'style',
+      name: 'stylize-admin preset remove',
+      options: { name: '' },
+      focused: 'name',
+      user: fake.users.admin,
     });
-    const callback = await fake.waitForCallback(sent);
-    expect(callback.body).toEqual({
+    expect(((await fake.waitForCallback(sent)).body as { data: unknown }).data).toEqual({
+      choices: [{ name: 'monet', value: 'monet' }],
+    });
+    expect(await admin('preset remove', { name: 'starry_night' })).toBe(
+      '"starry_night" comes with the bot: the people running it installed it, so a server can’t remove it. ' +
+        'A preset of this server’s own called "starry_night" would replace it here.',
+    );
+    expect(await admin('preset remove', { name: 'monet' })).toBe('Preset `monet` removed.');
+  });
+});
+
+describe('Discord bot: presets', () => {
+  it('autocompletes paintings by title, artist or name, and shows them by title', async () => {
+    const choices = async (typed: string) => {
+      const sent = await fake.sendAutocomplete({
+        name: 'stylize',
+        options: { style: typed },
+        focused: 'style',
+      });
+      return (await fake.waitForCallback(sent)).body as { type: number; data: { choices: unknown[] } };
+    };
+    expect(await choices('gogh')).toEqual({
       type: 8,
-      data: { choices: [{ name: 'Starry Night', value: 'starry_night' }] },
+      data: { choices: [{ name: 'The Starry Night — Vincent van Gogh, 1889', value: 'starry_night' }] },
     });
-    const all = await fake.sendAutocomplete({ name: 'stylize', options: { style: '' }, focused: 'style' });
-    const choices = ((await fake.waitForCallback(all)).body as { data: { choices: { value: string }[] } })
-      .data.choices;
-    expect(choices.map((c) => c.value)).toEqual([
-      'shipwreck',
-      'starry_night',
-      'the_scream',
-      'woman-with-hat-matisse',
+    expect((await choices('woman-with')).data.choices).toEqual([
+      { name: 'Woman with a Hat — Henri Matisse, 1905', value: 'woman-with-hat-matisse' },
+    ]);
+    expect((await choices('')).data.choices).toEqual([
+      { name: 'The Scream — Edvard Munch, 1893', value: 'the_scream' },
+      { name: 'The Shipwreck of the Minotaur — J. M. W. Turner, c. 1810', value: 'shipwreck' },
+      { name: 'The Starry Night — Vincent van Gogh, 1889', value: 'starry_night' },
+      { name: 'Woman with a Hat — Henri Matisse, 1905', value: 'woman-with-hat-matisse' },
     ]);
   });
 
@@ -451,22 +628,25 @@ describe('Discord bot: presets', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    const names = presetNameCache({ ...core, db: { ...core.db, prisma: counting } } as Core);
+    const choices = serverChoiceCache({ ...core, db: { ...core.db, prisma: counting } } as Core);
+    const server = { platform: 'discord' as const, id: fake.guildId };
     for (let keystroke = 0; keystroke < 5; keystroke++) {
-      expect(await names.fetch(fake.guildId)).toContain('starry_night');
+      expect((await choices.get(server)).presets.map((p) => p.name)).toContain('starry_night');
     }
     expect(listings).toBe(1);
-    names.delete(fake.guildId); // what preset add and remove do
-    await names.fetch(fake.guildId);
+    choices.delete(server); // what preset add and remove, and quota set and reset, do
+    await choices.get(server);
     expect(listings).toBe(2);
   });
 
-  it('/stylize-presets shows the names and a contact sheet of thumbnails', async () => {
+  it('/stylize-presets shows the paintings by title and a contact sheet of thumbnails', async () => {
     const sent = await fake.sendSlashCommand({ name: 'stylize-presets' });
     const callback = await fake.waitForCallback(sent);
     expect(callback.body).toEqual({ type: 5, data: { flags: MessageFlags.Ephemeral } });
     const edit = await fake.waitFor((r) => r.route === EDIT_ORIGINAL && r.params.token === sent.token);
-    expect((edit.body as { content: string }).content).toMatch(/4 preset paintings[\s\S]*`starry_night`/);
+    expect((edit.body as { content: string }).content).toMatch(
+      /4 preset paintings[\s\S]*\n• The Starry Night — Vincent van Gogh, 1889\n/,
+    );
     expect(edit.files).toHaveLength(1);
     const sheet = await sharp(edit.files[0]!.bytes).metadata();
     expect(sheet.format).toBe('jpeg');

@@ -387,7 +387,7 @@ describe('npm run register against the fake', () => {
     expect(describeRegistered(global)).toContain(
       '/stylize-admin (id ' +
         global[2]?.id +
-        '): quota show, quota set, preset add, preset remove, cancel, queue',
+        '): quota show, quota set, quota reset, preset add, preset remove, cancel, queue',
     );
 
     await expect(

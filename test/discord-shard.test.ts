@@ -65,7 +65,7 @@ describe('sharded start', () => {
       });
       expect((await fake.waitForCallback(sent, 10_000)).body).toEqual({
         type: 8,
-        data: { choices: [{ name: 'The Scream', value: 'the_scream' }] },
+        data: { choices: [{ name: 'The Scream — Edvard Munch, 1893', value: 'the_scream' }] },
       });
     } finally {
       child.kill('SIGTERM');

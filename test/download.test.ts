@@ -130,11 +130,15 @@ describe('redirects', () => {
     expect(files.hits.slice(before).map((h) => h.path)).toEqual(['/hop1', '/hop2?sig=secret']);
     expect(files.hits.slice(before).every((h) => h.auth === 'Bearer token-for-files-only')).toBe(true);
     expect(elsewhere.hits).toEqual([]);
-    // The platform sent us away: not the member's doing, so the operator reads why and the member a general line.
+    // The platform sent us away: not the member's doing, so the operator reads why, and the member a general line
+    // with the likely cause.
     expect(error).toMatchObject({ code: 'host', audience: 'operator' });
     expect(error.detail).toContain('127.0.0.1');
     expect(`${error.message} ${error.detail}`).not.toContain('secret');
-    expect(memberReply(error).text).toBe(OPERATOR_FAULT_TEXT);
+    expect(memberReply(error).text).toMatch(/which is not allowed \(likely /);
+    expect(
+      memberReply(error).text.startsWith(`${OPERATOR_FAULT_TEXT} The platform redirected the download`),
+    ).toBe(true);
   });
 
   it('refuses a first URL off the hosts as the member’s, and gives up on a redirect loop', async () => {

@@ -136,7 +136,7 @@ describe.each(PROVIDERS)('quotas on %s', (provider) => {
     await expect(showLimits(core, server('admin'), { userId: 'x', isAdmin: false })).rejects.toBeInstanceOf(
       UserError,
     );
-    await expect(setLimits(core, server('admin'), { maxSize: -1 }, ADMIN)).rejects.toThrow(/maxSize/);
+    await expect(setLimits(core, server('admin'), { maxSize: -1 }, ADMIN)).rejects.toThrow(/max_size/);
     const job = await submit(core, 'admin', 'owner');
     await expect(
       cancelJob(core, server('admin'), job.job.id, { userId: 'someone-else', isAdmin: false }),

@@ -47,9 +47,7 @@ describe('counts in sentences', () => {
     const server = { platform: 'discord' as const, id: 'one' };
     await setLimits(core, server, { memberDailyJobs: 1, maxIterations: 1 }, ADMIN);
     await submit(core, 'one', 'ben');
-    expect(await refusal(submit(core, 'one', 'ben'))).toBe(
-      'You have had your 1 painting for today; more at midnight UTC.',
-    );
+    expect(await refusal(submit(core, 'one', 'ben'))).toBe('You have had your 1 painting for today.');
     expect(await refusal(submit(core, 'one', 'cid', { iterations: 2 }))).toBe(
       'This server allows at most 1 iteration; ask for 1 or fewer.',
     );
@@ -70,6 +68,8 @@ describe('counts in sentences', () => {
     expect(progressEnded(many, 'done').content).toContain('(64 px, 2 iterations, strength 50)');
     expect(presetsMessage(['mine'], 1).content).toMatch(/^\*\*1 preset painting\*\*/);
     expect(presetsMessage(['a', 'b'], 2).content).toMatch(/^\*\*2 preset paintings\*\*/);
-    expect(limitsText({ limits: [], usedToday: 1 })).toContain('(1 painting today, UTC)');
+    expect(limitsText({ limits: [], usedToday: 1, dailyResetsAt: new Date() })).toContain(
+      '(1 painting today;',
+    );
   });
 });

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Catalogue, loadCatalogue } from '../src/presets/catalogue.ts';
+import { decodeImage, probeImage } from '../src/images/index.ts';
+import { type Catalogue, catalogueSchema, loadCatalogue } from '../src/presets/catalogue.ts';
 import { presetFiles } from '../src/presets/files.ts';
 import { presetsStatus, setupPresets } from '../worker/presets/setup.ts';
 import { asset } from './assets.ts';
@@ -79,8 +80,73 @@ describe('the preset catalogue', () => {
     expect(cat.paintings.length).toBeGreaterThanOrEqual(10);
     const shared = await presetFiles(asset('styles'));
     for (const id of shared.keys()) expect(cat.paintings.map((p) => p.id)).toContain(id);
-    for (const p of cat.paintings)
-      expect(p.source).toMatch(/^https:\/\/upload\.wikimedia\.org\/wikipedia\/commons\//);
+    // Renditions 1920 px wide (a width Commons serves), never the original files.
+    for (const p of cat.paintings) {
+      expect(p.source).toMatch(
+        /^https:\/\/upload\.wikimedia\.org\/wikipedia\/commons\/thumb\/([0-9a-f])\/\1[0-9a-f]\/([^/]+)\/1920px-\2$/,
+      );
+    }
+    const original = cat.paintings[0]!.source.replace(/\/thumb(\/.+)\/[^/]+$/, '$1');
+    expect(() => catalogueSchema.parse({ paintings: [{ ...cat.paintings[0]!, source: original }] })).toThrow(
+      /size-limited rendition/,
+    );
+  });
+});
+
+// Wikimedia Commons as `stylize presets setup` meets it: originals past the bot's 40-megapixel limit (The Starry
+// Night's Google Art Project scan is about 30000×23756 px), and thumbnails of any of them at a requested width.
+describe('stylize presets setup against a Commons-like host', () => {
+  let commons: Server;
+  let origin: string;
+  let original: Buffer;
+  const served: string[] = [];
+
+  beforeAll(async () => {
+    original = await sharp({
+      create: { width: 8000, height: 5100, channels: 3, background: { r: 30, g: 60, b: 160 } },
+    })
+      .jpeg({ quality: 50 })
+      .toBuffer();
+    commons = createServer((req, res) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      served.push(path);
+      const thumb = /^\/wikipedia\/commons\/thumb\/[0-9a-f]\/[0-9a-f]{2}\/([^/]+)\/(\d+)px-\1$/.exec(path);
+      const send = (body: Buffer) =>
+        res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': body.length }).end(body);
+      if (thumb) {
+        sharp(original, { limitInputPixels: false })
+          .resize({ width: Number(thumb[2]) })
+          .jpeg()
+          .toBuffer()
+          .then(send, () => res.writeHead(500).end());
+      } else if (/^\/wikipedia\/commons\/[0-9a-f]\/[0-9a-f]{2}\/[^/]+$/.test(path)) {
+        send(original);
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((done) => commons.listen(0, '127.0.0.1', done));
+    origin = `http://127.0.0.1:${(commons.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((done) => commons.close(done));
+  });
+
+  it('installs a usable preset from the catalogue’s rendition of a painting whose original is over the limit', async () => {
+    await expect(probeImage(original)).rejects.toThrow(/too large|megapixel/i);
+    const starry = (await loadCatalogue()).paintings.find((p) => p.id === 'starry_night')!;
+    // The catalogue's own URL, on this host instead of upload.wikimedia.org.
+    const painting = { ...starry, source: starry.source.replace('https://upload.wikimedia.org', origin) };
+    const dir = await tempDir();
+    const result = await setupPresets({ catalogue: { paintings: [painting] }, dir });
+    expect(result).toMatchObject({ downloaded: ['starry_night'], failed: [] });
+    expect(served).toEqual([new URL(painting.source).pathname]);
+
+    const installed = await readFile(join(dir, 'starry_night.jpg'));
+    expect(await probeImage(installed)).toMatchObject({ format: 'jpeg', width: 1920, height: 1224 });
+    // What a job does with a preset: decoded at the style size.
+    const style = await decodeImage(installed, { maxSide: 512 });
+    expect([style.width, style.height]).toEqual([512, 326]);
   });
 });
 

@@ -1,11 +1,13 @@
+import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../src/core/core.ts';
 import { type Notifier, startNotifier } from '../src/core/notifier.ts';
-import { createLogger } from '../src/log.ts';
+import { OPERATOR_FAULT_TEXT } from '../src/member-error.ts';
 import type { SlackConfig } from '../src/slack/config.ts';
 import { type SlackAdapter, startSlack } from '../src/slack/index.ts';
 import { asset } from './assets.ts';
+import { downloadFaultCount } from './download-faults.ts';
 import {
   type Child,
   createTestDatabase,
@@ -19,6 +21,7 @@ import {
 import { type FakeCall, FakeSlack } from './slack/fake-slack.ts';
 import {
   blockAction,
+  blockSuggestion,
   type FormBlock,
   type FormView,
   formState,
@@ -49,6 +52,8 @@ describe('Slack app', () => {
   const alice: Who = { teamId: 'T0TEST', userId: 'U0ALICE', channelId: 'C0ART' };
   const bob: Who = { ...alice, userId: 'U0BOB' };
   const carol: Who = { ...alice, userId: 'U0CAROL' };
+  /** Everything the adapter logged. */
+  const logged: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
@@ -71,7 +76,8 @@ describe('Slack app', () => {
       sizes: [24, 32],
       jobDefaults: { iterations: 2, layers: 'shallow' },
     };
-    adapter = await startSlack(core, config, createLogger({ logLevel: 'error' }, 'slack-test'));
+    const log = pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line)) });
+    adapter = await startSlack(core, config, log);
     endpoint = `http://127.0.0.1:${adapter.port}/slack/events`;
     notifier = startNotifier(core, adapter.events);
   });
@@ -169,7 +175,7 @@ describe('Slack app', () => {
     expect(slack.responses).toHaveLength(0);
   });
 
-  it('/stylize opens the form: photo upload, the presets, a style upload, strength, size, colours', async () => {
+  it('/stylize opens the form: photo upload, a painting search, a style upload, strength, size, iterations, colours', async () => {
     const view = await openForm(alice);
     expect(view.callback_id).toBe('stylize_modal');
     expect(JSON.parse(String(view.private_metadata))).toEqual({ c: alice.channelId });
@@ -188,18 +194,55 @@ describe('Slack app', () => {
       'tif',
     ]);
     expect(block('content').optional).toBe(false);
-    expect(element('preset').type).toBe('static_select');
-    expect(element('preset').options!.map((o) => o.value)).toEqual([
-      'shipwreck',
-      'starry_night',
-      'the_scream',
-      'woman-with-hat-matisse',
-    ]);
+    // Options are loaded as the member types, so any number of presets fit (a static select takes 100).
+    expect(element('preset')).toMatchObject({ type: 'external_select', min_query_length: 0 });
+    expect(element('preset').options).toBeUndefined();
     expect(element('style').type).toBe('file_input');
     expect(element('strength')).toMatchObject({ type: 'number_input', min_value: '0', max_value: '100' });
     expect(element('size').options!.map((o) => o.value)).toEqual(['24', '32']);
+    expect(element('size').initial_option).toMatchObject({ value: '32' });
+    // The operator's limit (QUOTA_MAX_ITERATIONS, 500 by default) and the deployment's default (2).
+    expect(element('iterations')).toMatchObject({
+      type: 'number_input',
+      min_value: '1',
+      max_value: '500',
+      initial_value: '2',
+    });
     expect(element('options').type).toBe('checkboxes');
     expect(slack.callsOf('views.open').every((c) => c.authorized)).toBe(true);
+  });
+
+  it('finds paintings by title, artist or name as the member types, and shows them by title', async () => {
+    const view = await openForm(alice);
+    const search = async (value: string) => {
+      const response = await post(
+        blockSuggestion(
+          alice,
+          { id: 'VSEARCH', callback_id: view.callback_id },
+          { block_id: 'preset', action_id: 'value' },
+          value,
+        ),
+      );
+      expect(response.status).toBe(200);
+      return (response.json() as { options: { text: { text: string }; value: string }[] }).options;
+    };
+    expect(await search('gogh')).toEqual([
+      {
+        text: { type: 'plain_text', text: 'The Starry Night — Vincent van Gogh, 1889', emoji: true },
+        value: 'starry_night',
+      },
+    ]);
+    expect((await search('MUNCH')).map((o) => o.value)).toEqual(['the_scream']);
+    expect((await search('woman-with')).map((o) => o.value)).toEqual(['woman-with-hat-matisse']);
+    expect((await search('minotaur')).map((o) => o.value)).toEqual(['shipwreck']);
+    // Everything, in the order of the titles, when nothing is typed yet.
+    expect((await search('')).map((o) => o.text.text)).toEqual([
+      'The Scream — Edvard Munch, 1893',
+      'The Shipwreck of the Minotaur — J. M. W. Turner, c. 1810',
+      'The Starry Night — Vincent van Gogh, 1889',
+      'Woman with a Hat — Henri Matisse, 1905',
+    ]);
+    expect(await search('rembrandt')).toEqual([]);
   });
 
   it('sends an invalid form back with errors (neither a preset nor a style image)', async () => {
@@ -241,7 +284,10 @@ describe('Slack app', () => {
     // The photo was fetched with the bot token from the file host.
     expect(slack.downloads.some((d) => d.path.includes(photo) && d.authorized)).toBe(true);
     // The request message became the job's.
-    await slack.waitForCall('chat.update', (c) => c.args.ts === parent && /starry_night/.test(blocksText(c)));
+    await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.ts === parent && /The Starry Night — Vincent van Gogh, 1889/.test(blocksText(c)),
+    );
 
     const cancel = { action_id: 'stylize_cancel', value: String(jobId) };
     await post(blockAction(bob, { ts: progressTs }, cancel, slack.responseUrl()));
@@ -259,7 +305,175 @@ describe('Slack app', () => {
     );
   });
 
-  it('shows why a job could not start in the form, and leaves nothing in the channel', async () => {
+  /** Runs /stylize-admin as carol (a workspace admin) and waits for its answer. */
+  async function admin(who: Who, text: string): Promise<string> {
+    const before = slack.responses.length;
+    await command({ ...who, userId: carol.userId }, '/stylize-admin', text);
+    const deadline = Date.now() + 10_000;
+    while (slack.responses.length === before) {
+      if (Date.now() > deadline) throw new Error(`no answer to /stylize-admin ${text}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return String(slack.responses.at(-1)!.body.text);
+  }
+
+  /** The next form update of a submitted view: its text. */
+  const outcomeOf = async (viewId: string, match: RegExp) =>
+    JSON.stringify(
+      (
+        await slack.waitForCall(
+          'views.update',
+          (c) => c.args.view_id === viewId && match.test(JSON.stringify(c.args.view)),
+        )
+      ).args.view,
+    );
+
+  /** Calls and downloads since a mark: what a refused request must not have made. */
+  const mark = () => ({ calls: slack.calls.length, downloads: slack.downloads.length });
+  const since = (at: ReturnType<typeof mark>) => ({
+    posted: slack.calls.slice(at.calls).filter((c) => c.method === 'chat.postMessage'),
+    looked: slack.calls.slice(at.calls).filter((c) => c.method === 'files.info'),
+    downloads: slack.downloads.slice(at.downloads),
+  });
+
+  it('offers only the sizes and iterations the workspace allows, and accepts a request left at its defaults', async () => {
+    const dave: Who = { teamId: 'T0LIMITS', userId: 'U0DAVE', channelId: 'C0LIMITS' };
+    expect(await admin(dave, 'quota set max_size=28 max_iterations=1')).toMatch(/^Done\./);
+    const view = await openForm(dave);
+    const element = (id: string) => view.blocks.find((b) => b.block_id === id)!.element!;
+    // 32 is over the limit; 28, the limit, is offered instead and preselected; the default 2 iterations is lowered.
+    expect(element('size').options!.map((o) => o.value)).toEqual(['24', '28']);
+    expect(element('size').initial_option).toMatchObject({ value: '28' });
+    expect(element('iterations')).toMatchObject({ max_value: '1', initial_value: '1' });
+
+    const photo = slack.addFile('photo.png', await picture(8));
+    const { viewId } = await submitForm(dave, view, {
+      content: fileValue(photo),
+      preset: selectValue('starry_night'),
+    });
+    const { jobId } = await jobOf(viewId);
+    expect(JSON.parse((await job(jobId)).options)).toMatchObject({ size: 28, iterations: 1 });
+    await post(
+      blockAction(
+        dave,
+        { ts: '1.1' },
+        { action_id: 'stylize_cancel', value: String(jobId) },
+        slack.responseUrl(),
+      ),
+    );
+    await slack.waitForResponse((b) => b.text === `Job ${jobId} is cancelled.`);
+
+    // A form filled in before the limits changed, or asking for more: refused in the form, nothing posted or fetched.
+    const at = mark();
+    const more = await submitForm(dave, view, {
+      content: fileValue(photo),
+      preset: selectValue('starry_night'),
+      iterations: { value: { type: 'number_input', value: '5' } },
+      size: selectValue('32'),
+    });
+    expect(more.response.json()).toEqual({
+      response_action: 'errors',
+      errors: { size: 'The largest painting on this workspace is 28 px; ask for 28 px or less.' },
+    });
+    const iterations = await submitForm(dave, view, {
+      content: fileValue(photo),
+      preset: selectValue('starry_night'),
+      iterations: { value: { type: 'number_input', value: '5' } },
+    });
+    expect(iterations.response.json()).toEqual({
+      response_action: 'errors',
+      errors: { iterations: 'This workspace allows at most 1 iteration; ask for 1 or fewer.' },
+    });
+    const stale = await submitForm(dave, view, { content: fileValue(photo), preset: selectValue('gone') });
+    expect(stale.response.json()).toMatchObject({
+      response_action: 'errors',
+      errors: { preset: expect.stringMatching(/^There is no painting called "gone" here/) },
+    });
+    expect(since(at)).toEqual({ posted: [], looked: [], downloads: [] });
+  });
+
+  it('refuses before anything is public: a daily limit when the form opens or is sent, in the member’s own time', async () => {
+    const erin: Who = { teamId: 'T0QUOTA', userId: 'U0ERIN', channelId: 'C0QUOTA' };
+    const midnight = new Date();
+    midnight.setUTCHours(24, 0, 0, 0);
+    const reset =
+      `The limit resets <!date^${midnight.getTime() / 1000}^{date_short_pretty} at {time}|` +
+      `${midnight.toISOString().slice(0, 10)} 00:00 UTC>.`;
+
+    expect(await admin(erin, 'quota set server_daily=0')).toMatch(/^Done\./);
+    const at = mark();
+    const closed = await openForm(erin);
+    expect(closed.callback_id).toBeUndefined();
+    expect(JSON.stringify(closed.blocks)).toContain(
+      JSON.stringify(`This workspace has had its 0 paintings for today. ${reset}`).slice(1, -1),
+    );
+
+    // The form was open when the member's own limit was reached: the submission is refused in the form.
+    await admin(erin, 'quota set server_daily=default');
+    const view = await openForm(erin);
+    expect(view.callback_id).toBe('stylize_modal');
+    await admin(erin, 'quota set member_daily=0');
+    const photo = slack.addFile('photo.png', await picture(9));
+    const { response, viewId } = await submitForm(erin, view, {
+      content: fileValue(photo),
+      preset: selectValue('shipwreck'),
+    });
+    expect(response.json()).toMatchObject({ response_action: 'update' });
+    expect(JSON.stringify(response.json())).toContain(
+      JSON.stringify(`You have had your 0 paintings for today. ${reset}`).slice(1, -1),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(slack.callsOf('views.update').some((c) => c.args.view_id === viewId)).toBe(false);
+
+    // A HEIC photo is refused from Slack's metadata, before it is downloaded.
+    await admin(erin, 'quota set member_daily=default');
+    const heic = slack.addFile('IMG_0001.HEIC', Buffer.from('not decoded'), 'image/heic');
+    const { viewId: heicView } = await submitForm(erin, await openForm(erin), {
+      content: fileValue(heic),
+      preset: selectValue('shipwreck'),
+    });
+    expect(await outcomeOf(heicView, /HEIC/)).toContain('That is a HEIC photo, which I can');
+    expect(since(at)).toMatchObject({ posted: [], downloads: [] });
+  });
+
+  it('reports a file Slack will not hand over as the bot’s problem: its likely cause to the member, a log line and a metric to the operator', async () => {
+    const faults = (reason: string) => downloadFaultCount('slack', reason);
+    const before = { page: await faults('web_page'), refused: await faults('refused') };
+    const at = mark();
+    const photo = slack.addFile('photo.png', await picture(10));
+    slack.refusedFiles.set(photo, 'sign-in-page');
+    const { viewId } = await submitForm(alice, await openForm(alice), {
+      content: fileValue(photo),
+      preset: selectValue('shipwreck'),
+    });
+    const shown = await outcomeOf(viewId, /sent a web page/);
+    expect(shown).toContain(OPERATOR_FAULT_TEXT);
+    expect(shown).toContain(
+      'Slack sent a web page instead of \\"photo.png\\" (likely the bot token has expired or lacks the files:read scope',
+    );
+    expect(await faults('web_page')).toBe(before.page + 1);
+    const line = logged.find((l) => l.reason === 'web_page');
+    expect(line).toMatchObject({
+      msg: "slack: a member's file came back as something other than the file",
+      platform: 'slack',
+      host: new URL(slack.url).host,
+      cause: expect.stringMatching(/^Slack sent a web page instead of "photo.png" \(likely .*files:read/),
+    });
+
+    const forbidden = slack.addFile('photo.png', await picture(11));
+    slack.refusedFiles.set(forbidden, 403);
+    const { viewId: refusedView } = await submitForm(alice, await openForm(alice), {
+      content: fileValue(forbidden),
+      preset: selectValue('shipwreck'),
+    });
+    expect(await outcomeOf(refusedView, /HTTP 403/)).toContain('Slack refused to give me');
+    expect(await faults('refused')).toBe(before.refused + 1);
+    // Nothing was posted in the channel, and the token is in no log line.
+    expect(since(at).posted).toEqual([]);
+    expect(JSON.stringify(logged)).not.toContain(TOKEN);
+  });
+
+  it('shows why a job could not start in the form: a file found unreadable only once downloaded is briefly shown', async () => {
     const view = await openForm(alice);
     const notImage = slack.addFile('notes.png', Buffer.from('these are notes, not a picture'));
     const { viewId } = await submitForm(alice, view, {
@@ -357,11 +571,44 @@ describe('Slack app', () => {
     const refusal = await slack.waitForResponse((b) => /Only the admins and owners/.test(String(b.text)));
     expect(refusal.response_type).toBe('ephemeral');
 
-    await command(carol, '/stylize-admin', 'quota set member_daily=5 max_size=default');
-    const done = await slack.waitForResponse((b) => /^Done\./.test(String(b.text)));
-    expect(done.text).toMatch(/`member_daily` = 5\n/);
-    const server = await core.db.prisma.server.findFirstOrThrow({ where: { platform: 'slack' } });
+    const done = await admin(alice, 'quota set member_daily=5 max_size=default');
+    expect(done).toMatch(/^Done\. [\s\S]*`member_daily` = 5\n/);
+    const server = await core.db.prisma.server.findFirstOrThrow({
+      where: { platform: 'slack', externalId: alice.teamId },
+    });
     expect(server.memberDailyJobs).toBe(5);
+
+    // Every limit, and back to the operator's default.
+    const all = await admin(
+      alice,
+      'quota set server_daily=50 member_daily=4 member_concurrent=2 max_size=400 max_iterations=300 server_running=3 member_running=2',
+    );
+    for (const line of [
+      '`server_daily` = 50\n',
+      '`member_daily` = 4\n',
+      '`member_concurrent` = 2\n',
+      '`max_size` = 400\n',
+      '`max_iterations` = 300\n',
+      '`server_running` = 3\n',
+      '`member_running` = 2',
+    ]) {
+      expect(all).toContain(line);
+    }
+    const back = await admin(
+      alice,
+      'quota set server_daily=default member_daily=default member_concurrent=default max_size=default max_iterations=default server_running=default member_running=default',
+    );
+    expect(back.match(/\(default\)/g)).toHaveLength(7);
+    expect(await admin(alice, 'quota set max_size=8')).toBe('`max_size` is a whole number from 16 to 4096.');
+
+    // The bot's own presets cannot be removed by a workspace, and the admin is told so.
+    expect(await admin(alice, 'preset remove starry_night')).toBe(
+      '"starry_night" comes with the bot: the people running it installed it, so a workspace can’t remove it. ' +
+        'A preset of this workspace’s own called "starry_night" would replace it here.',
+    );
+    expect(await admin(alice, 'preset remove nothing_here')).toBe(
+      'This workspace has no preset called "nothing_here".',
+    );
 
     await command(carol, '/stylize-admin', 'preset add monet');
     const form = await slack.waitForCall('views.open', (c) =>

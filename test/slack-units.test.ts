@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JobProgress, type JobView, QuotaError, UserError } from '../src/core/index.ts';
+import { type JobProgress, type JobView, type PresetInfo, QuotaError, UserError } from '../src/core/index.ts';
 import { createLogger } from '../src/log.ts';
 import { INTERNAL_FAULT_TEXT, MemberFacingError, OPERATOR_FAULT_TEXT } from '../src/member-error.ts';
 import { adminCheck, LIMIT_KEYS, parseAdminCommand } from '../src/slack/admin.ts';
@@ -9,7 +9,13 @@ import { createSlackApp } from '../src/slack/app.ts';
 import { parseSlackConfig, type SlackConfig } from '../src/slack/config.ts';
 import { createSlackEvents, type SlackRefs } from '../src/slack/events.ts';
 import { downloadPrivateFile, isAllowedFileUrl } from '../src/slack/files.ts';
-import { MAX_SELECT_OPTIONS, parseStylizeSubmission, stylizeModal } from '../src/slack/modal.ts';
+import {
+  MAX_SELECT_OPTIONS,
+  parseStylizeSubmission,
+  presetOptions,
+  type StylizeFormChoices,
+  stylizeModal,
+} from '../src/slack/modal.ts';
 import { errorText, formatDuration, progressBar, progressMessage } from '../src/slack/render.ts';
 import type { SlackClient } from '../src/slack/slack-types.ts';
 import { jobView } from './job-views.ts';
@@ -182,7 +188,9 @@ describe('/stylize-admin text', () => {
 });
 
 describe('the /stylize form', () => {
-  const presets = ['starry_night', 'the_scream'];
+  const choices = { channelId: 'C1', hasPresets: true, sizes: [256, 384, 512], size: 384 };
+  const form = (over: Partial<StylizeFormChoices> = {}) =>
+    stylizeModal({ ...choices, maxIterations: 500, iterations: 300, ...over });
   const submit = (
     view: ReturnType<typeof stylizeModal>,
     given: Record<string, Record<string, Record<string, unknown>>>,
@@ -192,15 +200,14 @@ describe('the /stylize form', () => {
     return parseStylizeSubmission(
       { state: { values: formState(blocks, given) as never }, blocks: view.blocks },
       { channelId: meta.c, ...(meta.f ? { file: { id: meta.f, name: meta.n } } : {}) },
-      [256, 384, 512],
     );
   };
   const file = (id: string) => ({ value: { type: 'file_input', files: [{ id }] } });
-  const select = (value: string) => ({ value: { type: 'static_select', selected_option: { value } } });
+  const select = (value: string) => ({ value: { type: 'external_select', selected_option: { value } } });
+  const number = (value: string) => ({ value: { type: 'number_input', value } });
 
-  it('reads a full submission, with the middle size preselected', () => {
-    const view = stylizeModal({ channelId: 'C1', presets, sizes: [256, 384, 512] });
-    expect(submit(view, { content: file('F1'), preset: select('the_scream') })).toEqual({
+  it('reads a full submission, with the preselected size and the default iterations', () => {
+    expect(submit(form(), { content: file('F1'), preset: select('the_scream') })).toEqual({
       ok: true,
       value: {
         contentFileId: 'F1',
@@ -208,35 +215,43 @@ describe('the /stylize form', () => {
         styleFileId: undefined,
         strength: 50,
         size: 384,
+        iterations: 300,
         preserveColors: false,
       },
     });
-    const checked = submit(view, {
+    const checked = submit(form(), {
       content: file('F1'),
       style: file('F2'),
-      strength: { value: { type: 'number_input', value: '80' } },
+      strength: number('80'),
+      iterations: number(''),
       options: { value: { type: 'checkboxes', selected_options: [{ value: 'preserve_colors' }] } },
     });
     expect(checked).toMatchObject({
       ok: true,
-      value: { styleFileId: 'F2', strength: 80, preserveColors: true },
+      value: { styleFileId: 'F2', strength: 80, iterations: undefined, preserveColors: true },
     });
   });
 
-  it('names each problem by its block', () => {
-    const view = stylizeModal({ channelId: 'C1', presets, sizes: [256, 384, 512] });
-    expect(
-      submit(view, { strength: { value: { type: 'number_input', value: '101' } }, size: select('999') }),
-    ).toEqual({
+  it('offers the sizes and iterations it is given, the most iterations as the input’s maximum', () => {
+    const view = form({ sizes: [256, 300], size: 300, maxIterations: 7, iterations: 7 });
+    const element = (id: string) => (view.blocks as FormBlock[]).find((b) => b.block_id === id)!.element!;
+    expect(element('size').options!.map((o) => o.value)).toEqual(['256', '300']);
+    expect(element('size').initial_option).toMatchObject({ value: '300' });
+    expect(element('iterations')).toMatchObject({ min_value: '1', max_value: '7', initial_value: '7' });
+  });
+
+  it('names each problem by its block (the limits are the core’s to check)', () => {
+    expect(submit(form(), { strength: number('101'), size: select('9'), iterations: number('0') })).toEqual({
       ok: false,
       errors: {
         content: 'Upload the photo to paint.',
         preset: 'Choose a painting, or upload a style image below.',
         strength: 'The strength is a whole number from 0 to 100.',
         size: 'Choose one of the sizes.',
+        iterations: 'The iterations are a whole number, at least 1.',
       },
     });
-    const none = stylizeModal({ channelId: 'C1', presets: [], sizes: [256] });
+    const none = form({ hasPresets: false });
     expect(none.blocks.some((b) => b.block_id === 'preset')).toBe(false);
     expect(submit(none, { content: file('F1') })).toEqual({
       ok: false,
@@ -244,13 +259,8 @@ describe('the /stylize form', () => {
     });
   });
 
-  it('uses the shortcut’s photo unless another is uploaded; caps the presets at Slack’s 100 options', () => {
-    const view = stylizeModal({
-      channelId: 'C1',
-      presets,
-      sizes: [256],
-      prefill: { fileId: 'FMSG', fileName: '<b>.png' },
-    });
+  it('uses the shortcut’s photo unless another is uploaded', () => {
+    const view = form({ prefill: { fileId: 'FMSG', fileName: '<b>.png' } });
     expect(JSON.stringify(view.blocks[0])).toContain('&lt;b&gt;.png');
     expect(submit(view, { preset: select('the_scream') })).toMatchObject({
       value: { contentFileId: 'FMSG' },
@@ -258,10 +268,31 @@ describe('the /stylize form', () => {
     expect(submit(view, { preset: select('the_scream'), content: file('F9') })).toMatchObject({
       value: { contentFileId: 'F9' },
     });
-    const many = Array.from({ length: 130 }, (_, i) => `p${String(i).padStart(3, '0')}`);
-    const big = stylizeModal({ channelId: 'C1', presets: many, sizes: [256] });
-    const select100 = (big.blocks.find((b) => b.block_id === 'preset') as FormBlock).element!;
-    expect(select100.options).toHaveLength(MAX_SELECT_OPTIONS);
+  });
+
+  it('searches any number of presets, at most Slack’s 100 options of 75 characters each', () => {
+    const many: PresetInfo[] = Array.from({ length: 130 }, (_, i) => ({
+      name: `p${String(i).padStart(3, '0')}`,
+      label: `Painting ${i} — ${'A very long artist name '.repeat(3)}`,
+      own: true,
+    }));
+    const options = presetOptions(many, '');
+    expect(options).toHaveLength(MAX_SELECT_OPTIONS);
+    expect(options.every((o) => o.text.text.length <= 75)).toBe(true);
+    expect(presetOptions(many, 'p129').map((o) => o.value)).toEqual(['p129']);
+    expect(presetOptions(many, 'painting 12').map((o) => o.value)).toEqual([
+      'p012',
+      'p120',
+      'p121',
+      'p122',
+      'p123',
+      'p124',
+      'p125',
+      'p126',
+      'p127',
+      'p128',
+      'p129',
+    ]);
   });
 });
 
@@ -275,16 +306,23 @@ describe('rendering', () => {
     expect(progressBar(Number.NaN, 4)).toBe('░░░░');
   });
 
-  it('words any error for the member: their own refusals escaped, a quota with its reset, nothing internal', () => {
-    const now = Date.UTC(2030, 0, 1, 21);
+  it('words any error for the member: their own refusals escaped, a quota with its reset in their time, nothing internal', () => {
     const quota = new QuotaError('memberDailyJobs', 3, new Date(Date.UTC(2030, 0, 2)), 'Three a day.');
-    expect(errorText(quota, now)).toBe('Three a day. The limit resets in about 3 h.');
+    expect(errorText(quota)).toBe(
+      'Three a day. The limit resets <!date^1893542400^{date_short_pretty} at {time}|2030-01-02 00:00 UTC>.',
+    );
     expect(errorText(new UserError('not-found', 'No preset called "<!channel>".'))).toBe(
       'No preset called "&lt;!channel&gt;".',
     );
     expect(errorText(new Error('ECONNRESET 10.0.0.3:5432'))).toBe(INTERNAL_FAULT_TEXT);
     const scope = new MemberFacingError('slack-scope', 'Add files:read.', { audience: 'operator' });
     expect(errorText(scope)).toBe(OPERATOR_FAULT_TEXT);
+    // An operator's problem that names its likely cause, and nothing secret, is told to the member too.
+    const told = new MemberFacingError('content-type', 'Slack sent a <web page>.', {
+      audience: 'operator',
+      tellMember: true,
+    });
+    expect(errorText(told)).toBe(`${OPERATOR_FAULT_TEXT} Slack sent a &lt;web page&gt;.`);
   });
 });
 

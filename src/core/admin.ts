@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import type { Limits } from '../config.ts';
+import { LIMIT_RULES } from '../request-rules.ts';
 import type { Actor } from './cancel.ts';
 import type { Core } from './core.ts';
 import { UserError } from './errors.ts';
 import type { JobStatus } from './jobs.ts';
-import { jobOptionsSchema, MAX_ITERATIONS, MAX_SIZE } from './options.ts';
+import { jobOptionsSchema } from './options.ts';
 import { deletePreset, savePreset } from './presets.ts';
 import { queueOrder } from './queue.ts';
-import { effectiveLimits, LIMIT_NAMES, type LimitName, usageToday } from './quotas.ts';
+import { effectiveLimits, LIMIT_NAMES, type LimitName, nextUtcMidnight, usageToday } from './quotas.ts';
 import { ensureServer, type ServerRef } from './servers.ts';
 
 /**
@@ -19,30 +20,32 @@ export interface LimitsReport {
   limits: { name: LimitName; value: number; isDefault: boolean }[];
   /** Jobs counted today (UTC) against the daily limits, refunds excluded. */
   usedToday: number;
+  /** When the daily counts start again (the next midnight UTC). */
+  dailyResetsAt: Date;
 }
 
 export async function showLimits(core: Core, server: ServerRef, actor: Actor): Promise<LimitsReport> {
   requireAdmin(actor);
   const row = await ensureServer(core.db.prisma, server);
   const limits = effectiveLimits(row, core.config.limits);
-  const usage = await usageToday(core.db.prisma, row.id, new Date());
+  const now = new Date();
+  const usage = await usageToday(core.db.prisma, row.id, now);
   return {
     limits: LIMIT_NAMES.map((name) => ({ name, value: limits[name], isDefault: row[name] === null })),
     usedToday: usage.server,
+    dailyResetsAt: nextUtcMidnight(now),
   };
 }
 
-const limit = (max = 100_000) => z.number().int().min(0).max(max).nullable().optional();
 /** null puts a limit back to the operator's default. */
-const limitsPatchSchema = z.strictObject({
-  serverDailyJobs: limit(),
-  memberDailyJobs: limit(),
-  memberActiveJobs: limit(100),
-  maxSize: limit(MAX_SIZE),
-  maxIterations: limit(MAX_ITERATIONS),
-  serverRunningJobs: limit(100).refine((v) => v !== 0, 'at least 1'),
-  memberRunningJobs: limit(100).refine((v) => v !== 0, 'at least 1'),
-});
+const limitsPatchSchema = z.strictObject(
+  Object.fromEntries(
+    LIMIT_NAMES.map((name) => {
+      const { min, max } = LIMIT_RULES[name];
+      return [name, z.number().int().min(min).max(max).nullable().optional()];
+    }),
+  ) as Record<LimitName, z.ZodOptional<z.ZodNullable<z.ZodNumber>>>,
+);
 export type LimitsPatch = Partial<Record<keyof Limits, number | null>>;
 
 export async function setLimits(
@@ -55,7 +58,14 @@ export async function setLimits(
   const parsed = limitsPatchSchema.safeParse(patch);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new UserError('invalid-input', `${issue.path.join('.') || 'limits'}: ${issue.message}`);
+    const name = issue.path[0] as LimitName | undefined;
+    const rule = name === undefined ? undefined : LIMIT_RULES[name];
+    throw new UserError(
+      'invalid-input',
+      rule
+        ? `\`${rule.key}\` is a whole number from ${rule.min} to ${rule.max}.`
+        : `limits: ${issue.message}`,
+    );
   }
   const row = await ensureServer(core.db.prisma, server);
   await core.db.prisma.server.update({ where: { id: row.id }, data: parsed.data });

@@ -1,6 +1,7 @@
 /**
- * What the chat adapters (src/discord, src/slack) use: open the core once, submit and cancel jobs, answer
- * status and /stylize-admin, and receive job events through JobEvents. Platform code never touches Prisma.
+ * What the chat adapters (src/discord, src/slack) use: open the core once, check a request before downloading
+ * its images (checkRequest), submit and cancel jobs, answer status and /stylize-admin, and receive job events
+ * through JobEvents. Platform code never touches Prisma.
  * Refusals arrive as UserError, QuotaError or ImageError, each with a message written for the member.
  */
 export {
@@ -14,6 +15,7 @@ export {
   showLimits,
 } from './admin.ts';
 export { type Actor, cancelJob } from './cancel.ts';
+export { checkRequest, requestLimits } from './check-request.ts';
 export { type Core, openCore } from './core.ts';
 export { UserError } from './errors.ts';
 export type { JobEvents, JobProgress, ResultImages } from './events.ts';
@@ -23,8 +25,8 @@ export { type Notifier, startNotifier } from './notifier.ts';
 export type { JobOptions, JobOptionsInput } from './options.ts';
 export { plural } from './plural.ts';
 export { presetImage } from './preset-image.ts';
-export { listPresets } from './presets.ts';
-export { type LimitName, QuotaError } from './quotas.ts';
+export { describePresets, type PresetInfo } from './presets.ts';
+export { LIMIT_NAMES, type LimitName, QuotaError } from './quotas.ts';
 export { purgeExpired, startRetention } from './retention.ts';
 export { PLATFORMS, type Platform, type ServerRef } from './servers.ts';
 export { type JobStatusReport, jobStatus } from './status.ts';

@@ -5,7 +5,7 @@ import type { ImageStore, StoredImage } from './image-store.ts';
 import { type JobOptions, jobOptionsSchema, styleRefsSchema } from './options.ts';
 import { plural } from './plural.ts';
 import { refundIfEnded } from './quotas.ts';
-import type { Platform, ServerRef } from './servers.ts';
+import { type Platform, placeName, type ServerRef } from './servers.ts';
 
 /**
  * A job's life: queued → running → succeeded | failed | cancelled (running → queued again when its worker
@@ -71,7 +71,7 @@ export async function loadJob(db: Database, id: number): Promise<(JobRow & { ser
 export async function loadServerJob(db: Database, server: ServerRef, id: number) {
   const row = await loadJob(db, id);
   if (!row || row.server.platform !== server.platform || row.server.externalId !== server.id) {
-    throw new UserError('not-found', `There is no job ${id} on this server.`);
+    throw new UserError('not-found', `There is no job ${id} on this ${placeName(server.platform)}.`);
   }
   return row;
 }

@@ -1,5 +1,5 @@
 import type { Core } from './core.ts';
-import { presetBytes } from './presets.ts';
+import { loadPreset } from './presets.ts';
 import { ensureServer, type ServerRef } from './servers.ts';
 
 /**
@@ -7,5 +7,5 @@ import { ensureServer, type ServerRef } from './servers.ts';
  * thumbnails. Throws a UserError naming the presets there are when there is none by that name.
  */
 export async function presetImage(core: Core, server: ServerRef, name: string): Promise<Buffer> {
-  return presetBytes(core, await ensureServer(core.db.prisma, server), name);
+  return (await loadPreset(core, await ensureServer(core.db.prisma, server), name)).bytes;
 }

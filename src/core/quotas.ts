@@ -3,6 +3,7 @@ import { MemberFacingError } from '../member-error.ts';
 import type { Client, ServerRow, Tx } from './db.ts';
 import type { JobOptions } from './options.ts';
 import { plural } from './plural.ts';
+import { placeName } from './servers.ts';
 
 /**
  * The limits a server's admins set (null in the server's row: the operator's default from the config).
@@ -20,7 +21,10 @@ export const LIMIT_NAMES = [
   'memberRunningJobs',
 ] as const satisfies readonly LimitName[];
 
-/** A refusal: which limit, its value, and when it resets (null where waiting for midnight does not help). */
+/**
+ * A refusal: which limit, its value, and when it resets (null where waiting for midnight does not help). The
+ * message does not say when: each chat adapter adds `resetsAt` in its members' local time.
+ */
 export class QuotaError extends MemberFacingError {
   override readonly name = 'QuotaError';
   constructor(
@@ -90,12 +94,13 @@ export async function checkQuotas(
   now: Date,
 ): Promise<void> {
   const limits = effectiveLimits(server, defaults);
+  const place = placeName(server.platform);
   if (options.size > limits.maxSize) {
     throw new QuotaError(
       'maxSize',
       limits.maxSize,
       null,
-      `The largest painting on this server is ${limits.maxSize} px; ask for ${limits.maxSize} px or less.`,
+      `The largest painting on this ${place} is ${limits.maxSize} px; ask for ${limits.maxSize} px or less.`,
     );
   }
   if (options.iterations > limits.maxIterations) {
@@ -103,7 +108,7 @@ export async function checkQuotas(
       'maxIterations',
       limits.maxIterations,
       null,
-      `This server allows at most ${plural(limits.maxIterations, 'iteration')}; ` +
+      `This ${place} allows at most ${plural(limits.maxIterations, 'iteration')}; ` +
         `ask for ${limits.maxIterations} or fewer.`,
     );
   }
@@ -114,7 +119,7 @@ export async function checkQuotas(
       'serverDailyJobs',
       limits.serverDailyJobs,
       midnight,
-      `This server has had its ${plural(limits.serverDailyJobs, 'painting')} for today; more at midnight UTC.`,
+      `This ${place} has had its ${plural(limits.serverDailyJobs, 'painting')} for today.`,
     );
   }
   if ((usage.byMember.get(requesterId) ?? 0) >= limits.memberDailyJobs) {
@@ -122,7 +127,7 @@ export async function checkQuotas(
       'memberDailyJobs',
       limits.memberDailyJobs,
       midnight,
-      `You have had your ${plural(limits.memberDailyJobs, 'painting')} for today; more at midnight UTC.`,
+      `You have had your ${plural(limits.memberDailyJobs, 'painting')} for today.`,
     );
   }
   const active = await prisma.job.count({
@@ -133,7 +138,7 @@ export async function checkQuotas(
       'memberActiveJobs',
       limits.memberActiveJobs,
       null,
-      `You already have ${plural(active, 'painting')} queued or in progress, the most this server allows; ` +
+      `You already have ${plural(active, 'painting')} queued or in progress, the most this ${place} allows; ` +
         'send this again when one of them is done.',
     );
   }

@@ -12,6 +12,11 @@ export interface ServerRef {
   id: string;
 }
 
+/** What members of a platform call the place a job belongs to, for the sentences the core writes them. */
+export function placeName(platform: string): 'server' | 'workspace' {
+  return platform === 'slack' ? 'workspace' : 'server';
+}
+
 const serverRefSchema = z.object({ platform: z.enum(PLATFORMS), id: z.string().min(1).max(64) });
 
 /** The server's row, created with the operator's defaults (all limits null) the first time it is seen. */

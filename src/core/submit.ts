@@ -5,7 +5,7 @@ import { TX_OPTIONS } from './db.ts';
 import { UserError } from './errors.ts';
 import { type JobView, loadJob, toJobView } from './jobs.ts';
 import { jobOptionsSchema, type StyleRefs } from './options.ts';
-import { MAX_STYLE_SIDE, presetBytes } from './presets.ts';
+import { loadPreset, MAX_STYLE_SIDE } from './presets.ts';
 import { standing } from './queue.ts';
 import { checkQuotas, recordUsage } from './quotas.ts';
 import { ensureServer, PLATFORMS, type ServerRef } from './servers.ts';
@@ -57,7 +57,8 @@ const requestSchema = z.object({
 const ACCEPT_LOCK_KEY = 7_424_243;
 
 /**
- * Accepts a painting request: limits first (a refusal costs nothing), then the images are normalised (decoded
+ * Accepts a painting request: limits first (a refusal costs nothing; the adapters check them, with checkRequest,
+ * before they even download the images), then the images are normalised (decoded
  * safely, resized to what the job needs, stored as PNG), then the job and its usage are written together with
  * the limits checked again, since another request may have been accepted meanwhile. Throws UserError,
  * QuotaError or ImageError with a message for the member; nothing is left behind when it throws (and if the
@@ -89,10 +90,11 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
     const styleSide = Math.min(MAX_STYLE_SIDE, req.options.size);
     const styleRefs: StyleRefs = [];
     for (const style of req.styles) {
-      const [name, bytes] =
+      // A preset is named by its label ("The Starry Night — Vincent van Gogh, 1889") wherever the job shows it.
+      const { label: name, bytes } =
         'preset' in style
-          ? [style.preset, await presetBytes(core, server, style.preset)]
-          : [style.name, style.image];
+          ? await loadPreset(core, server, style.preset)
+          : { label: style.name, bytes: style.image };
       const ref = await store(await decodeImage(bytes, { maxSide: styleSide }));
       styleRefs.push({
         ref,

@@ -5,11 +5,15 @@
  * checks `isAdmin` once more. Every answer is ephemeral.
  */
 import { type ChatInputCommandInteraction, MessageFlags, PermissionFlagsBits } from 'discord.js';
+import { ALL_LIMITS } from '../../commands/definitions.ts';
+import { reportDownloadFault } from '../chat/download-faults.ts';
 import {
   type Actor,
   addPreset,
   cancelJob,
+  LIMIT_NAMES,
   type LimitsPatch,
+  type LimitsReport,
   listQueue,
   removePreset,
   type ServerRef,
@@ -18,6 +22,7 @@ import {
   UserError,
 } from '../core/index.ts';
 import { memberReply } from '../member-error.ts';
+import { LIMIT_RULES } from '../request-rules.ts';
 import { checkAttachment, downloadAttachment } from './attachments.ts';
 import { type Context, serverOf } from './context.ts';
 import { safeError } from './errors.ts';
@@ -48,7 +53,7 @@ export async function handleAdmin(ctx: Context, interaction: ChatInputCommandInt
     const spec = await run(ctx, interaction, `${group ?? ''} ${sub}`.trim(), server, actor);
     await interaction.editReply(render.toInteractionReply(spec));
   } catch (error) {
-    if (memberReply(error).log) {
+    if (!reportDownloadFault(ctx.log, 'discord', error, { server: server.id }) && memberReply(error).log) {
       ctx.log.error({ err: safeError(error), server: server.id }, 'discord: /stylize-admin failed');
     }
     await interaction.editReply(render.errorMessage(error));
@@ -69,30 +74,32 @@ async function run(
       return render.limitsMessage(await showLimits(core, server, actor));
     case 'quota set': {
       const patch: LimitsPatch = {};
-      const set = (name: keyof LimitsPatch, option: string) => {
-        const value = options.getInteger(option);
+      for (const name of LIMIT_NAMES) {
+        const value = options.getInteger(LIMIT_RULES[name].key);
         if (value !== null) patch[name] = value;
-      };
-      set('serverDailyJobs', 'server_daily');
-      set('memberDailyJobs', 'member_daily');
-      set('memberActiveJobs', 'member_concurrent');
-      set('maxSize', 'max_size');
-      set('maxIterations', 'max_iterations');
+      }
       if (Object.keys(patch).length === 0)
         throw new UserError('invalid-input', render.messages.noLimitsGiven);
-      return render.limitsMessage(await setLimits(core, server, patch, actor), true);
+      return limitsChanged(ctx, server, await setLimits(core, server, patch, actor));
+    }
+    case 'quota reset': {
+      const key = options.getString('limit', true);
+      const names = LIMIT_NAMES.filter((name) => key === ALL_LIMITS || LIMIT_RULES[name].key === key);
+      if (names.length === 0) throw new UserError('invalid-input', render.messages.noLimitsGiven);
+      const patch: LimitsPatch = Object.fromEntries(names.map((name) => [name, null]));
+      return limitsChanged(ctx, server, await setLimits(core, server, patch, actor));
     }
     case 'preset add': {
       const name = options.getString('name', true).trim();
       const bytes = await downloadAttachment(options.getAttachment('image', true).url, ctx.config.download);
       await addPreset(core, server, name, bytes, actor);
-      ctx.presetNames.delete(server.id);
+      ctx.choices.delete(server);
       return { content: `Preset \`${name}\` saved: members can use it with \`/stylize style:${name}\`.` };
     }
     case 'preset remove': {
       const name = options.getString('name', true).trim();
       await removePreset(core, server, name, actor);
-      ctx.presetNames.delete(server.id);
+      ctx.choices.delete(server);
       return { content: `Preset \`${name}\` removed.` };
     }
     case 'cancel': {
@@ -112,4 +119,10 @@ async function run(
     default:
       throw new UserError('invalid-input', `Unknown command /stylize-admin ${command}.`);
   }
+}
+
+/** The answer to a change of limits; the server's autocompletion offers the new ones at once. */
+function limitsChanged(ctx: Context, server: ServerRef, report: LimitsReport): render.MessageSpec {
+  ctx.choices.delete(server);
+  return render.limitsMessage(report, true);
 }

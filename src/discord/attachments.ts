@@ -4,8 +4,8 @@
  * redirects included, by the shared download helper. Attachment URLs carry signatures: they are never logged,
  * and no error made here contains one.
  */
+import { checkImageType } from '../chat/file-type.ts';
 import { allowOrigins, type DownloadPolicy, download, downloadErrors } from '../download.ts';
-import { hasImageExtension, IMAGE_MIME_TYPES, ImageError } from '../images/index.ts';
 import type { MemberFacingError } from '../member-error.ts';
 import type { AttachmentPolicy } from './config.ts';
 
@@ -17,8 +17,6 @@ export interface AttachmentMeta {
   url: string;
 }
 
-const HEIC = /^image\/hei[cf](-sequence)?$|\.hei[cf]$/i;
-
 function downloadPolicy(policy: AttachmentPolicy): DownloadPolicy {
   return {
     isAllowed: allowOrigins(policy.allowedOrigins),
@@ -27,6 +25,7 @@ function downloadPolicy(policy: AttachmentPolicy): DownloadPolicy {
     images: true,
     subject: 'that attachment',
     source: 'Discord',
+    hint: 'an expired attachment link, or a DISCORD_CDN_URL that is not a Discord CDN',
   };
 }
 
@@ -43,10 +42,8 @@ export function checkAttachment(
   meta: AttachmentMeta,
   policy: AttachmentPolicy,
 ): MemberFacingError | undefined {
-  const type = meta.contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
-  if (HEIC.test(type) || HEIC.test(meta.name)) return ImageError.unsupported('heic');
-  const looksLikeImage = type ? IMAGE_MIME_TYPES.has(type) : hasImageExtension(meta.name);
-  if (!looksLikeImage) return ImageError.unsupported();
+  const notImage = checkImageType(meta.contentType, meta.name);
+  if (notImage) return notImage;
   const url = URL.canParse(meta.url) ? new URL(meta.url) : undefined;
   const errors = downloadErrors(downloadPolicy(policy));
   if (meta.size > policy.maxBytes) return errors.tooLarge(url, meta.size);

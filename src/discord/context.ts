@@ -1,5 +1,5 @@
 import type { REST } from '@discordjs/rest';
-import type { LRUCache } from 'lru-cache';
+import type { ServerChoiceCache } from '../chat/preset-choices.ts';
 import type { Core, JobOptionsInput, ServerRef } from '../core/index.ts';
 import type { Logger } from '../log.ts';
 import type { DiscordConfig } from './config.ts';
@@ -14,8 +14,8 @@ export interface Context {
   setups: Setups;
   /** Job options for what the member leaves out (the core's defaults for the rest). */
   jobDefaults: JobOptionsInput;
-  /** Preset names by guild id, for autocompletion (see presetNameCache). */
-  presetNames: LRUCache<string, string[]>;
+  /** Each guild's presets and limits, for autocompletion (see serverChoiceCache). */
+  choices: ServerChoiceCache;
 }
 
 export const serverOf = (guildId: string): ServerRef => ({ platform: 'discord', id: guildId });

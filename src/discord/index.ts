@@ -14,6 +14,7 @@
 import { once } from 'node:events';
 import { REST, RESTEvents } from '@discordjs/rest';
 import { Events } from 'discord.js';
+import { serverChoiceCache } from '../chat/preset-choices.ts';
 import type { Core, JobEvents, JobOptionsInput } from '../core/index.ts';
 import type { Logger } from '../log.ts';
 import { rateLimited } from '../metrics.ts';
@@ -23,7 +24,6 @@ import type { Context } from './context.ts';
 import { safeError } from './errors.ts';
 import { discordEvents } from './events.ts';
 import { routeInteractions } from './interactions.ts';
-import { presetNameCache } from './presets.ts';
 import { Setups } from './refs.ts';
 
 export { type DiscordConfig, parseDiscordConfig, requireDiscordConfig } from './config.ts';
@@ -65,7 +65,7 @@ export async function startDiscord(
     rest: client.rest,
     setups,
     jobDefaults: options.jobDefaults ?? {},
-    presetNames: presetNameCache(core),
+    choices: serverChoiceCache(core),
   };
   routeInteractions(client, ctx);
   const events = discordEvents({

@@ -10,7 +10,7 @@ import { COMMAND } from '../../commands/definitions.ts';
 import { handleAdmin, isAdmin } from './admin.ts';
 import type { Context } from './context.ts';
 import { safeError } from './errors.ts';
-import { handlePresetAutocomplete, handlePresets } from './presets.ts';
+import { handleAutocomplete, handlePresets } from './presets.ts';
 import * as render from './render.ts';
 import { handleCancelButton, handleStylize } from './stylize.ts';
 
@@ -30,13 +30,10 @@ export async function handleInteraction(ctx: Context, interaction: Interaction):
       return;
     }
     if (interaction.isAutocomplete()) {
-      const focused = interaction.options.getFocused(true).name;
       const command = interaction.commandName;
-      const presetOption =
-        (command === COMMAND.stylize && focused === 'style') ||
-        (command === COMMAND.admin && focused === 'name' && isAdmin(interaction));
-      if (presetOption) await handlePresetAutocomplete(ctx, interaction);
-      else await interaction.respond([]);
+      if (command === COMMAND.stylize || (command === COMMAND.admin && isAdmin(interaction))) {
+        await handleAutocomplete(ctx, interaction);
+      } else await interaction.respond([]);
       return;
     }
     if (interaction.isChatInputCommand()) {

@@ -1,12 +1,14 @@
 /**
- * /stylize-presets (the catalogue: names and a contact sheet of thumbnails) and autocompletion of preset names.
+ * /stylize-presets (the catalogue: titles and a contact sheet of thumbnails) and the autocompletion of /stylize's
+ * `style`, `size` and `iterations` and of `/stylize-admin preset remove name:`, from the server's choices
+ * (src/chat/preset-choices.ts), so members are offered only what the server allows.
  */
 import { type AutocompleteInteraction, type ChatInputCommandInteraction, MessageFlags } from 'discord.js';
-import { LRUCache } from 'lru-cache';
 import type { RgbImage } from '../../worker/engine/image.ts';
-import { type Core, listPresets, presetImage } from '../core/index.ts';
+import { describePresets, presetImage } from '../core/index.ts';
 import { contactSheet, decodeImage } from '../images/index.ts';
 import { memberReply } from '../member-error.ts';
+import { defaultsWithin } from '../request-rules.ts';
 import { type Context, serverOf } from './context.ts';
 import { safeError } from './errors.ts';
 import * as render from './render.ts';
@@ -19,21 +21,23 @@ export async function handlePresets(ctx: Context, interaction: ChatInputCommandI
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const server = serverOf(interaction.guildId!);
   try {
-    const names = await listPresets(ctx.core, server);
-    const pictured = names.slice(0, MAX_PICTURED);
+    const presets = await describePresets(ctx.core, server);
     const items: { image: RgbImage; label: string }[] = [];
-    for (const name of pictured) {
+    for (const preset of presets.slice(0, MAX_PICTURED)) {
       try {
-        const bytes = await presetImage(ctx.core, server, name);
-        items.push({ image: await decodeImage(bytes, { maxSide: CELL }), label: name });
+        const bytes = await presetImage(ctx.core, server, preset.name);
+        items.push({ image: await decodeImage(bytes, { maxSide: CELL }), label: preset.label });
       } catch (error) {
         ctx.log.warn(
-          { err: safeError(error), server: server.id, preset: name },
+          { err: safeError(error), server: server.id, preset: preset.name },
           'discord: preset unreadable',
         );
       }
     }
-    const spec = render.presetsMessage(names, items.length);
+    const spec = render.presetsMessage(
+      presets.map((p) => p.label),
+      items.length,
+    );
     if (items.length > 0) {
       const sheet = await contactSheet(items, { cellSize: CELL, columns: 4, format: 'jpeg' });
       spec.files = [{ name: 'presets.jpg', data: sheet, contentType: 'image/jpeg' }];
@@ -47,24 +51,31 @@ export async function handlePresets(ctx: Context, interaction: ChatInputCommandI
   }
 }
 
-/** `/stylize style:` and `/stylize-admin preset remove name:`: the server's presets matching what was typed. */
-export async function handlePresetAutocomplete(
-  ctx: Context,
-  interaction: AutocompleteInteraction,
-): Promise<void> {
-  const names = (await ctx.presetNames.fetch(interaction.guildId!)) ?? [];
-  await interaction.respond(render.presetChoices(names, String(interaction.options.getFocused())));
-}
-
 /**
- * Each server's preset names, kept briefly for autocompletion: Discord asks at every keystroke, and listing them
- * reaches the database each time (recording the server too, a write). An admin's change made through this
- * process drops the server's entry at once; one made elsewhere shows within `ttlMs`.
+ * The choices for the focused option: `style` (the server's presets by title, artist or name), `name` of
+ * `preset remove` (only the server's own: the bot's presets cannot be removed), `size` and `iterations`
+ * (within the server's limits, the defaults marked).
  */
-export function presetNameCache(core: Core, ttlMs = 30_000): LRUCache<string, string[]> {
-  return new LRUCache<string, string[]>({
-    max: 10_000,
-    ttl: ttlMs,
-    fetchMethod: (guildId) => listPresets(core, serverOf(guildId)),
-  });
+export async function handleAutocomplete(ctx: Context, interaction: AutocompleteInteraction): Promise<void> {
+  const focused = interaction.options.getFocused(true);
+  const typed = String(focused.value);
+  const { presets, limits } = await ctx.choices.get(serverOf(interaction.guildId!));
+  const defaults = defaultsWithin(ctx.jobDefaults, limits);
+  switch (focused.name) {
+    case 'style':
+      return interaction.respond(render.presetChoices(presets, typed));
+    case 'name':
+      return interaction.respond(
+        render.presetChoices(
+          presets.filter((p) => p.own),
+          typed,
+        ),
+      );
+    case 'size':
+      return interaction.respond(render.sizeChoices(limits, defaults.size, typed));
+    case 'iterations':
+      return interaction.respond(render.iterationChoices(limits, defaults.iterations, typed));
+    default:
+      return interaction.respond([]);
+  }
 }

@@ -11,15 +11,18 @@ import {
   ComponentType,
   type RESTPatchAPIChannelMessageJSONBody,
 } from 'discord-api-types/v10';
+import { LIMIT_OPTIONS } from '../../commands/definitions.ts';
+import { matchPresets } from '../chat/preset-choices.ts';
 import {
   type JobProgress,
   type JobView,
-  type LimitName,
   type LimitsReport,
+  type PresetInfo,
   plural,
   type QueueEntry,
 } from '../core/index.ts';
 import { memberReply } from '../member-error.ts';
+import { LIMIT_RULES, OFFERED_SIZES, type RequestLimits, SIZE, sizesAllowed } from '../request-rules.ts';
 
 export interface FileSpec {
   name: string;
@@ -224,7 +227,8 @@ export const messages = {
   guildOnly:
     'I work in servers only: a painting, its queue and its limits belong to a server. ' +
     'Use /stylize in a server we share.',
-  chooseStyle: 'Choose a style: a preset in `style` (start typing to see them) or your own `style_image`.',
+  chooseStyle:
+    'Choose a style: a preset in `style` (start typing a painting, an artist or a name) or your own `style_image`.',
   oneStyle: 'Give either a preset in `style` or your own `style_image`, not both.',
   notAdmin: 'Only members with the **Manage Server** permission can use /stylize-admin.',
   notYourJob: 'Only the member who asked for this painting, or an admin, can cancel it.',
@@ -234,22 +238,14 @@ export const messages = {
 
 // -------------------------------------------------------------------------------------------- admin
 
-const LIMIT_LABELS: Record<LimitName, string> = {
-  serverDailyJobs: 'Paintings per day, whole server',
-  memberDailyJobs: 'Paintings per day, each member',
-  memberActiveJobs: 'Queued or running at once, each member',
-  maxSize: 'Largest size (px)',
-  maxIterations: 'Most iterations',
-  serverRunningJobs: 'Painted at once, whole server',
-  memberRunningJobs: 'Painted at once, each member',
-};
-
 export function limitsMessage(report: LimitsReport, changed = false): MessageSpec {
   const lines = report.limits.map(
-    (l) => `${LIMIT_LABELS[l.name]}: **${l.value}**${l.isDefault ? ' (default)' : ''}`,
+    (l) =>
+      `\`${LIMIT_RULES[l.name].key}\` ${LIMIT_OPTIONS[l.name]}: **${l.value}**${l.isDefault ? ' (default)' : ''}`,
   );
   const title = changed ? 'Limits updated. This server now has:' : "This server's limits:";
-  return { content: [title, ...lines, `Paintings today (UTC): ${report.usedToday}`].join('\n') };
+  const today = `Paintings today: ${report.usedToday}; the daily counts start again ${timestamp(report.dailyResetsAt.getTime())}.`;
+  return { content: [title, ...lines, today].join('\n') };
 }
 
 export function queueMessage(entries: QueueEntry[]): MessageSpec {
@@ -264,40 +260,74 @@ export function queueMessage(entries: QueueEntry[]): MessageSpec {
 
 // ------------------------------------------------------------------------------------------ presets
 
-/** "starry_night" → "Starry Night". */
-export function presetTitle(name: string): string {
-  return name
-    .split(/[_-]+/)
-    .filter(Boolean)
-    .map((word) => capitalise(word))
-    .join(' ');
-}
-
-/** Autocomplete choices: names containing what was typed (ignoring case, spaces, _ and -), prefixes first. */
+/** Autocomplete choices for a preset: matching what was typed by title, artist or name; Discord shows 25. */
 export function presetChoices(
-  names: readonly string[],
+  presets: readonly PresetInfo[],
   typed: string,
 ): APIApplicationCommandOptionChoice<string>[] {
-  const key = (text: string) => text.toLowerCase().replace(/[\s_-]+/g, '');
-  const query = key(typed);
-  return names
-    .map((name) => ({ name, at: key(name).indexOf(query) }))
-    .filter((m) => m.at >= 0)
-    .sort((a, b) => Number(a.at !== 0) - Number(b.at !== 0) || a.name.localeCompare(b.name))
-    .slice(0, 25)
-    .map(({ name }) => ({ name: presetTitle(name).slice(0, 100) || name, value: name }));
+  return matchPresets(presets, typed, 25).map((p) => ({ name: p.label.slice(0, 100), value: p.name }));
 }
 
-export function presetsMessage(names: readonly string[], shown: number): MessageSpec {
-  if (names.length === 0) {
+/**
+ * Autocomplete choices for `size`: the number typed when the server allows it, then the offered sizes it
+ * allows (see sizesAllowed), the default marked.
+ */
+export function sizeChoices(
+  limits: RequestLimits,
+  defaultSize: number,
+  typed: string,
+): APIApplicationCommandOptionChoice<number>[] {
+  const allowed = sizesAllowed(
+    OFFERED_SIZES.map((s) => s.px),
+    limits.maxSize,
+  );
+  const wanted = typedWithin(typed, SIZE.min, limits.maxSize);
+  const choices =
+    wanted === undefined || allowed.includes(wanted) ? [] : [{ name: `${wanted} px`, value: wanted }];
+  for (const px of allowed) {
+    const offered = OFFERED_SIZES.find((s) => s.px === px);
+    const name = offered ? `${offered.label} (${px} px)` : `The largest this server allows (${px} px)`;
+    choices.push({ name: px === defaultSize ? `${name}, the default` : name, value: px });
+  }
+  return choices;
+}
+
+/** Autocomplete choices for `iterations`: the number typed when the server allows it, the default, the most. */
+export function iterationChoices(
+  limits: RequestLimits,
+  defaultIterations: number,
+  typed: string,
+): APIApplicationCommandOptionChoice<number>[] {
+  const choices: APIApplicationCommandOptionChoice<number>[] = [];
+  const add = (value: number, note = '') => {
+    if (!choices.some((c) => c.value === value))
+      choices.push({ name: `${plural(value, 'iteration')}${note}`, value });
+  };
+  const wanted = typedWithin(typed, 1, limits.maxIterations);
+  if (wanted !== undefined) add(wanted);
+  add(defaultIterations, ' (the default)');
+  add(limits.maxIterations, ' (the most this server allows)');
+  return choices;
+}
+
+/** The whole number typed, when it lies in [min, max]. */
+function typedWithin(typed: string, min: number, max: number): number | undefined {
+  const value = Number(typed.trim());
+  return typed.trim() !== '' && Number.isInteger(value) && value >= min && value <= max ? value : undefined;
+}
+
+/** /stylize-presets: the paintings as members see them (`labels`); the first `shown` are pictured. */
+export function presetsMessage(labels: readonly string[], shown: number): MessageSpec {
+  if (labels.length === 0) {
     return { content: 'There are no presets yet. Admins can add some with `/stylize-admin preset add`.' };
   }
-  const more = names.length > shown ? ` (the first ${shown} are pictured)` : '';
+  const more = labels.length > shown ? ` (the first ${shown} are pictured)` : '';
   return {
-    content: clip(
-      `**${plural(names.length, 'preset painting')}**${more}: use one with \`/stylize style:<name>\`\n` +
-        names.map((n) => `\`${n}\``).join(' · '),
-    ),
+    content: clipLines([
+      `**${plural(labels.length, 'preset painting')}**${more}: use one with \`/stylize style:\` ` +
+        '(start typing a painting, an artist or a name)',
+      ...labels.map((label) => `• ${label}`),
+    ]),
   };
 }
 

@@ -1,10 +1,16 @@
 /**
- * /stylize and the Cancel button. The order matters: what can be checked from the interaction alone (a style
- * chosen, attachments that are images of an allowed size on Discord's CDN) is refused at once; then the reply
- * is deferred (Discord wants an answer within 3 s), and only then come the slow parts: downloads, the core
- * (database, image decoding), the thread.
+ * /stylize and the Cancel button. The order matters: nothing is posted in public before everything that can be
+ * checked without the images has been. What the interaction alone tells (a style chosen, attachments that are
+ * images of an allowed size on Discord's CDN) is refused at once; then the core checks the options against the
+ * server's limits, the quotas and the preset (checkRequest, a few database reads), and refuses only to the member.
+ * Only then is the reply deferred, publicly (Discord wants an answer within 3 s, and the thread starts on it), and
+ * come the slow parts: downloads, the core (image decoding), the thread. What is found wrong after that (a
+ * download that fails, a file that is not a readable image, a limit another request reached meanwhile) deletes
+ * the "thinking…" reply and tells the member alone.
  */
+
 import { basename, extname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type ButtonInteraction,
   type ChatInputCommandInteraction,
@@ -12,7 +18,9 @@ import {
   PermissionFlagsBits,
 } from 'discord.js';
 import { type APIChannel, type APIMessage, Routes } from 'discord-api-types/v10';
-import { cancelJob, type Submission, setChatRefs, submitJob } from '../core/index.ts';
+import { reportDownloadFault } from '../chat/download-faults.ts';
+import { resolvePreset } from '../chat/preset-choices.ts';
+import { cancelJob, checkRequest, type Submission, setChatRefs, submitJob } from '../core/index.ts';
 import { memberReply } from '../member-error.ts';
 import { checkAttachment, downloadAttachment } from './attachments.ts';
 import { type Context, DEFAULT_UPLOAD_LIMIT, serverOf } from './context.ts';
@@ -22,14 +30,20 @@ import * as render from './render.ts';
 
 const AUTO_ARCHIVE_MINUTES = 1440;
 
+/**
+ * How long the checks before the reply may take. Past this (a database under load), the reply is deferred so that
+ * Discord's 3 s are kept, and a refusal then deletes it as after a download.
+ */
+const CHECK_BUDGET_MS = 1_500;
+
 export async function handleStylize(ctx: Context, interaction: ChatInputCommandInteraction): Promise<void> {
   const server = serverOf(interaction.guildId!);
   const image = interaction.options.getAttachment('image', true);
-  const preset = interaction.options.getString('style')?.trim() || null;
+  const typedStyle = interaction.options.getString('style')?.trim() || null;
   const styleImage = interaction.options.getAttachment('style_image');
   const refusal =
-    (!preset && !styleImage ? render.messages.chooseStyle : undefined) ??
-    (preset && styleImage ? render.messages.oneStyle : undefined) ??
+    (!typedStyle && !styleImage ? render.messages.chooseStyle : undefined) ??
+    (typedStyle && styleImage ? render.messages.oneStyle : undefined) ??
     checkAttachment(image, ctx.config.download)?.message ??
     (styleImage ? checkAttachment(styleImage, ctx.config.download)?.message : undefined);
   if (refusal) {
@@ -37,19 +51,50 @@ export async function handleStylize(ctx: Context, interaction: ChatInputCommandI
     return;
   }
 
+  const checking = (async () => {
+    // A title typed rather than picked from the autocompletion is taken for the preset it names.
+    const preset =
+      typedStyle && (resolvePreset((await ctx.choices.get(server)).presets, typedStyle) ?? typedStyle);
+    const checked = await checkRequest(ctx.core, {
+      server,
+      requesterId: interaction.user.id,
+      options: {
+        size: interaction.options.getInteger('size') ?? undefined,
+        iterations: interaction.options.getInteger('iterations') ?? undefined,
+        strength: interaction.options.getInteger('strength') ?? undefined,
+        preserveColors: interaction.options.getBoolean('preserve_colors') ?? undefined,
+      },
+      defaults: ctx.jobDefaults,
+      presets: preset ? [preset] : [],
+    });
+    return { preset, checked };
+  })();
+  const settled = checking.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  const budget = new AbortController();
+  const early = await Promise.race([
+    settled,
+    sleep(CHECK_BUDGET_MS, undefined, { signal: budget.signal }).catch(() => undefined),
+  ]);
+  budget.abort();
+  if (early && !early.ok) {
+    if (memberReply(early.error).log) {
+      ctx.log.error({ err: safeError(early.error), server: server.id }, 'discord: /stylize check failed');
+    }
+    await interaction.reply({ content: render.errorMessage(early.error), flags: MessageFlags.Ephemeral });
+    return;
+  }
+
   await interaction.deferReply();
   let submission: Submission;
   try {
+    const { preset, checked } = await checking;
     const [content, style] = await Promise.all([
       downloadAttachment(image.url, ctx.config.download),
       styleImage ? downloadAttachment(styleImage.url, ctx.config.download) : undefined,
     ]);
-    const chosen = {
-      size: interaction.options.getInteger('size') ?? undefined,
-      iterations: interaction.options.getInteger('iterations') ?? undefined,
-      strength: interaction.options.getInteger('strength') ?? undefined,
-      preserveColors: interaction.options.getBoolean('preserve_colors') ?? undefined,
-    };
     submission = await submitJob(ctx.core, {
       server,
       channelId: interaction.channelId,
@@ -58,7 +103,7 @@ export async function handleStylize(ctx: Context, interaction: ChatInputCommandI
       styles: [
         style && styleImage ? { image: style, name: styleName(styleImage.name) } : { preset: preset! },
       ],
-      options: { ...ctx.jobDefaults, ...definedOnly(chosen) },
+      options: checked.options,
     });
   } catch (error) {
     await refuseDeferred(ctx, interaction, error);
@@ -149,8 +194,9 @@ export async function handleCancelButton(ctx: Context, interaction: ButtonIntera
  * is deleted and the member alone is told why.
  */
 async function refuseDeferred(ctx: Context, interaction: ChatInputCommandInteraction, error: unknown) {
-  if (memberReply(error).log) {
-    ctx.log.error({ err: safeError(error), server: interaction.guildId }, 'discord: /stylize failed');
+  const fields = { server: interaction.guildId };
+  if (!reportDownloadFault(ctx.log, 'discord', error, fields) && memberReply(error).log) {
+    ctx.log.error({ ...fields, err: safeError(error) }, 'discord: /stylize failed');
   }
   await interaction.deleteReply().catch(() => {});
   await interaction
@@ -161,8 +207,4 @@ async function refuseDeferred(ctx: Context, interaction: ChatInputCommandInterac
 /** An uploaded style image's name in labels: its file name without extension. */
 function styleName(fileName: string): string {
   return (basename(fileName, extname(fileName)).trim() || 'your style image').slice(0, 80);
-}
-
-function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -14,8 +14,16 @@ const paintingSchema = z.object({
   title: z.string().min(1),
   artist: z.string().min(1),
   year: z.string().min(1),
-  /** The original file on Wikimedia Commons (best-known URLs, not verified offline). */
-  source: z.url({ protocol: /^https$/ }),
+  /**
+   * What `stylize presets setup` downloads: a size-limited rendition of the painting (a Wikimedia Commons
+   * thumbnail of a standard width), never the original, which can be hundreds of megabytes.
+   */
+  source: z
+    .url({ protocol: /^https$/ })
+    .refine(
+      isRendition,
+      'must be a size-limited rendition (…/thumb/…/<width>px-<file>), not the original file',
+    ),
   licence: z.string().min(1),
   /** The strength (0-100) that suits the painting. */
   strength: z.number().int().min(0).max(100),
@@ -26,6 +34,14 @@ const paintingSchema = z.object({
     .nullable()
     .default(null),
 });
+
+/**
+ * Whether a URL is a size-limited rendition in Wikimedia's thumbnail scheme: `…/thumb/a/ab/<file>/<width>px-<file>`
+ * (https://www.mediawiki.org/wiki/Common_thumbnail_sizes lists the widths Commons serves).
+ */
+export function isRendition(url: string): boolean {
+  return /\/thumb\/[0-9a-f]\/[0-9a-f]{2}\/([^/]+)\/\d+px-\1$/.test(new URL(url).pathname);
+}
 
 export const catalogueSchema = z
   .object({
@@ -45,6 +61,11 @@ export async function loadCatalogue(path: string = CATALOGUE_PATH): Promise<Cata
   const parsed = catalogueSchema.safeParse(JSON.parse(text));
   if (!parsed.success) throw new Error(`${path}: ${parsed.error.issues[0]?.message ?? 'invalid catalogue'}`);
   return parsed.data;
+}
+
+/** How members see a painting: "The Starry Night — Vincent van Gogh, 1889". */
+export function paintingTitle(painting: Pick<CataloguePainting, 'title' | 'artist' | 'year'>): string {
+  return `${painting.title} — ${painting.artist}, ${painting.year}`;
 }
 
 /** The file extension a painting is installed with: its source's, `.jpg` when that has none. */

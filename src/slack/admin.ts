@@ -1,9 +1,11 @@
 import type { App } from '@slack/bolt';
 import { LRUCache } from 'lru-cache';
+import { reportDownloadFault } from '../chat/download-faults.ts';
 import {
   type Actor,
   addPreset,
   cancelJob,
+  LIMIT_NAMES,
   type LimitName,
   type LimitsPatch,
   type LimitsReport,
@@ -15,10 +17,11 @@ import {
   showLimits,
 } from '../core/index.ts';
 import { memberReply } from '../member-error.ts';
-import { fetchFile, type SlackDeps, workspace } from './deps.ts';
+import { LIMIT_RULES } from '../request-rules.ts';
+import { fetchFiles, type SlackDeps, workspace } from './deps.ts';
 import { slackError } from './events.ts';
 import { messageModal, PRESET_MODAL, parsePresetSubmission, presetModal } from './modal.ts';
-import { errorText, escapeText, mention } from './render.ts';
+import { errorText, escapeText, localTime, mention } from './render.ts';
 import type { SlackClient } from './slack-types.ts';
 
 /**
@@ -28,20 +31,10 @@ import type { SlackClient } from './slack-types.ts';
  */
 export const ADMIN_COMMAND = '/stylize-admin';
 
-/** Limit names as admins type them (Discord's option names), and the core's. */
-export const LIMIT_KEYS: Record<string, LimitName> = {
-  server_daily: 'serverDailyJobs',
-  member_daily: 'memberDailyJobs',
-  member_concurrent: 'memberActiveJobs',
-  max_size: 'maxSize',
-  max_iterations: 'maxIterations',
-  server_running: 'serverRunningJobs',
-  member_running: 'memberRunningJobs',
-};
-const KEY_OF = Object.fromEntries(Object.entries(LIMIT_KEYS).map(([key, name]) => [name, key])) as Record<
-  LimitName,
-  string
->;
+/** Limit names as admins type them (Discord's option names too: LIMIT_RULES), and the core's. */
+export const LIMIT_KEYS: Record<string, LimitName> = Object.fromEntries(
+  LIMIT_NAMES.map((name) => [LIMIT_RULES[name].key, name]),
+);
 
 export type AdminCommand =
   | { kind: 'quota-show' }
@@ -56,7 +49,8 @@ export const ADMIN_USAGE = [
   '`/stylize-admin quota show`: the limits and today’s use',
   `\`/stylize-admin quota set member_daily=5 max_size=512 …\`: change limits (${Object.keys(LIMIT_KEYS).join(', ')}; \`default\` puts one back)`,
   '`/stylize-admin preset add NAME`: add a preset painting (a form asks for the image)',
-  '`/stylize-admin preset remove NAME`: remove one of this workspace’s presets',
+  '`/stylize-admin preset remove NAME`: remove one of this workspace’s own presets (those that come with the bot ' +
+    'stay; a preset of your own under the same name replaces one here)',
   '`/stylize-admin cancel JOB`: cancel any member’s job',
   '`/stylize-admin queue`: the queued and running jobs',
 ].join('\n');
@@ -108,9 +102,10 @@ function parseQuotaSet(pairs: string[]): AdminCommand {
 
 export function limitsText(report: LimitsReport): string {
   const lines = report.limits.map(
-    (l) => `• \`${KEY_OF[l.name]}\` = ${l.value}${l.isDefault ? ' (default)' : ''}`,
+    (l) => `• \`${LIMIT_RULES[l.name].key}\` = ${l.value}${l.isDefault ? ' (default)' : ''}`,
   );
-  return `*Limits of this workspace* (${plural(report.usedToday, 'painting')} today, UTC):\n${lines.join('\n')}`;
+  const today = `${plural(report.usedToday, 'painting')} today; the daily counts start again ${localTime(report.dailyResetsAt)}`;
+  return `*Limits of this workspace* (${today}):\n${lines.join('\n')}`;
 }
 
 export function queueText(entries: readonly QueueEntry[]): string {
@@ -163,14 +158,18 @@ export function registerAdmin(app: App, deps: SlackDeps): void {
         case 'quota-show':
           await reply(limitsText(await showLimits(core, server, actor)));
           return;
-        case 'quota-set':
-          await reply(`Done. ${limitsText(await setLimits(core, server, parsed.patch, actor))}`);
+        case 'quota-set': {
+          const report = await setLimits(core, server, parsed.patch, actor);
+          deps.choices.delete(server);
+          await reply(`Done. ${limitsText(report)}`);
           return;
+        }
         case 'preset-add':
           await client.views.open({ trigger_id: command.trigger_id, view: presetModal(parsed.name) });
           return;
         case 'preset-remove':
           await removePreset(core, server, parsed.name, actor);
+          deps.choices.delete(server);
           await reply(`Removed the preset *${escapeText(parsed.name)}*.`);
           return;
         case 'cancel': {
@@ -210,16 +209,18 @@ export function registerAdmin(app: App, deps: SlackDeps): void {
       if (!(await deps.admins.isAdmin(client, body.user.id))) {
         outcome = REFUSAL;
       } else {
-        const file = await fetchFile(deps, client, parsed.value.fileId);
-        await addPreset(core, workspace(teamId), parsed.value.name, file.bytes, {
+        const [file] = await fetchFiles(deps, client, [parsed.value.fileId]);
+        await addPreset(core, workspace(teamId), parsed.value.name, file!.bytes, {
           userId: body.user.id,
           isAdmin: true,
         });
+        deps.choices.delete(workspace(teamId));
         outcome = `:white_check_mark: Members can now choose *${escapeText(parsed.value.name)}* in /stylize.`;
       }
     } catch (error) {
-      if (memberReply(error).log)
-        log.error({ server: teamId, platform: 'slack', err: slackError(error) }, 'slack: preset add');
+      const fields = { server: teamId };
+      if (!reportDownloadFault(log, 'slack', error, fields) && memberReply(error).log)
+        log.error({ ...fields, platform: 'slack', err: slackError(error) }, 'slack: preset add');
       outcome = errorText(error);
     }
     await client.views

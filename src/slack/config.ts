@@ -24,7 +24,7 @@ export interface SlackConfig {
   progressEveryMs: number;
   /** Preview images posted in a job's thread while it paints, evenly spaced (1: one at halfway; 0: none). */
   previewsPerJob: number;
-  /** The sizes the modal offers (the longer side, in pixels); the middle one is preselected. */
+  /** The sizes the modal offers (the longer side, in pixels), those a workspace's limit allows (sizesAllowed). */
   sizes: number[];
   /** Options every Slack job gets unless the member chose otherwise in the modal (e.g. iterations, layers). */
   jobDefaults: JobOptionsInput;

@@ -1,9 +1,10 @@
+import type { ServerChoiceCache } from '../chat/preset-choices.ts';
 import type { Core, ServerRef } from '../core/index.ts';
 import type { Logger } from '../log.ts';
 import type { AdminCheck } from './admin.ts';
 import type { SlackConfig } from './config.ts';
 import type { SlackJobEvents } from './events.ts';
-import { type FetchedFile, fetchSlackFile } from './files.ts';
+import { type FetchedFile, fetchSlackFiles } from './files.ts';
 import type { SlackClient } from './slack-types.ts';
 
 /** What the Bolt listeners share. */
@@ -13,15 +14,21 @@ export interface SlackDeps {
   log: Logger;
   events: SlackJobEvents;
   admins: AdminCheck;
+  /** Each workspace's presets and limits, for the form (see serverChoiceCache). */
+  choices: ServerChoiceCache;
 }
 
 /** A Slack workspace as the core names servers. */
 export const workspace = (teamId: string): ServerRef => ({ platform: 'slack', id: teamId });
 
-/** A member's file, by the id Slack gave in a form or a message, fetched with the bot token. */
-export function fetchFile(deps: SlackDeps, client: SlackClient, fileId: string): Promise<FetchedFile> {
+/** Members' files, by the ids Slack gave in a form or a message, fetched with the bot token (fetchSlackFiles). */
+export function fetchFiles(
+  deps: SlackDeps,
+  client: SlackClient,
+  fileIds: readonly string[],
+): Promise<FetchedFile[]> {
   const { config } = deps;
-  return fetchSlackFile(client, fileId, {
+  return fetchSlackFiles(client, fileIds, {
     ...config.files,
     token: config.botToken,
     extraOrigin: new URL(config.apiUrl).origin,

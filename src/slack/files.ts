@@ -1,3 +1,4 @@
+import { checkImageType } from '../chat/file-type.ts';
 import { UserError } from '../core/index.ts';
 import { type DownloadPolicy, download, downloadErrors } from '../download.ts';
 import type { SlackClient } from './slack-types.ts';
@@ -6,7 +7,8 @@ import type { SlackClient } from './slack-types.ts';
  * Members' files (the photo, a style image, a new preset) as bytes. Slack gives a file id; files.info gives its
  * private download URL, which is fetched with the bot token, and only from Slack's file hosts (or the origin
  * of SLACK_API_URL, the local fake of the tests): the token goes nowhere else, redirects included. Downloads
- * are streamed with a byte cap and a deadline. URLs are never logged.
+ * are streamed with a byte cap and a deadline. Every file's metadata is checked before any is downloaded. URLs
+ * are never logged.
  */
 export interface FileLimits {
   maxBytes: number;
@@ -46,24 +48,28 @@ export async function fileDownloadUrl(
   if (!file || !url)
     throw new UserError('not-found', 'I could not find that file in Slack; upload it again.');
   const name = file.name ?? file.title ?? 'image';
-  if (file.mimetype && !file.mimetype.startsWith('image/')) {
-    throw new UserError('invalid-input', `"${name}" is not an image.`);
-  }
+  const notImage = checkImageType(file.mimetype, name);
+  if (notImage) throw notImage;
   if (file.size !== undefined && file.size > limits.maxBytes) {
     throw downloadErrors(filePolicy(name, limits)).tooLarge(undefined, file.size);
   }
   return { name, url };
 }
 
-/** files.info, then the download. Throws a MemberFacingError. */
-export async function fetchSlackFile(
+/** files.info for every file first (so one that is not an image is refused before any download), then the downloads. */
+export async function fetchSlackFiles(
   client: SlackClient,
-  fileId: string,
+  fileIds: readonly string[],
   options: FileOptions,
-): Promise<FetchedFile> {
-  const { name, url } = await fileDownloadUrl(client, fileId, options);
-  const bytes = await downloadPrivateFile(url, name, options);
-  return { id: fileId, name, bytes };
+): Promise<FetchedFile[]> {
+  const infos = await Promise.all(fileIds.map((id) => fileDownloadUrl(client, id, options)));
+  return Promise.all(
+    infos.map(async ({ name, url }, i) => ({
+      id: fileIds[i]!,
+      name,
+      bytes: await downloadPrivateFile(url, name, options),
+    })),
+  );
 }
 
 /**
@@ -83,7 +89,7 @@ function filePolicy(name: string, options: Partial<FileOptions> & FileLimits): D
     images: true,
     subject: `"${name}"`,
     source: 'Slack',
-    // Slack answers a file request it does not authorise with its sign-in page, or a redirect to it.
-    hint: 'Slack’s sign-in page: the bot token lacks the files:read scope, or the file is not shared with the app',
+    // Slack answers a file request it does not authorise with its sign-in page, a redirect to it, or a 403.
+    hint: 'the bot token has expired or lacks the files:read scope, or the file is not shared with the app',
   };
 }

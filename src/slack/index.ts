@@ -1,3 +1,4 @@
+import { serverChoiceCache } from '../chat/preset-choices.ts';
 import { type Core, type JobEvents, setChatRefs } from '../core/index.ts';
 import type { Logger } from '../log.ts';
 import { adminCheck, registerAdmin } from './admin.ts';
@@ -29,7 +30,7 @@ export async function startSlack(core: Core, config: SlackConfig, log: Logger): 
     saveRefs: (job, refs) =>
       setChatRefs(core, { platform: 'slack', id: job.server }, job.id, { chatRefs: JSON.stringify(refs) }),
   });
-  const deps = { core, config, log, events, admins: adminCheck() };
+  const deps = { core, config, log, events, admins: adminCheck(), choices: serverChoiceCache(core) };
   registerStylize(slack.app, deps);
   registerAdmin(slack.app, deps);
   const { port } = await slack.start();

@@ -1,6 +1,8 @@
 import type { ViewOutput } from '@slack/bolt';
+import { matchPresets } from '../chat/preset-choices.ts';
+import type { PresetInfo } from '../core/index.ts';
 import { IMAGE_EXTENSIONS, IMAGE_FORMAT_NAMES } from '../images/index.ts';
-import { PRESET_NAME, STRENGTH } from '../request-rules.ts';
+import { ITERATIONS, PRESET_NAME, SIZE, STRENGTH } from '../request-rules.ts';
 import { escapeText } from './render.ts';
 import type { KnownBlock, ModalView, PlainTextOption } from './slack-types.ts';
 
@@ -19,6 +21,7 @@ export const FIELD = {
   style: 'style',
   strength: 'strength',
   size: 'size',
+  iterations: 'iterations',
   options: 'options',
   presetName: 'preset_name',
   presetFile: 'preset_file',
@@ -27,8 +30,9 @@ export const VALUE = 'value';
 
 /** What file_input accepts: the formats src/images decodes. */
 export const IMAGE_FILETYPES = IMAGE_EXTENSIONS;
-/** Slack's cap on a static_select's options. */
+/** Slack's cap on the options of a select, and on an option's text. */
 export const MAX_SELECT_OPTIONS = 100;
+export const MAX_OPTION_TEXT = 75;
 const PRESERVE = 'preserve_colors';
 
 /** What the /stylize form carries through Slack (private_metadata, at most 3000 characters). */
@@ -59,7 +63,10 @@ export function readStylizeMetadata(text: string): StylizeMetadata | undefined {
 }
 
 const plain = (text: string) => ({ type: 'plain_text' as const, text, emoji: true });
-const option = (text: string, value: string): PlainTextOption => ({ text: plain(text), value });
+export const option = (text: string, value: string): PlainTextOption => ({
+  text: plain(text.length > MAX_OPTION_TEXT ? `${text.slice(0, MAX_OPTION_TEXT - 1)}…` : text),
+  value,
+});
 
 function fileInput(optional: boolean, blockId: string, label: string, hint?: string): KnownBlock {
   return {
@@ -72,14 +79,27 @@ function fileInput(optional: boolean, blockId: string, label: string, hint?: str
   };
 }
 
-/** The /stylize form; with `prefill`, the photo comes from a message and uploading one is optional. */
-export function stylizeModal(input: {
+/** What the /stylize form offers: what the workspace's limits allow, with the defaults inside them. */
+export interface StylizeFormChoices {
   channelId: string;
-  presets: readonly string[];
+  /** Whether there are presets to choose from (they are searched as the member types: see presetOptions). */
+  hasPresets: boolean;
+  /** Sizes offered (px, smallest first), and the one preselected. */
   sizes: readonly number[];
+  size: number;
+  /** The most iterations allowed, and the default. */
+  maxIterations: number;
+  iterations: number;
   prefill?: { fileId: string; fileName: string };
-}): ModalView {
-  const { presets, sizes, prefill } = input;
+}
+
+/**
+ * The /stylize form; with `prefill`, the photo comes from a message and uploading one is optional. The painting
+ * is an external select: Slack asks for its options as the member types (any number of presets fit), and the
+ * size and iterations offered are those the workspace allows.
+ */
+export function stylizeModal(input: StylizeFormChoices): ModalView {
+  const { hasPresets, sizes, prefill } = input;
   const blocks: KnownBlock[] = [];
   if (prefill) {
     blocks.push({
@@ -100,21 +120,17 @@ export function stylizeModal(input: {
       IMAGE_FORMAT_NAMES,
     ),
   );
-  if (presets.length > 0) {
-    const shown = presets.slice(0, MAX_SELECT_OPTIONS);
+  if (hasPresets) {
     blocks.push({
       type: 'input',
       block_id: FIELD.preset,
       optional: true,
       label: plain('Painting'),
-      ...(presets.length > shown.length
-        ? { hint: plain(`The first ${shown.length} of ${presets.length} presets.`) }
-        : {}),
       element: {
-        type: 'static_select',
+        type: 'external_select',
         action_id: VALUE,
-        placeholder: plain('Choose a painting'),
-        options: shown.map((name) => option(name.replaceAll('_', ' '), name)),
+        placeholder: plain('Search by painting, artist or name'),
+        min_query_length: 0,
       },
     });
   }
@@ -122,8 +138,8 @@ export function stylizeModal(input: {
     fileInput(
       true,
       FIELD.style,
-      presets.length > 0 ? 'Or your own style image' : 'Style image',
-      presets.length > 0 ? 'Instead of a preset, or with one: they are blended.' : undefined,
+      hasPresets ? 'Or your own style image' : 'Style image',
+      hasPresets ? 'Instead of a preset, or with one: they are blended.' : undefined,
     ),
     {
       type: 'input',
@@ -140,10 +156,7 @@ export function stylizeModal(input: {
         initial_value: String(STRENGTH.default),
       },
     },
-  );
-  if (sizes.length > 0) {
-    const initial = sizes[Math.floor((sizes.length - 1) / 2)]!;
-    blocks.push({
+    {
       type: 'input',
       block_id: FIELD.size,
       label: plain('Size'),
@@ -151,21 +164,36 @@ export function stylizeModal(input: {
         type: 'static_select',
         action_id: VALUE,
         options: sizes.map((s) => option(`${s} px`, String(s))),
-        initial_option: option(`${initial} px`, String(initial)),
+        initial_option: option(`${input.size} px`, String(input.size)),
       },
-    });
-  }
-  blocks.push({
-    type: 'input',
-    block_id: FIELD.options,
-    optional: true,
-    label: plain('Options'),
-    element: {
-      type: 'checkboxes',
-      action_id: VALUE,
-      options: [option('Keep my photo’s colours', PRESERVE)],
     },
-  });
+    {
+      type: 'input',
+      block_id: FIELD.iterations,
+      optional: true,
+      label: plain('Iterations'),
+      hint: plain(`More is slower and finer; this workspace allows up to ${input.maxIterations}.`),
+      element: {
+        type: 'number_input',
+        action_id: VALUE,
+        is_decimal_allowed: false,
+        min_value: String(ITERATIONS.min),
+        max_value: String(input.maxIterations),
+        initial_value: String(input.iterations),
+      },
+    },
+    {
+      type: 'input',
+      block_id: FIELD.options,
+      optional: true,
+      label: plain('Options'),
+      element: {
+        type: 'checkboxes',
+        action_id: VALUE,
+        options: [option('Keep my photo’s colours', PRESERVE)],
+      },
+    },
+  );
   return {
     type: 'modal',
     callback_id: STYLIZE_MODAL,
@@ -180,15 +208,21 @@ export function stylizeModal(input: {
   };
 }
 
+/** The painting select's options for what the member typed (see matchPresets), as many as Slack shows. */
+export function presetOptions(presets: readonly PresetInfo[], typed: string): PlainTextOption[] {
+  return matchPresets(presets, typed, MAX_SELECT_OPTIONS).map((p) => option(p.label, p.name));
+}
+
 type StateValues = ViewOutput['state']['values'];
 
-/** What the member chose; files are Slack file ids, fetched later. */
+/** What the member chose; files are Slack file ids, fetched later. Left out: undefined (the defaults apply). */
 export interface StylizeChoice {
   contentFileId: string;
   preset: string | undefined;
   styleFileId: string | undefined;
   strength: number;
   size: number | undefined;
+  iterations: number | undefined;
   preserveColors: boolean;
 }
 
@@ -196,11 +230,13 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: Record<str
 
 const fileId = (values: StateValues, block: string) => values[block]?.[VALUE]?.files?.[0]?.id;
 
-/** Checks a submitted /stylize form; `errors` (by block id) go back to the form with response_action 'errors'. */
+/**
+ * Checks a submitted /stylize form on its own (the workspace's limits are the core's to check: checkRequest);
+ * `errors` (by block id) go back to the form with response_action 'errors'.
+ */
 export function parseStylizeSubmission(
   view: Pick<ViewOutput, 'state' | 'blocks'>,
   meta: StylizeMetadata,
-  sizes: readonly number[],
 ): Parsed<StylizeChoice> {
   const values = view.state.values;
   const offeredPresets = view.blocks.some((b) => b.block_id === FIELD.preset);
@@ -215,21 +251,36 @@ export function parseStylizeSubmission(
     else errors[FIELD.style] = 'Upload a style image.';
   }
 
-  const strengthText = values[FIELD.strength]?.[VALUE]?.value?.trim();
-  const strength = strengthText ? Number(strengthText) : STRENGTH.default;
-  if (!Number.isInteger(strength) || strength < STRENGTH.min || strength > STRENGTH.max) {
-    errors[FIELD.strength] = `The strength is a whole number from ${STRENGTH.min} to ${STRENGTH.max}.`;
-  }
-
-  const sizeText = values[FIELD.size]?.[VALUE]?.selected_option?.value;
-  const size = sizeText === undefined ? undefined : Number(sizeText);
-  if (size !== undefined && !sizes.includes(size)) errors[FIELD.size] = 'Choose one of the sizes.';
+  const whole = (block: string, min: number, max: number, problem: string): number | undefined => {
+    const text = values[block]?.[VALUE]?.value?.trim() || values[block]?.[VALUE]?.selected_option?.value;
+    if (!text) return undefined;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min || value > max) errors[block] = problem;
+    return value;
+  };
+  const strength =
+    whole(
+      FIELD.strength,
+      STRENGTH.min,
+      STRENGTH.max,
+      `The strength is a whole number from ${STRENGTH.min} to ${STRENGTH.max}.`,
+    ) ?? STRENGTH.default;
+  const size = whole(FIELD.size, SIZE.min, SIZE.max, 'Choose one of the sizes.');
+  const iterations = whole(
+    FIELD.iterations,
+    ITERATIONS.min,
+    ITERATIONS.max,
+    'The iterations are a whole number, at least 1.',
+  );
 
   const preserveColors = (values[FIELD.options]?.[VALUE]?.selected_options ?? []).some(
     (o) => o.value === PRESERVE,
   );
   if (Object.keys(errors).length > 0 || !contentFileId) return { ok: false, errors };
-  return { ok: true, value: { contentFileId, preset, styleFileId, strength, size, preserveColors } };
+  return {
+    ok: true,
+    value: { contentFileId, preset, styleFileId, strength, size, iterations, preserveColors },
+  };
 }
 
 /** The admin's form for `/stylize-admin preset add NAME`: the name (editable) and the painting. */

@@ -15,6 +15,16 @@ export function escapeText(text: string): string {
 
 export const mention = (userId: string) => `<@${userId}>`;
 
+/**
+ * A moment in each reader's own time zone, by Slack's date formatting ("today at 5:00 PM", "tomorrow at 1:00 AM",
+ * "Feb 18 at 1:00 AM"; https://api.slack.com/reference/surfaces/formatting#date-formatting), in mrkdwn only;
+ * clients that cannot format it show the UTC fallback.
+ */
+export function localTime(at: Date): string {
+  const fallback = `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return `<!date^${Math.floor(at.getTime() / 1000)}^{date_short_pretty} at {time}|${fallback}>`;
+}
+
 /** "12 s", "3 min", "1 h 5 min". */
 export function formatDuration(ms: number): string {
   const seconds = Math.max(1, Math.round(ms / 1000));
@@ -158,13 +168,13 @@ export function statusText(report: JobStatusReport): string {
 }
 
 /**
- * The member's message (mrkdwn) for any error: a member-facing error's own words (a quota's with the time until
- * it resets), the general sentence for an operator's problem or an internal fault.
+ * The member's message (mrkdwn) for any error: a member-facing error's own words (a quota's with when it resets,
+ * in the member's time), the general sentence for an operator's problem or an internal fault.
  */
-export function errorText(error: unknown, now = Date.now()): string {
+export function errorText(error: unknown): string {
   const reply = memberReply(error);
   const text = escapeText(reply.text);
   const { resetsAt } = reply.context;
   if (!(resetsAt instanceof Date)) return text;
-  return `${text} The limit resets in about ${formatDuration(resetsAt.getTime() - now)}.`;
+  return `${text} The limit resets ${localTime(resetsAt)}.`;
 }

@@ -1,8 +1,11 @@
 import type { App } from '@slack/bolt';
+import { reportDownloadFault } from '../chat/download-faults.ts';
 import {
   cancelJob,
+  checkRequest,
+  type JobOptions,
   jobStatus,
-  listPresets,
+  QuotaError,
   type SubmitRequest,
   setChatRefs,
   submitJob,
@@ -10,13 +13,16 @@ import {
 } from '../core/index.ts';
 import { IMAGE_FORMAT_NAMES } from '../images/index.ts';
 import { memberReply } from '../member-error.ts';
-import { fetchFile, type SlackDeps, workspace } from './deps.ts';
+import { preselectSize, sizesAllowed } from '../request-rules.ts';
+import { fetchFiles, type SlackDeps, workspace } from './deps.ts';
 import type { SlackRefs } from './events.ts';
 import { slackError } from './events.ts';
 import {
+  FIELD,
   IMAGE_FILETYPES,
   messageModal,
   parseStylizeSubmission,
+  presetOptions,
   readStylizeMetadata,
   STYLIZE_MODAL,
   type StylizeChoice,
@@ -30,22 +36,31 @@ import {
   requestMessage,
   statusText,
 } from './render.ts';
-import type { SlackClient } from './slack-types.ts';
+import type { ModalView, SlackClient } from './slack-types.ts';
 
 /**
  * `/stylize` (the form), the "Stylize this image" message shortcut (the same form, with the message's image as
- * the photo), the form's submission (the job), and the Cancel button. Every listener acknowledges Slack first
- * (Slack waits 3 s at most) and then does the slow part: fetching files, deciding, posting.
+ * the photo), the form's painting search, the form's submission (the job), and the Cancel button. Every listener
+ * acknowledges Slack first (Slack waits 3 s at most) and then does the slow part: fetching files, deciding,
+ * posting.
+ *
+ * Nothing is posted in the channel before everything that can be checked without the images has been, and the
+ * images are downloaded: the form offers only the sizes and iterations the workspace allows; its submission is
+ * checked against the limits, quotas and presets (checkRequest) before the form is acknowledged, so a refusal
+ * shows in the form; then the files' metadata, then their downloads. Only what decoding finds (a file that is
+ * not a readable image) or a limit another request reached meanwhile can refuse a request whose message is
+ * already in the channel; that message is then deleted.
  */
 export const STYLIZE_COMMAND = '/stylize';
 export const STYLIZE_SHORTCUT = 'stylize_this_image';
 
 const USAGE =
-  '`/stylize` opens the form: your photo, a painting, strength and size. `/stylize status JOB` tells where a job ' +
-  'stands. On a message with an image, the “Stylize this image” shortcut (in the message’s ⋮ menu) paints it.';
+  '`/stylize` opens the form: your photo, a painting, strength, size and iterations. `/stylize status JOB` tells ' +
+  'where a job stands. On a message with an image, the “Stylize this image” shortcut (in the message’s ⋮ menu) ' +
+  'paints it.';
 
 export function registerStylize(app: App, deps: SlackDeps): void {
-  const { core, config, log } = deps;
+  const { core, log } = deps;
 
   app.command(STYLIZE_COMMAND, async ({ command, ack, client }) => {
     const text = command.text.trim();
@@ -67,10 +82,13 @@ export function registerStylize(app: App, deps: SlackDeps): void {
       return;
     }
     await ack();
-    const presets = await listPresets(core, workspace(command.team_id));
     await client.views.open({
       trigger_id: command.trigger_id,
-      view: stylizeModal({ channelId: command.channel_id, presets, sizes: config.sizes }),
+      view: await stylizeForm(deps, {
+        teamId: command.team_id,
+        userId: command.user_id,
+        channelId: command.channel_id,
+      }),
     });
   });
 
@@ -78,25 +96,33 @@ export function registerStylize(app: App, deps: SlackDeps): void {
     { callback_id: STYLIZE_SHORTCUT, type: 'message_action' },
     async ({ shortcut, ack, client }) => {
       await ack();
-      const teamId = shortcut.team?.id ?? shortcut.user.team_id ?? '';
       const image = firstImage(shortcut.message.files);
-      if (!image) {
-        await client.views.open({
-          trigger_id: shortcut.trigger_id,
-          view: messageModal('Stylize', `That message has no image I can paint (${IMAGE_FORMAT_NAMES}).`),
-        });
-        return;
-      }
-      const presets = await listPresets(core, workspace(teamId));
       await client.views.open({
         trigger_id: shortcut.trigger_id,
-        view: stylizeModal({
-          channelId: shortcut.channel.id,
-          presets,
-          sizes: config.sizes,
-          prefill: { fileId: image.id, fileName: image.name },
-        }),
+        view: image
+          ? await stylizeForm(deps, {
+              teamId: shortcut.team?.id ?? shortcut.user.team_id ?? '',
+              userId: shortcut.user.id,
+              channelId: shortcut.channel.id,
+              prefill: { fileId: image.id, fileName: image.name },
+            })
+          : messageModal('Stylize', `That message has no image I can paint (${IMAGE_FORMAT_NAMES}).`),
       });
+    },
+  );
+
+  // The painting select's options, as the member types: any number of presets, found by title, artist or name.
+  app.options<'block_suggestion'>(
+    { type: 'block_suggestion', block_id: FIELD.preset },
+    async ({ ack, body }) => {
+      const teamId = body.team?.id ?? body.user.team_id ?? body.view?.team_id ?? '';
+      try {
+        const { presets } = await deps.choices.get(workspace(teamId));
+        await ack({ options: presetOptions(presets, body.value) });
+      } catch (error) {
+        log.error({ server: teamId, platform: 'slack', err: slackError(error) }, 'slack: painting search');
+        await ack({ options: [] });
+      }
     },
   );
 
@@ -109,21 +135,48 @@ export function registerStylize(app: App, deps: SlackDeps): void {
       });
       return;
     }
-    const parsed = parseStylizeSubmission(view, meta, config.sizes);
+    const parsed = parseStylizeSubmission(view, meta);
     if (!parsed.ok) {
       await ack({ response_action: 'errors', errors: parsed.errors });
+      return;
+    }
+    const choice = parsed.value;
+    const teamId = body.team?.id ?? body.user.team_id ?? view.team_id;
+    let options: JobOptions;
+    try {
+      ({ options } = await checkRequest(core, {
+        server: workspace(teamId),
+        requesterId: body.user.id,
+        options: {
+          size: choice.size,
+          iterations: choice.iterations,
+          strength: choice.strength,
+          preserveColors: choice.preserveColors,
+        },
+        defaults: deps.config.jobDefaults,
+        presets: choice.preset ? [choice.preset] : [],
+      }));
+    } catch (error) {
+      const field = fieldOf(error);
+      if (field) {
+        await ack({ response_action: 'errors', errors: { [field]: memberReply(error).text } });
+        return;
+      }
+      if (memberReply(error).log)
+        log.error({ server: teamId, platform: 'slack', err: slackError(error) }, 'slack: checking a request');
+      await ack({ response_action: 'update', view: messageModal('Stylize', errorText(error)) });
       return;
     }
     await ack({
       response_action: 'update',
       view: messageModal('Stylize', ':hourglass_flowing_sand: Getting your images ready…'),
     });
-    const teamId = body.team?.id ?? body.user.team_id ?? view.team_id;
     const outcome = await startJob(deps, client, {
       teamId,
       channelId: meta.channelId,
       userId: body.user.id,
-      choice: parsed.value,
+      choice,
+      options,
     });
     await client.views
       .update({ view_id: view.id, view: messageModal('Stylize', outcome) })
@@ -160,18 +213,87 @@ export function registerStylize(app: App, deps: SlackDeps): void {
 }
 
 /**
- * Posts the request in the channel (which also finds out early whether the bot may post there), fetches the
- * files, submits the job, then turns the message into the job's and opens its thread with the progress message.
- * Returns what the form shows the member: where to follow the job, or why it was refused.
+ * The /stylize form for this member, offering what the workspace allows now (sizes, iterations, the defaults
+ * within them), or, when the member can paint nothing now (a daily limit reached, too many paintings under way),
+ * a message saying why and when that changes.
+ */
+async function stylizeForm(
+  deps: SlackDeps,
+  where: {
+    teamId: string;
+    userId: string;
+    channelId: string;
+    prefill?: { fileId: string; fileName: string };
+  },
+): Promise<ModalView> {
+  const server = workspace(where.teamId);
+  try {
+    const { options, limits } = await checkRequest(deps.core, {
+      server,
+      requesterId: where.userId,
+      defaults: deps.config.jobDefaults,
+    });
+    const { presets } = await deps.choices.get(server);
+    const sizes = sizesAllowed(deps.config.sizes, limits.maxSize);
+    return stylizeModal({
+      channelId: where.channelId,
+      hasPresets: presets.length > 0,
+      sizes,
+      size: preselectSize(sizes, options.size),
+      maxIterations: limits.maxIterations,
+      iterations: options.iterations,
+      ...(where.prefill ? { prefill: where.prefill } : {}),
+    });
+  } catch (error) {
+    if (memberReply(error).log)
+      deps.log.error(
+        { server: where.teamId, platform: 'slack', err: slackError(error) },
+        'slack: opening the form',
+      );
+    return messageModal('Stylize', errorText(error));
+  }
+}
+
+/** The form's field a refusal is about, to show it there: the size, the iterations, the painting. */
+function fieldOf(error: unknown): string | undefined {
+  if (error instanceof QuotaError) {
+    if (error.limit === 'maxSize') return FIELD.size;
+    if (error.limit === 'maxIterations') return FIELD.iterations;
+  }
+  if (error instanceof UserError && error.code === 'not-found') return FIELD.preset;
+  return undefined;
+}
+
+/**
+ * Fetches the files (metadata first, then the downloads), posts the request in the channel (which also finds
+ * out whether the bot may post there), submits the job, then turns the message into the job's and opens its
+ * thread with the progress message. Returns what the form shows the member: where to follow the job, or why it
+ * was refused.
  */
 async function startJob(
   deps: SlackDeps,
   client: SlackClient,
-  request: { teamId: string; channelId: string; userId: string; choice: StylizeChoice },
+  request: { teamId: string; channelId: string; userId: string; choice: StylizeChoice; options: JobOptions },
 ): Promise<string> {
-  const { core, config, log, events } = deps;
+  const { core, log, events } = deps;
   const { teamId, channelId, userId, choice } = request;
   const fields = { server: teamId, platform: 'slack', channel: channelId };
+  const refuse = (error: unknown, what: string) => {
+    if (!reportDownloadFault(log, 'slack', error, fields) && memberReply(error).log)
+      log.error({ ...fields, err: slackError(error) }, what);
+    return errorText(error);
+  };
+
+  let files: Awaited<ReturnType<typeof fetchFiles>>;
+  try {
+    files = await fetchFiles(deps, client, [
+      choice.contentFileId,
+      ...(choice.styleFileId ? [choice.styleFileId] : []),
+    ]);
+  } catch (error) {
+    return refuse(error, 'slack: could not fetch the files');
+  }
+  const [content, style] = files;
 
   let parentTs: string;
   try {
@@ -187,11 +309,9 @@ async function startJob(
   const thread = events.expect(parentTs);
   let submitted: Awaited<ReturnType<typeof submitJob>>;
   try {
-    const content = await fetchFile(deps, client, choice.contentFileId);
     const styles: SubmitRequest['styles'] = [];
     if (choice.preset) styles.push({ preset: choice.preset });
-    if (choice.styleFileId) {
-      const style = await fetchFile(deps, client, choice.styleFileId);
+    if (style) {
       styles.push({ image: style.bytes, name: style.name.replace(/\.[a-z0-9]+$/i, '') || 'your image' });
     }
     submitted = await submitJob(core, {
@@ -199,21 +319,14 @@ async function startJob(
       channelId,
       threadId: parentTs,
       requesterId: userId,
-      content: content.bytes,
+      content: content!.bytes,
       styles,
-      options: {
-        ...config.jobDefaults,
-        strength: choice.strength,
-        preserveColors: choice.preserveColors,
-        ...(choice.size !== undefined ? { size: choice.size } : {}),
-      },
+      options: request.options,
     });
   } catch (error) {
     thread.resolve(undefined);
     await client.chat.delete({ channel: channelId, ts: parentTs }).catch(() => {});
-    if (memberReply(error).log)
-      log.error({ ...fields, err: slackError(error) }, 'slack: could not start a job');
-    return errorText(error);
+    return refuse(error, 'slack: could not start a job');
   }
 
   const { job, position, etaMs } = submitted;

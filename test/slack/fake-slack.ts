@@ -51,6 +51,11 @@ export class FakeSlack {
   readonly users = new Map<string, FakeUser>();
   /** Channels the bot may not post in (chat.postMessage answers not_in_channel). */
   readonly closedChannels = new Set<string>();
+  /**
+   * Files Slack will not hand to the bot, by id, and how it says so: its sign-in page with HTTP 200 (what Slack
+   * sends when the token lacks files:read or has expired), or an HTTP status such as 403.
+   */
+  readonly refusedFiles = new Map<string, 'sign-in-page' | number>();
   private readonly files = new Map<string, MemberFile>();
   private server: Server | undefined;
   private counter = 0;
@@ -166,6 +171,17 @@ export class FakeSlack {
       }
       if (!file) {
         res.writeHead(404).end();
+        return;
+      }
+      const refusal = this.refusedFiles.get(file.id);
+      if (refusal === 'sign-in-page') {
+        res
+          .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+          .end('<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>');
+        return;
+      }
+      if (refusal !== undefined) {
+        res.writeHead(refusal, { 'content-type': 'text/plain' }).end('forbidden');
         return;
       }
       res

@@ -71,6 +71,33 @@ export const interaction = (payload: Record<string, unknown>): string =>
 const team = (who: Who) => ({ id: who.teamId, domain: 'test' });
 const user = (who: Who) => ({ id: who.userId, name: who.userId.toLowerCase(), team_id: who.teamId });
 
+/** A block_suggestion: Slack asking for an external select's options for what the member typed. */
+export function blockSuggestion(
+  who: Who,
+  view: { id: string; callback_id: string },
+  select: { block_id: string; action_id: string },
+  value: string,
+): string {
+  return interaction({
+    type: 'block_suggestion',
+    team: team(who),
+    user: user(who),
+    api_app_id: 'A0TEST',
+    token: 'verification-token',
+    container: { type: 'view', view_id: view.id },
+    block_id: select.block_id,
+    action_id: select.action_id,
+    value,
+    view: {
+      id: view.id,
+      team_id: who.teamId,
+      type: 'modal',
+      callback_id: view.callback_id,
+      state: { values: {} },
+    },
+  });
+}
+
 /** A view_submission of a modal the app opened: `values` as Slack reports them, by block and action id. */
 export function viewSubmission(
   who: Who,
@@ -117,6 +144,7 @@ export interface FormElement {
   max_files?: number;
   min_value?: string;
   max_value?: string;
+  min_query_length?: number;
 }
 export interface FormBlock {
   type: string;
@@ -144,7 +172,9 @@ export function formState(
     if (block.type !== 'input' || !element || !block.block_id) continue;
     const empty: Record<string, unknown> = { type: element.type };
     if (element.type === 'file_input') empty.files = [];
-    if (element.type === 'static_select') empty.selected_option = element.initial_option ?? null;
+    if (element.type === 'static_select' || element.type === 'external_select') {
+      empty.selected_option = element.initial_option ?? null;
+    }
     if (element.type === 'checkboxes') empty.selected_options = [];
     if (element.type === 'number_input' || element.type === 'plain_text_input') {
       empty.value = element.initial_value ?? null;

@@ -8,8 +8,11 @@ import { ChecksumMismatchError, WeightsDownloadError } from '../weights/errors.t
 import { removeIfExists, syncFile } from '../weights/fs-util.ts';
 import { openSource, type TransferOptions } from '../weights/transfer.ts';
 
-/** No painting file is larger than this (the Commons originals are a few tens of MB at most). */
-export const MAX_PRESET_BYTES = 100 * 1024 * 1024;
+/**
+ * No painting file is larger than this. The catalogue's sources are renditions of a few MB (1920 px wide); a
+ * larger answer (an original, a mirror's oversized file) is refused before it is read when its size is declared.
+ */
+export const MAX_PRESET_BYTES = 25 * 1024 * 1024;
 
 export interface PresetProgress {
   /** The painting being fetched, and its place in the catalogue (1-based). */
@@ -42,7 +45,9 @@ export interface SetupPresetsResult {
 }
 
 /**
- * Installs every catalogue painting into the presets directory as `<id>.<ext>`. Each download goes to a
+ * Installs every catalogue painting into the presets directory as `<id>.<ext>`, from its source: a size-limited
+ * rendition (a Commons thumbnail, see catalogue.ts), so that the multi-hundred-megabyte originals of some scans,
+ * over the bot's image limits, are never fetched. Each download goes to a
  * `.part`, must be an image the bot accepts, and must match the painting's sha256: the catalogue's when it
  * has one, else the one recorded in the directory's `checksums.json` by the first download (trust on first
  * use, as for the weights). Files already there are checked against the same sums and kept. One painting's

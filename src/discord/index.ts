@@ -36,7 +36,7 @@ export interface DiscordAdapter {
 }
 
 export interface DiscordStartOptions {
-  /** Job options for what members leave out (e.g. `layers`); the core's defaults for the rest. */
+  /** Job options for what members leave out (the operator's: Config's jobDefaults); the core's for the rest. */
   jobDefaults?: JobOptionsInput;
 }
 

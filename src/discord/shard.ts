@@ -44,7 +44,7 @@ async function runShard(): Promise<void> {
   const discordConfig = discordOf(config);
   const log = createLogger(config, 'discord-shard');
   const core = await openCore(config, log);
-  const discord = await startDiscord(core, discordConfig, log);
+  const discord = await startDiscord(core, discordConfig, log, { jobDefaults: config.jobDefaults });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { type Config, loadConfig } from '../src/config.ts';
 import { type Core, openCore } from '../src/core/core.ts';
 import type { JobEvents } from '../src/core/events.ts';
+import type { Paints } from '../src/core/scheduler.ts';
 import { type SubmitRequest, submitJob } from '../src/core/submit.ts';
 import { createLogger } from '../src/log.ts';
 import { SHALLOW_WEIGHTS } from './assets.ts';
@@ -36,6 +37,9 @@ export const FAST_ENV: Record<string, string> = {
   HEALTH_PORT: '0',
   WORKER_HEALTH_PORT: '0',
 };
+
+/** A claimer that paints any job the tests submit (the scheduler's capability filter is tested on its own). */
+export const PAINTS_ANY: Paints = { auto: 4096, paper: 4096, shallow: 4096 };
 
 /** Daily and queued-job limits no test of the scheduler runs into: only the running limits apply. */
 export const NO_DAILY_LIMITS: Record<string, string> = {

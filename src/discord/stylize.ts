@@ -20,7 +20,14 @@ import {
 import { type APIChannel, type APIMessage, Routes } from 'discord-api-types/v10';
 import { reportDownloadFault } from '../chat/download-faults.ts';
 import { resolvePreset } from '../chat/preset-choices.ts';
-import { cancelJob, checkRequest, type Submission, setChatRefs, submitJob } from '../core/index.ts';
+import {
+  cancelJob,
+  checkRequest,
+  type ImageSubject,
+  type Submission,
+  setChatRefs,
+  submitJob,
+} from '../core/index.ts';
 import { memberReply } from '../member-error.ts';
 import { checkAttachment, downloadAttachment } from './attachments.ts';
 import { type Context, DEFAULT_UPLOAD_LIMIT, serverOf } from './context.ts';
@@ -66,6 +73,11 @@ export async function handleStylize(ctx: Context, interaction: ChatInputCommandI
       },
       defaults: ctx.jobDefaults,
       presets: preset ? [preset] : [],
+      // Discord tells an image's size in its metadata: a shape too long and narrow is refused before any download.
+      images: [
+        dimensions(image, { kind: 'photo' }),
+        styleImage ? dimensions(styleImage, { kind: 'style' }) : undefined,
+      ],
     });
     return { preset, checked };
   })();
@@ -202,6 +214,12 @@ async function refuseDeferred(ctx: Context, interaction: ChatInputCommandInterac
   await interaction
     .followUp({ content: render.errorMessage(error), flags: MessageFlags.Ephemeral })
     .catch((e: unknown) => ctx.log.warn({ err: safeError(e) }, 'discord: could not tell the member'));
+}
+
+/** An attachment's size in pixels, where Discord gives it, for the core's shape check. */
+function dimensions(attachment: { width: number | null; height: number | null }, subject: ImageSubject) {
+  const { width, height } = attachment;
+  return width && height ? { subject, width, height } : undefined;
 }
 
 /** An uploaded style image's name in labels: its file name without extension. */

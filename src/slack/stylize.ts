@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import { reportDownloadFault } from '../chat/download-faults.ts';
 import {
   cancelJob,
+  checkImages,
   checkRequest,
   type JobOptions,
   jobStatus,
@@ -294,6 +295,21 @@ async function startJob(
     return refuse(error, 'slack: could not fetch the files');
   }
   const [content, style] = files;
+  const styles: SubmitRequest['styles'] = [];
+  if (choice.preset) styles.push({ preset: choice.preset });
+  if (style)
+    styles.push({ image: style.bytes, name: style.name.replace(/\.[a-z0-9]+$/i, '') || 'your image' });
+  try {
+    // What the files' headers tell (not an image, a shape too long and narrow) is refused before any post.
+    await checkImages(core, {
+      server: workspace(teamId),
+      content: content!.bytes,
+      styles,
+      options: request.options,
+    });
+  } catch (error) {
+    return refuse(error, 'slack: could not check the files');
+  }
 
   let parentTs: string;
   try {
@@ -309,11 +325,6 @@ async function startJob(
   const thread = events.expect(parentTs);
   let submitted: Awaited<ReturnType<typeof submitJob>>;
   try {
-    const styles: SubmitRequest['styles'] = [];
-    if (choice.preset) styles.push({ preset: choice.preset });
-    if (style) {
-      styles.push({ image: style.bytes, name: style.name.replace(/\.[a-z0-9]+$/i, '') || 'your image' });
-    }
     submitted = await submitJob(core, {
       server: workspace(teamId),
       channelId,

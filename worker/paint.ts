@@ -8,6 +8,7 @@ import { MemberFacingError } from '../src/member-error.ts';
 import { computeBackend } from '../src/metrics.ts';
 import type { LayersChoice } from '../src/request-rules.ts';
 import { describeCapability, MEMORY_SHARE } from './capability.ts';
+import { errorLine } from './engine/backends.ts';
 import {
   type Backend,
   type BackendChoice,
@@ -232,6 +233,13 @@ export class Painter {
         weights: this.opts.weightsDir,
         layers: resolveLayers(layers),
         threads: this.opts.threads,
+      }).catch((error: unknown) => {
+        // Weights that no longer load, a backend that no longer starts: the operator's setup, not the job's.
+        throw new MemberFacingError(
+          'setup',
+          `could not start painting with the ${layers} layers: ${errorLine(error)}`,
+          { audience: 'operator', cause: error },
+        );
       });
       // A failed start (missing weights) is not cached: the next job tries again after the operator fixes it.
       evaluator.catch(() => this.#evaluators.delete(layers));

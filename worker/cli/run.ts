@@ -42,12 +42,10 @@ export async function runStylize(contentPath: string, options: RunOptions) {
   requireMemory(result.width, result.height, { layers, backend: choice.backend });
   const at = { size: options.size, scales: options.scales, layers };
   requireShape(contentPath, photo.width, photo.height, at);
-  styleFiles.forEach((file, i) =>
-    requireShape(`style ${file.name}`, styleSizes[i]!.width, styleSizes[i]!.height, {
-      ...at,
-      relative: options.styleScale,
-    }),
-  );
+  for (const [i, file] of styleFiles.entries()) {
+    const { width, height } = styleSizes[i]!;
+    requireShape(`style ${file.name}`, width, height, { ...at, relative: options.styleScale });
+  }
   const content = await decodeImage(contentBytes, { maxSide: options.size });
   const styles = await Promise.all(
     styleFiles.map(async (s, i) => ({

@@ -320,7 +320,9 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
         return 'released';
       default: {
         const message = userMessage(error);
-        jobLog.error({ err: error }, 'job failed');
+        // The operator's problems and ours are errors to look at; a member's input is only worth a line.
+        if (memberReply(error).log) jobLog.error({ err: error }, 'job failed');
+        else jobLog.info({ err: error }, 'job failed');
         jobFailures.inc({ reason: failureClass(error) });
         await endJob(db, job.lease, { status: 'failed', error: message }, now);
         return 'failed';

@@ -215,10 +215,28 @@ export function spawnNode(
   env: Record<string, string>,
   options: { stdin?: 'pipe' | 'ignore' } = {},
 ): Child {
-  const child = spawn(process.execPath, args, {
+  return spawnCommand(process.execPath, args, env, options);
+}
+
+/**
+ * `npm run SCRIPT` in the project with only the given environment, in a process group of its own as a terminal
+ * runs it (`process.kill(-pid, 'SIGINT')` is a Ctrl-C to npm, the bot and its workers), its output collected.
+ */
+export function spawnNpm(script: string, env: Record<string, string>): Child {
+  return spawnCommand('npm', ['run', script], env, { detached: true });
+}
+
+function spawnCommand(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { stdin?: 'pipe' | 'ignore'; detached?: boolean },
+): Child {
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => {
@@ -236,6 +254,13 @@ export async function stopProcess(child: Child, signal: NodeJS.Signals = 'SIGTER
   if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill(signal);
   await child.exited;
 }
+
+/** The port a process's health server took (port 0: a free one), from its log line. */
+export const healthPort = (child: Child) =>
+  waitFor('the health server', async () => {
+    const line = logLines(child.output(), 'health server listening')[0];
+    return typeof line?.port === 'number' ? line.port : undefined;
+  });
 
 /** The log lines (pino JSON) a process wrote with this message. */
 export function logLines(output: string, msg: string): Record<string, unknown>[] {

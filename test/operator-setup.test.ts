@@ -4,7 +4,6 @@
  * 1-3 installed. Then the paper's layers asked for with those weights. Then, with adapters in this process and a
  * worker that would paint with the paper's layers, images too long and narrow refused on both platforms.
  */
-import { spawn } from 'node:child_process';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../commands/register.ts';
@@ -19,10 +18,11 @@ import { type SlackAdapter, startSlack } from '../src/slack/index.ts';
 import { asset } from './assets.ts';
 import { FakeDiscord } from './discord/fake-discord.ts';
 import {
+  type Child,
   createTestDatabase,
   logLines,
   picture,
-  ROOT,
+  spawnNpm,
   type TestDatabase,
   testCore,
   testEnv,
@@ -135,15 +135,15 @@ const solid = (width: number, height: number) =>
 describe('npm start with only the blocks 1-3 weights', () => {
   let db: TestDatabase;
   let fakes: Platforms | undefined;
-  let bot: { npm: ReturnType<typeof spawn>; output: () => string; exited: Promise<unknown> } | undefined;
+  let bot: Child | undefined;
 
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
   });
   afterEach(async () => {
-    if (bot && bot.npm.exitCode === null) {
+    if (bot && bot.process.exitCode === null) {
       // Ctrl-C, as a terminal sends it to npm, the bot and its workers.
-      process.kill(-bot.npm.pid!, 'SIGINT');
+      process.kill(-bot.process.pid!, 'SIGINT');
       await bot.exited;
     }
     bot = undefined;
@@ -176,29 +176,16 @@ describe('npm start with only the blocks 1-3 weights', () => {
       STYLIZE_ITERATIONS: '2',
       ...extra,
     });
-    const npm = spawn('npm', ['run', 'dev'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let output = '';
-    npm.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    npm.stderr!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const exited = new Promise((resolve) => npm.on('exit', resolve));
-    bot = { npm, output: () => output, exited };
+    bot = spawnNpm('dev', env);
+    const { output } = bot;
     await discord.waitForSession(60_000);
     const port = await waitFor(
       'the Slack app',
-      async () => logLines(output, 'slack app listening')[0]?.port as number | undefined,
+      async () => logLines(output(), 'slack app listening')[0]?.port as number | undefined,
     );
     return {
       ...fakes,
-      output: () => output,
+      output,
       slackMember: slackMember(slack, () => `http://127.0.0.1:${port}/slack/events`),
     };
   }

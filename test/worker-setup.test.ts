@@ -13,6 +13,7 @@ import { SHALLOW_WEIGHTS } from './assets.ts';
 import {
   type Child,
   createTestDatabase,
+  healthPort,
   logLines,
   spawnProcess,
   stopProcess,
@@ -45,12 +46,6 @@ describe('a worker and its weights', () => {
     await core?.close();
     await db?.drop();
   });
-
-  const healthPort = (child: Child) =>
-    waitFor('the health server', async () => {
-      const line = logLines(child.output(), 'health server listening')[0];
-      return typeof line?.port === 'number' ? line.port : undefined;
-    });
 
   it('with blocks 1-3 only and no setting: paints with the shallow layers, saying so, and is ready', async () => {
     const worker = spawnProcess('worker/main.ts', testEnv(db, { WORKER_BACKEND: 'wasm' }));

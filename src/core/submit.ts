@@ -59,12 +59,14 @@ const requestSchema = z.object({
 const ACCEPT_LOCK_KEY = 7_424_243;
 
 /**
- * Accepts a painting request: limits first (a refusal costs nothing; the adapters check them, with checkRequest,
- * before they even download the images), then the images are normalised (decoded
- * safely, resized to what the job needs, stored as PNG), then the job and its usage are written together with
- * the limits checked again, since another request may have been accepted meanwhile. Throws UserError,
- * QuotaError or ImageError with a message for the member; nothing is left behind when it throws (and if the
- * process dies before the job is written, retention deletes the images nothing refers to).
+ * Accepts a painting request: what the live workers can paint and the limits first (a refusal costs nothing; the
+ * adapters check them, with checkRequest, before they even download the images), then the images' shapes from
+ * their headers, then the images are normalised (decoded safely, resized to what the job needs, stored as PNG),
+ * then the job (with its layers and size, which the claim matches against each worker) and its usage are
+ * written together with the limits checked again, since another request may have been accepted meanwhile.
+ * Throws UserError, QuotaError or ImageError with a message for the member, or the operator's error when
+ * painting is unavailable; nothing is left behind when it throws (and if the process dies before the job is
+ * written, retention deletes the images nothing refers to).
  *
  * The job's place in the queue is fixed when it is written: acceptances are serialised (one database lock for
  * all servers), so job ids follow the order in which requests were accepted, and the queue runs in id order.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LAYER_SETS, type LayerSetName } from '../../worker/engine/vgg.ts';
 import type { LayersChoice } from '../request-rules.ts';
 import type { Database } from './db.ts';
 
@@ -17,9 +18,10 @@ export interface WorkerInfo {
   capability?: Capability | undefined;
 }
 
-/** The layer sets a worker's weights may hold. */
-export const LAYER_SET_NAMES = ['paper', 'shallow'] as const;
-export type LayerSetName = (typeof LAYER_SET_NAMES)[number];
+/** The layer sets a worker's weights may hold: the engine's named sets. */
+const LAYER_SET_NAMES = Object.keys(LAYER_SETS) as [LayerSetName, ...LayerSetName[]];
+
+export type { LayerSetName };
 
 /** What a worker can paint, decided at its start from its weights, backend and memory. */
 export const capabilitySchema = z.object({

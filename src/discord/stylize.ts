@@ -1,8 +1,9 @@
 /**
  * /stylize and the Cancel button. The order matters: nothing is posted in public before everything that can be
  * checked without the images has been. What the interaction alone tells (a style chosen, attachments that are
- * images of an allowed size on Discord's CDN) is refused at once; then the core checks the options against the
- * server's limits, the quotas and the preset (checkRequest, a few database reads), and refuses only to the member.
+ * images of an allowed size on Discord's CDN) is refused at once; then the core checks that the live workers can
+ * paint the request, the options against the server's limits, the quotas, the preset and the shapes of the images
+ * from their metadata (checkRequest, a few database reads), and refuses only to the member.
  * Only then is the reply deferred, publicly (Discord wants an answer within 3 s, and the thread starts on it), and
  * come the slow parts: downloads, the core (image decoding), the thread. What is found wrong after that (a
  * download that fails, a file that is not a readable image, a limit another request reached meanwhile) deletes

@@ -48,9 +48,9 @@ import type { ModalView, SlackClient } from './slack-types.ts';
  * Nothing is posted in the channel before everything that can be checked without the images has been, and the
  * images are downloaded: the form offers only the sizes and iterations the workspace allows; its submission is
  * checked against the limits, quotas and presets (checkRequest) before the form is acknowledged, so a refusal
- * shows in the form; then the files' metadata, then their downloads. Only what decoding finds (a file that is
- * not a readable image) or a limit another request reached meanwhile can refuse a request whose message is
- * already in the channel; that message is then deleted.
+ * shows in the form; then the files' metadata, their downloads, and their headers (images, of shapes the layers
+ * can paint: checkImages). Only what decoding finds (pixels that do not read) or a limit another request reached
+ * meanwhile can refuse a request whose message is already in the channel; that message is then deleted.
  */
 export const STYLIZE_COMMAND = '/stylize';
 export const STYLIZE_SHORTCUT = 'stylize_this_image';

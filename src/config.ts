@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { BACKENDS, type Backend } from '../worker/engine/backends.ts';
 import { defaultWeightsDir } from '../worker/weights/download.ts';
 import { type DiscordConfig, parseDiscordConfig } from './discord/config.ts';
+import { ITERATIONS, LAYERS, type LayersChoice, SIZE, STRENGTH } from './request-rules.ts';
 import { parseSlackConfig, type SlackConfig } from './slack/config.ts';
 
 /**
@@ -41,6 +42,23 @@ const envSchema = z.object({
   QUOTA_MAX_ITERATIONS: positive(500),
   QUOTA_SERVER_RUNNING_JOBS: positive(2),
   QUOTA_MEMBER_RUNNING_JOBS: positive(1),
+
+  // What a painting gets for what the member leaves out (size and iterations lowered to each server's limits),
+  // on both platforms and in the CLI.
+  /**
+   * The VGG-19 layers: paper (the paper's; the full weights), shallow (blocks 1-3, 3-4× faster), or auto: the
+   * paper's where a worker's weights hold blocks 4-5, else the shallow ones, with a warning at its start.
+   */
+  STYLIZE_LAYERS: z.enum(LAYERS, { error: `must be one of ${LAYERS.join(', ')}` }).default('auto'),
+  STYLIZE_SIZE: z.coerce.number().int().min(SIZE.min).max(SIZE.max).default(SIZE.default),
+  STYLIZE_ITERATIONS: z.coerce
+    .number()
+    .int()
+    .min(ITERATIONS.min)
+    .max(ITERATIONS.max)
+    .default(ITERATIONS.default),
+  /** For paintings without a recommended strength of their own (a member's upload). */
+  STYLIZE_STRENGTH: z.coerce.number().min(STRENGTH.min).max(STRENGTH.max).default(STRENGTH.default),
 
   /** Largest image the store accepts, in bytes (inputs are normalised first, so this bounds results). */
   MAX_IMAGE_BYTES: positive(20 * 1024 * 1024),
@@ -99,6 +117,14 @@ export interface Limits {
   memberRunningJobs: number;
 }
 
+/** The operator's defaults for one painting's options. */
+export interface JobDefaults {
+  layers: LayersChoice;
+  size: number;
+  iterations: number;
+  strength: number;
+}
+
 export interface Config {
   dataDir: string;
   weightsDir: string;
@@ -106,6 +132,7 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   database: DatabaseConfig;
   limits: Limits;
+  jobDefaults: JobDefaults;
   jobs: {
     maxImageBytes: number;
     retentionMs: number;
@@ -140,6 +167,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const dataDir = resolve(e.DATA_DIR);
   const url = e.DATABASE_URL ?? `file:${join(dataDir, 'stylize.db')}`;
+  const jobDefaults: JobDefaults = {
+    layers: e.STYLIZE_LAYERS,
+    size: e.STYLIZE_SIZE,
+    iterations: e.STYLIZE_ITERATIONS,
+    strength: e.STYLIZE_STRENGTH,
+  };
   return {
     dataDir,
     // A per-user cache by default ($STYLIZE_WEIGHTS_DIR overrides), so every checkout shares one download.
@@ -156,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       serverRunningJobs: e.QUOTA_SERVER_RUNNING_JOBS,
       memberRunningJobs: e.QUOTA_MEMBER_RUNNING_JOBS,
     },
+    jobDefaults,
     jobs: {
       maxImageBytes: e.MAX_IMAGE_BYTES,
       retentionMs: e.IMAGE_RETENTION_HOURS * 3_600_000,
@@ -175,6 +209,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     npmScript: e.npm_lifecycle_event,
     discord: parseDiscordConfig(env),
-    slack: parseSlackConfig(env),
+    slack: parseSlackConfig(env, jobDefaults),
   };
 }

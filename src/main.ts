@@ -52,7 +52,9 @@ const health = await startHealthServer({
         : { ready: false, reason: 'chat adapters connecting' },
 });
 const adapters = [
-  ...(config.discord ? [await startDiscord(core, config.discord, log)] : []),
+  ...(config.discord
+    ? [await startDiscord(core, config.discord, log, { jobDefaults: config.jobDefaults })]
+    : []),
   ...(config.slack ? [await startSlack(core, config.slack, log)] : []),
 ];
 connected = true;

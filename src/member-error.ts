@@ -25,6 +25,11 @@ export interface MemberFacingOptions {
    * page), with nothing secret in it, so the member knows it is not their doing and what to tell the admins.
    */
   readonly tellMember?: boolean;
+  /**
+   * For an operator's problem: what the member reads instead of the general sentence, where a plainer one says
+   * more (e.g. that painting is unavailable altogether); in the member's words, with nothing of the setup in it.
+   */
+  readonly memberText?: string;
 }
 
 export class MemberFacingError extends Error {
@@ -33,6 +38,7 @@ export class MemberFacingError extends Error {
   readonly audience: Audience;
   readonly context: Readonly<Record<string, unknown>>;
   readonly tellMember: boolean;
+  readonly memberText: string | undefined;
 
   /** `message` is the whole sentence for the audience: what is wrong and what they can do about it. */
   constructor(code: string, message: string, options: MemberFacingOptions = {}) {
@@ -41,6 +47,7 @@ export class MemberFacingError extends Error {
     this.audience = options.audience ?? 'member';
     this.context = options.context ?? {};
     this.tellMember = options.tellMember ?? false;
+    this.memberText = options.memberText;
   }
 }
 
@@ -70,7 +77,8 @@ export function memberReply(error: unknown): MemberReply {
   const { audience, code, context } = error;
   if (audience === 'operator') {
     const told = error.message.charAt(0).toUpperCase() + error.message.slice(1);
-    const text = error.tellMember ? `${OPERATOR_FAULT_TEXT} ${told}` : OPERATOR_FAULT_TEXT;
+    const general = error.memberText ?? OPERATOR_FAULT_TEXT;
+    const text = error.tellMember ? `${general} ${told}` : general;
     return { text, audience, log: true, code, context };
   }
   return { text: error.message, audience, log: false, code, context };

@@ -23,6 +23,14 @@ export const ITERATIONS = { min: 1, max: 100_000, default: 300 } as const;
 /** How strongly the painting's style is applied (see weightsFromStrength); 50 is balanced. */
 export const STRENGTH = { min: 0, max: 100, default: 50 } as const;
 
+/**
+ * The VGG-19 layers a painting uses (the operator's STYLIZE_LAYERS): `paper` (Gatys et al.: style conv1_1…conv5_1,
+ * content conv4_2; the full weights), `shallow` (style conv1_1, conv2_1, conv3_1, content conv3_2: blocks 1-3, 3-4×
+ * faster), or `auto`: the paper's where the worker that paints it holds blocks 4-5, else the shallow ones.
+ */
+export const LAYERS = ['auto', 'paper', 'shallow'] as const;
+export type LayersChoice = (typeof LAYERS)[number];
+
 /** A server's own preset names: also the operator catalogue's ids, and file names without their extension. */
 export const PRESET_NAME = {
   maxLength: 40,

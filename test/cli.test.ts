@@ -6,10 +6,13 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
+import { writeRandomWeights } from './weights.ts';
 
 const run = promisify(execFile);
-const stylize = (args: string[]) =>
-  run(process.execPath, ['bin/stylize.js', ...args], { env: { ...process.env, NO_COLOR: '1' } }).then(
+const stylize = (args: string[], env: Record<string, string> = {}) =>
+  run(process.execPath, ['bin/stylize.js', ...args], {
+    env: { ...process.env, NO_COLOR: '1', ...env },
+  }).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => e,
   );
@@ -107,8 +110,10 @@ describe('stylize CLI', () => {
           '32',
           '--weights',
           SHALLOW_WEIGHTS,
+          '--layers',
+          'paper',
         ],
-        /conv4_1 \(block4_conv1\) is not in the weights/,
+        /paper layers .*conv4_1 \(block4_conv1\) is not in the weights .* blocks 1-3 only: install the full VGG-19 with `stylize weights download`, or use --layers shallow\n$/,
       ],
     ];
     for (const [args, message] of cases) {
@@ -119,5 +124,109 @@ describe('stylize CLI', () => {
       expect(stderr).toMatch(message);
     }
     await expect(stat(join(dir, 'x.png'))).rejects.toThrow();
+  });
+});
+
+describe('stylize CLI: what it refuses before painting', () => {
+  let fullWeights: string;
+  const shapes: Record<string, string> = {};
+  beforeAll(async () => {
+    fullWeights = await writeRandomWeights(join(dir, 'random-vgg19'));
+    for (const [name, width, height] of [
+      ['tall-thin', 1, 5000],
+      ['wide-thin', 5000, 1],
+      ['screenshot', 1170, 15000],
+    ] as const) {
+      shapes[name] = join(dir, `${name}.png`);
+      await sharp({ create: { width, height, channels: 3, background: '#8060a0' } })
+        .png()
+        .toFile(shapes[name]);
+    }
+  });
+  const paint = (content: string, extra: string[], env: Record<string, string> = {}) =>
+    stylize(
+      [content, '--style', asset('styles/starry_night.jpg'), '--out', join(dir, 'refused.png'), ...extra],
+      env,
+    );
+  const oneLine = (result: { code: number; stderr: string }) => {
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    return result.stderr.trim();
+  };
+
+  it('a photo too long and narrow for the layers: one line saying how far to crop it', async () => {
+    // The paper's layers need 16 px of the shorter side at the smallest scale (192 px at --size 384): 12:1.
+    for (const name of ['tall-thin', 'wide-thin', 'screenshot']) {
+      const line = oneLine(await paint(shapes[name]!, ['--weights', fullWeights, '--layers', 'paper']));
+      expect(line).toMatch(/^stylize: .* is too long and narrow to paint \(\d+x\d+, about \d+:1\)/);
+      expect(line).toMatch(
+        /at --size 384 these layers paint shapes up to about 12:1; crop it(, or use --size \d+ or more)?$/,
+      );
+      expect(line).not.toMatch(/conv\d|too small for layer/);
+    }
+    // The shallow layers need 4 px: the screenshot (about 13:1) paints, a 5000:1 strip does not.
+    const shallow = oneLine(
+      await paint(shapes['tall-thin']!, ['--weights', SHALLOW_WEIGHTS, '--layers', 'shallow']),
+    );
+    expect(shallow).toMatch(/about 5000:1\): at --size 384 these layers paint shapes up to about 48:1/);
+    // Below 200 px a larger size helps, and the line says which.
+    const small = oneLine(
+      await paint(shapes.screenshot!, ['--weights', fullWeights, '--layers', 'paper', '--size', '150']),
+    );
+    expect(small).toMatch(/crop it, or use --size 199 or more$/);
+  });
+
+  it('refuses a size whose painting would not fit in memory, before allocating it, with the estimate', async () => {
+    const line = oneLine(
+      await paint(asset('content/tubingen.jpg'), [
+        '--weights',
+        SHALLOW_WEIGHTS,
+        '--layers',
+        'shallow',
+        '--size',
+        '4096',
+        '--backend',
+        'onnx',
+      ]),
+    );
+    // 4096x3072 px with the shallow layers: about 75 GiB by the measured 6.1 GiB per megapixel.
+    expect(line).toMatch(
+      /^stylize: a 4096x3072 painting needs about (7\d|8\d)\.\d GiB of memory on onnx, and \d+\.\d GiB is available: use --size \d+ or less$/,
+    );
+    const suggested = Number(/--size (\d+)/.exec(line)![1]);
+    expect(suggested).toBeGreaterThan(400);
+    expect(suggested).toBeLessThan(4096);
+  });
+
+  it('paints with the shallow layers where the weights hold blocks 1-3 only, saying so; STYLIZE_LAYERS=paper is refused', async () => {
+    const out = join(dir, 'auto.png');
+    const auto = await stylize([
+      asset('content/tubingen.jpg'),
+      '--style',
+      asset('styles/starry_night.jpg'),
+      '--weights',
+      SHALLOW_WEIGHTS,
+      '--size',
+      '32',
+      '--iterations',
+      '2',
+      '--out',
+      out,
+      '--json',
+    ]);
+    expect(auto.code).toBe(0);
+    expect(auto.stderr).toMatch(/hold VGG-19 blocks 1-3 only: painting with the shallow layers/);
+    expect(JSON.parse(auto.stdout).layers).toEqual({
+      style: ['conv1_1', 'conv2_1', 'conv3_1'],
+      content: ['conv3_2'],
+    });
+
+    const paper = oneLine(
+      await paint(asset('content/tubingen.jpg'), ['--weights', SHALLOW_WEIGHTS, '--size', '32'], {
+        STYLIZE_LAYERS: 'paper',
+      }),
+    );
+    expect(paper).toMatch(/^stylize: cannot paint with the paper layers \(--layers or STYLIZE_LAYERS\): /);
+    expect(paper).toMatch(/or use --layers shallow$/);
   });
 });

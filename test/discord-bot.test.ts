@@ -358,6 +358,30 @@ describe('Discord bot: refusals', () => {
     expect(fake.channelMessages(fake.channelId).some((m) => m.content.includes('not an image'))).toBe(false);
   });
 
+  it('refuses a photo or style image too long and narrow for the layers at once, from Discord’s metadata', async () => {
+    for (const [options, why] of [
+      [
+        { image: { filename: 'strip.png', bytes: await picture(8, 1, 500) }, style: 'starry_night' },
+        'Your photo is too long and narrow for me to paint (1×500 pixels, about 500:1): at 24 px I can paint ' +
+          'shapes up to about 6:1. Crop it to at most 6:1 and send it again.',
+      ],
+      [
+        {
+          image: { filename: 'photo.png', bytes: await picture(8) },
+          style_image: { filename: 'banner.png', bytes: await picture(9, 500, 2) },
+        },
+        'Your style image is too long and narrow for me to paint (500×2 pixels, about 250:1): at 24 px I can ' +
+          'paint shapes up to about 6:1. Crop it to at most 6:1 and send it again.',
+      ],
+    ] as const) {
+      const mark = fake.mark();
+      const sent = await fake.sendSlashCommand({ name: 'stylize', options, user: fake.users.bob });
+      const callback = await fake.waitForCallback(sent);
+      expect(callback.body).toMatchObject({ type: 4, data: { content: why, flags: MessageFlags.Ephemeral } });
+      expect(fake.filter('GET /cdn/*', mark)).toEqual([]);
+    }
+  });
+
   it('refuses an attachment that is not on Discord’s CDN without downloading it', async () => {
     const template = (
       await fake.sendAutocomplete({ name: 'stylize', options: { style: 's' }, focused: 'style' })

@@ -6,6 +6,7 @@ import { onShutdownSignals } from '../src/signals.ts';
 import {
   type Child,
   createTestDatabase,
+  healthPort,
   logLines,
   spawnProcess,
   stopProcess,
@@ -20,13 +21,6 @@ const get = async (port: number, path: string) => {
   const response = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: response.status, text: await response.text() };
 };
-
-/** The port a process's health server took (port 0: a free one), from its log line. */
-const healthPort = (child: Child) =>
-  waitFor('the health server', async () => {
-    const line = logLines(child.output(), 'health server listening')[0];
-    return typeof line?.port === 'number' ? line.port : undefined;
-  });
 
 // The real bot (no chat platform, no local workers) and the real worker process on one SQLite database.
 describe('health server', () => {

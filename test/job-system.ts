@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { type Config, loadConfig } from '../src/config.ts';
 import { type Core, openCore } from '../src/core/core.ts';
 import type { JobEvents } from '../src/core/events.ts';
+import type { Paints } from '../src/core/scheduler.ts';
 import { type SubmitRequest, submitJob } from '../src/core/submit.ts';
 import { createLogger } from '../src/log.ts';
 import { SHALLOW_WEIGHTS } from './assets.ts';
@@ -36,6 +37,9 @@ export const FAST_ENV: Record<string, string> = {
   HEALTH_PORT: '0',
   WORKER_HEALTH_PORT: '0',
 };
+
+/** A claimer that paints any job the tests submit (the scheduler's capability filter is tested on its own). */
+export const PAINTS_ANY: Paints = { auto: 4096, paper: 4096, shallow: 4096 };
 
 /** Daily and queued-job limits no test of the scheduler runs into: only the running limits apply. */
 export const NO_DAILY_LIMITS: Record<string, string> = {
@@ -211,10 +215,28 @@ export function spawnNode(
   env: Record<string, string>,
   options: { stdin?: 'pipe' | 'ignore' } = {},
 ): Child {
-  const child = spawn(process.execPath, args, {
+  return spawnCommand(process.execPath, args, env, options);
+}
+
+/**
+ * `npm run SCRIPT` in the project with only the given environment, in a process group of its own as a terminal
+ * runs it (`process.kill(-pid, 'SIGINT')` is a Ctrl-C to npm, the bot and its workers), its output collected.
+ */
+export function spawnNpm(script: string, env: Record<string, string>): Child {
+  return spawnCommand('npm', ['run', script], env, { detached: true });
+}
+
+function spawnCommand(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { stdin?: 'pipe' | 'ignore'; detached?: boolean },
+): Child {
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => {
@@ -232,6 +254,13 @@ export async function stopProcess(child: Child, signal: NodeJS.Signals = 'SIGTER
   if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill(signal);
   await child.exited;
 }
+
+/** The port a process's health server took (port 0: a free one), from its log line. */
+export const healthPort = (child: Child) =>
+  waitFor('the health server', async () => {
+    const line = logLines(child.output(), 'health server listening')[0];
+    return typeof line?.port === 'number' ? line.port : undefined;
+  });
 
 /** The log lines (pino JSON) a process wrote with this message. */
 export function logLines(output: string, msg: string): Record<string, unknown>[] {

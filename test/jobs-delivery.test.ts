@@ -7,6 +7,7 @@ import { claimJob } from '../src/core/scheduler.ts';
 import {
   createTestDatabase,
   failWrites,
+  PAINTS_ANY,
   PROVIDERS,
   picture,
   recordingEvents,
@@ -42,7 +43,7 @@ describe.each(PROVIDERS)('event delivery on %s', (provider) => {
   /** A job claimed by a (pretend) worker, with one progress write: one event pending. */
   async function runningJob() {
     const { job } = await submit(core, 'events', 'ann');
-    const lease = (await claimJob(core.db, 'worker', core.config.limits))!;
+    const lease = (await claimJob(core.db, 'worker', core.config.limits, PAINTS_ANY))!;
     const preview = { mime: 'image/png' as const, bytes: await picture(3) };
     await writeProgress(
       core.db,

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Core } from '../src/core/core.ts';
 import {
   type Child,
   createTestDatabase,
   logLines,
-  ROOT,
+  spawnNpm,
   spawnProcess,
   stopProcess,
   submit,
@@ -71,18 +70,9 @@ describe('workers of a bot that died', () => {
 
   /** `npm run dev` (`npm start` on the sources) in a process group of its own, as a terminal runs it; its output collected. */
   function npmStart(env: Record<string, string>) {
-    const npm = spawn('npm', ['run', 'dev'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let output = '';
-    npm.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    pids.push(npm.pid!);
-    return { npm, output: () => output };
+    const npm = spawnNpm('dev', env);
+    pids.push(npm.process.pid!);
+    return { npm: npm.process, output: npm.output };
   }
 
   /** Starts `npm start` with a long job painting; returns it with the bot's and the worker's process ids. */

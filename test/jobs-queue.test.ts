@@ -8,6 +8,7 @@ import { workerAlive } from '../src/core/workers.ts';
 import {
   createTestDatabase,
   NO_DAILY_LIMITS,
+  PAINTS_ANY,
   PROVIDERS,
   picture,
   request,
@@ -40,7 +41,7 @@ describe.each(PROVIDERS)('queue positions and ETAs on %s', (provider) => {
   async function runAll(): Promise<number[]> {
     const started: number[] = [];
     for (;;) {
-      const lease = await claimJob(core.db, 'worker', core.config.limits);
+      const lease = await claimJob(core.db, 'worker', core.config.limits, PAINTS_ANY);
       if (!lease) return started;
       started.push(lease.jobId);
       await completeJob(core.db, core.images, lease, { resultRef: 'r', comparisonRef: 'c' }, new Date());

@@ -7,7 +7,14 @@ import { endJob } from '../src/core/jobs.ts';
 import { type LimitName, nextUtcMidnight, QuotaError } from '../src/core/quotas.ts';
 import { claimJob } from '../src/core/scheduler.ts';
 import type { ServerRef } from '../src/core/servers.ts';
-import { createTestDatabase, PROVIDERS, submit, type TestDatabase, testCore } from './job-system.ts';
+import {
+  createTestDatabase,
+  PAINTS_ANY,
+  PROVIDERS,
+  submit,
+  type TestDatabase,
+  testCore,
+} from './job-system.ts';
 
 const ADMIN = { userId: 'admin', isAdmin: true };
 
@@ -146,7 +153,7 @@ describe.each(PROVIDERS)('quotas on %s', (provider) => {
   /** Claims jobs (finishing others' as failed) until the given one is running. */
   async function claimUntil(jobId: number) {
     for (;;) {
-      const lease = await claimJob(core.db, 'test-worker', core.config.limits);
+      const lease = await claimJob(core.db, 'test-worker', core.config.limits, PAINTS_ANY);
       if (!lease) throw new Error(`job ${jobId} was never claimed`);
       if (lease.jobId === jobId) return lease;
       await endJob(core.db, lease, { status: 'failed', error: 'not this one' }, new Date());

@@ -9,6 +9,7 @@ import { workerAlive } from '../src/core/workers.ts';
 import {
   createTestDatabase,
   NO_DAILY_LIMITS,
+  PAINTS_ANY,
   PROVIDERS,
   submit,
   type TestDatabase,
@@ -75,7 +76,7 @@ describe.each(PROVIDERS)('scheduler on %s', (provider) => {
 
     const claimed: number[] = [];
     for (;;) {
-      const lease = await claimJob(core.db, 'test-worker', core.config.limits);
+      const lease = await claimJob(core.db, 'test-worker', core.config.limits, PAINTS_ANY);
       if (!lease) break;
       claimed.push(lease.jobId);
       if (claimed.length === 1) {
@@ -92,12 +93,12 @@ describe.each(PROVIDERS)('scheduler on %s', (provider) => {
 
   it('lets exactly one of two workers complete a job that was taken back from the first', async () => {
     const { job } = await submit(core, 'cas', 'zoe');
-    const stale = (await claimJob(core.db, 'slow-worker', core.config.limits))!;
+    const stale = (await claimJob(core.db, 'slow-worker', core.config.limits, PAINTS_ANY))!;
     expect(stale.jobId).toBe(job.id);
     // The first worker went silent: a sweep past the timeout puts the job back and another worker takes it.
     const later = new Date(Date.now() + core.config.jobs.staleAfterMs + 1000);
     expect(await requeueStale(core.db, core.config.jobs, later)).toEqual({ requeued: [job.id], failed: [] });
-    const fresh = (await claimJob(core.db, 'fast-worker', core.config.limits))!;
+    const fresh = (await claimJob(core.db, 'fast-worker', core.config.limits, PAINTS_ANY))!;
     expect(fresh).toEqual({ jobId: job.id, workerId: 'fast-worker', attempt: 2 });
 
     expect(await heartbeat(core.db, stale, new Date())).toBe('lost');
@@ -113,7 +114,7 @@ describe.each(PROVIDERS)('scheduler on %s', (provider) => {
     const { job } = await submit(core, 'attempts', 'yan');
     let now = Date.now();
     for (let attempt = 1; attempt <= core.config.jobs.maxAttempts; attempt++) {
-      const lease = (await claimJob(core.db, `w${attempt}`, core.config.limits))!;
+      const lease = (await claimJob(core.db, `w${attempt}`, core.config.limits, PAINTS_ANY))!;
       expect(lease).toMatchObject({ jobId: job.id, attempt });
       now += core.config.jobs.staleAfterMs + 1000;
       await requeueStale(core.db, core.config.jobs, new Date(now));
@@ -132,12 +133,12 @@ describe.each(PROVIDERS)('scheduler on %s', (provider) => {
     const c0 = await submit(core, 'lim-c', 'c0');
     const c1 = await submit(core, 'lim-c', 'c1');
     const d0 = await submit(core, 'lim-d', 'd0');
-    const first = (await claimJob(core.db, 'w1', core.config.limits))!;
-    const second = (await claimJob(core.db, 'w2', core.config.limits))!;
+    const first = (await claimJob(core.db, 'w1', core.config.limits, PAINTS_ANY))!;
+    const second = (await claimJob(core.db, 'w2', core.config.limits, PAINTS_ANY))!;
     expect([first.jobId, second.jobId]).toEqual([c0.job.id, d0.job.id]);
-    expect(await claimJob(core.db, 'w3', core.config.limits)).toBeUndefined();
+    expect(await claimJob(core.db, 'w3', core.config.limits, PAINTS_ANY)).toBeUndefined();
     await finish(first);
-    const third = (await claimJob(core.db, 'w3', core.config.limits))!;
+    const third = (await claimJob(core.db, 'w3', core.config.limits, PAINTS_ANY))!;
     expect(third.jobId).toBe(c1.job.id);
     await finish(second);
     await finish(third);
@@ -150,12 +151,12 @@ describe.each(PROVIDERS)('scheduler on %s', (provider) => {
     const m1 = await submit(core, 'lim-c', 'member');
     const m2 = await submit(core, 'lim-c', 'member');
     const other = await submit(core, 'lim-c', 'other');
-    const x = (await claimJob(core.db, 'w1', core.config.limits))!;
-    const y = (await claimJob(core.db, 'w2', core.config.limits))!;
+    const x = (await claimJob(core.db, 'w1', core.config.limits, PAINTS_ANY))!;
+    const y = (await claimJob(core.db, 'w2', core.config.limits, PAINTS_ANY))!;
     expect([x.jobId, y.jobId]).toEqual([m1.job.id, other.job.id]);
-    expect(await claimJob(core.db, 'w3', core.config.limits)).toBeUndefined();
+    expect(await claimJob(core.db, 'w3', core.config.limits, PAINTS_ANY)).toBeUndefined();
     await finish(x);
-    const z = (await claimJob(core.db, 'w3', core.config.limits))!;
+    const z = (await claimJob(core.db, 'w3', core.config.limits, PAINTS_ANY))!;
     expect(z.jobId).toBe(m2.job.id);
     expect(await serverOf(z)).toBe('lim-c');
     await finish(y);

@@ -7,7 +7,7 @@ import { QuotaError } from '../src/core/quotas.ts';
 import { claimJob } from '../src/core/scheduler.ts';
 import { presetsMessage, progressEnded } from '../src/discord/render.ts';
 import { limitsText } from '../src/slack/admin.ts';
-import { createTestDatabase, submit, type TestDatabase, testCore } from './job-system.ts';
+import { createTestDatabase, PAINTS_ANY, submit, type TestDatabase, testCore } from './job-system.ts';
 
 const ADMIN = { userId: 'admin', isAdmin: true };
 
@@ -33,7 +33,7 @@ describe('counts in sentences', () => {
 
   it('a job that stopped once', async () => {
     const { job } = await submit(core, 'words', 'ann');
-    await claimJob(core.db, 'gone', core.config.limits);
+    await claimJob(core.db, 'gone', core.config.limits, PAINTS_ANY);
     await requeueStale(
       core.db,
       core.config.jobs,

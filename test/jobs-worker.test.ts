@@ -14,6 +14,7 @@ import { SHALLOW_WEIGHTS } from './assets.ts';
 import {
   type Child,
   createTestDatabase,
+  PAINTS_ANY,
   picture,
   recordingEvents,
   spawnProcess,
@@ -145,7 +146,7 @@ describe('worker process', () => {
     // As if the worker had gone silent: a sweep past the timeout, then another worker (this test) takes it.
     const later = new Date(Date.now() + core.config.jobs.staleAfterMs + 1000);
     expect((await requeueStale(core.db, core.config.jobs, later)).requeued).toEqual([taken.id]);
-    const lease = await claimJob(core.db, 'takeover', core.config.limits);
+    const lease = await claimJob(core.db, 'takeover', core.config.limits, PAINTS_ANY);
     expect(lease?.jobId).toBe(taken.id);
     await waitFor('the worker to notice', async () =>
       worker!.output().includes('taken over by another worker'),

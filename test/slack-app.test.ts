@@ -473,27 +473,34 @@ describe('Slack app', () => {
     expect(JSON.stringify(logged)).not.toContain(TOKEN);
   });
 
-  it('shows why a job could not start in the form: a file found unreadable only once downloaded is briefly shown', async () => {
-    const view = await openForm(alice);
+  it('shows why a job could not start in the form: a file found no image, or too long and narrow, once downloaded and before anything is posted', async () => {
+    const posts = slack.callsOf('chat.postMessage').length;
     const notImage = slack.addFile('notes.png', Buffer.from('these are notes, not a picture'));
-    const { viewId } = await submitForm(alice, view, {
-      content: fileValue(notImage),
-      preset: selectValue('shipwreck'),
-    });
-    const outcome = await slack.waitForCall(
-      'views.update',
-      (c) => c.args.view_id === viewId && /not an image I can read/.test(JSON.stringify(c.args.view)),
-    );
-    expect(outcome.authorized).toBe(true);
-    const deleted = await slack.waitForCall('chat.delete');
-    const request = slack.callsOf('chat.postMessage').find((c) => c.result?.ts === deleted.args.ts);
-    expect(request?.args.text).toMatch(/getting the images ready/);
+    const strip = slack.addFile('strip.png', await picture(6, 1, 500));
+    for (const [file, why] of [
+      [notImage, /not an image I can read/],
+      [
+        strip,
+        /Your photo is too long and narrow for me to paint \(1×500 pixels, about 500:1\): at 32 px I can paint shapes up to about 8:1\. Crop it to at most 8:1 and send it again\./,
+      ],
+    ] as const) {
+      const { viewId } = await submitForm(alice, await openForm(alice), {
+        content: fileValue(file),
+        preset: selectValue('shipwreck'),
+      });
+      const outcome = await slack.waitForCall(
+        'views.update',
+        (c) => c.args.view_id === viewId && why.test(JSON.stringify(c.args.view)),
+      );
+      expect(outcome.authorized).toBe(true);
+    }
+    expect(slack.callsOf('chat.postMessage')).toHaveLength(posts);
     expect(await core.db.prisma.job.count({ where: { status: 'queued' } })).toBe(0);
 
     const closed: Who = { ...alice, channelId: 'C0PRIVATE' };
     slack.closedChannels.add(closed.channelId);
     const { viewId: closedView } = await submitForm(alice, await openForm(closed), {
-      content: fileValue(notImage),
+      content: fileValue(slack.addFile('photo.png', await picture(7))),
       preset: selectValue('shipwreck'),
     });
     await slack.waitForCall(

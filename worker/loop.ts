@@ -16,9 +16,10 @@ import {
 import { jobOptionsSchema, styleRefsSchema } from '../src/core/options.ts';
 import { abortableSleep, isTransient, retryTransient } from '../src/core/retry.ts';
 import { claimJob } from '../src/core/scheduler.ts';
-import { measuredSpeed, workerAlive, workerGone } from '../src/core/workers.ts';
-import { comparison, decodeImage, encodeImage, ImageError } from '../src/images/index.ts';
+import { claimableSizes, measuredSpeed, workerAlive, workerGone } from '../src/core/workers.ts';
+import { comparison, decodeImage, encodeImage } from '../src/images/index.ts';
 import type { Logger } from '../src/log.ts';
+import { memberReply } from '../src/member-error.ts';
 import { iterationsPerSecond, jobDuration, jobFailures } from '../src/metrics.ts';
 import type { Progress } from './engine/index.ts';
 import { encodeToFit, type Painter } from './paint.ts';
@@ -82,7 +83,9 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
 
   async function beat(): Promise<void> {
     const now = new Date();
-    await workerAlive(db, { id, host: hostname(), concurrency: config.worker.concurrency, speed }, now);
+    const { capability } = await painter.capability();
+    const info = { id, host: hostname(), concurrency: config.worker.concurrency, speed, capability };
+    await workerAlive(db, info, now);
     for (const job of active.values()) {
       const state = await heartbeat(db, job.lease, now);
       if (state !== 'ok') stop(job, state);
@@ -112,9 +115,11 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
 
   async function slot(): Promise<void> {
     let delay = pollMinMs;
+    // Only jobs this worker can paint: layers its weights hold, sizes its memory fits.
+    const paints = claimableSizes((await painter.capability()).capability);
     while (!stopping) {
       try {
-        const lease = await claimJob(db, id, config.limits);
+        const lease = await claimJob(db, id, config.limits, paints);
         if (lease) {
           delay = pollMinMs;
           await run(lease);
@@ -315,7 +320,9 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
         return 'released';
       default: {
         const message = userMessage(error);
-        jobLog.error({ err: error }, 'job failed');
+        // The operator's problems and ours are errors to look at; a member's input is only worth a line.
+        if (memberReply(error).log) jobLog.error({ err: error }, 'job failed');
+        else jobLog.info({ err: error }, 'job failed');
         jobFailures.inc({ reason: failureClass(error) });
         await endJob(db, job.lease, { status: 'failed', error: message }, now);
         return 'failed';
@@ -358,18 +365,26 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
   };
 }
 
-/** The reason class of a failure, for the failures counter: the member's input, a too-large result, or ours. */
-function failureClass(error: unknown): 'user' | 'too-large' | 'internal' {
+/**
+ * The reason class of a failure, for the failures counter: the member's input (`user`), the operator's setup
+ * (`setup`: weights, backend), a too-large result, or a fault of ours. The first three fail the same way however
+ * often they are tried, and none is tried again: a failed job ends, refunded.
+ */
+function failureClass(error: unknown): 'user' | 'setup' | 'too-large' | 'internal' {
   if (error instanceof ImageTooLargeError) return 'too-large';
-  if (error instanceof UserError || error instanceof ImageError) return 'user';
-  return 'internal';
+  const { audience } = memberReply(error);
+  return audience === 'internal' ? 'internal' : audience === 'operator' ? 'setup' : 'user';
 }
 
-/** What the member reads when their job fails: our own messages as they are, anything else in general words. */
+/**
+ * What the member reads when their job fails, through the one member-error base: their own mistake in their
+ * words, the operator's as the general sentence for a setup problem (its cause in the log), anything else in
+ * general words.
+ */
 function userMessage(error: unknown): string {
-  if (error instanceof UserError || error instanceof ImageError) return error.message;
   if (error instanceof ImageTooLargeError) {
     return 'The painting came out larger than this bot can store; please ask for a smaller size.';
   }
-  return GENERIC_FAILURE;
+  const reply = memberReply(error);
+  return reply.audience === 'internal' ? GENERIC_FAILURE : reply.text;
 }

@@ -10,7 +10,7 @@ import { startHealthServer } from '../src/health.ts';
 import { createLogger } from '../src/log.ts';
 import { onParentExit, onShutdownSignals } from '../src/signals.ts';
 import { startWorker } from './loop.ts';
-import { cpuThreads, Painter } from './paint.ts';
+import { cpuThreads, Painter, workerMemory } from './paint.ts';
 
 const config = loadConfig();
 const log = createLogger(config, 'worker');
@@ -22,16 +22,26 @@ const painter = await Painter.start(
     backend: config.worker.backend,
     threads: cpuThreads(config.worker.localWorkers),
     targetsCacheDir: join(config.dataDir, 'cache', 'targets'),
+    layers: config.jobDefaults.layers,
+    concurrency: config.worker.concurrency,
+    memoryBytes: workerMemory(config.worker.localWorkers),
   },
   log,
 );
+// Without weights for what STYLIZE_LAYERS asks, the worker stays up but not ready, and says why.
+const { problem } = (await painter.capability()).capability;
 const worker = startWorker(core, painter);
 const health = await startHealthServer({
   port: config.health.workerPort,
   host: config.health.workerHost,
   db: core.db,
   log,
-  check: () => (worker.stopping ? { ready: false, reason: 'stopping' } : { ready: true }),
+  check: () =>
+    worker.stopping
+      ? { ready: false, reason: 'stopping' }
+      : problem
+        ? { ready: false, reason: problem }
+        : { ready: true },
 });
 
 let stopping: Promise<void> | undefined;

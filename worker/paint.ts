@@ -1,8 +1,14 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { JobOptions } from '../src/core/options.ts';
+import { requirePaintableShape } from '../src/core/shape.ts';
+import type { LayerSetName } from '../src/core/workers.ts';
 import type { OutputFormat } from '../src/images/index.ts';
+import { MemberFacingError } from '../src/member-error.ts';
 import { computeBackend } from '../src/metrics.ts';
+import type { LayersChoice } from '../src/request-rules.ts';
+import { describeCapability, MEMORY_SHARE } from './capability.ts';
+import { errorLine } from './engine/backends.ts';
 import {
   type Backend,
   type BackendChoice,
@@ -28,7 +34,16 @@ export interface PainterOptions {
    * without it they are kept in memory only.
    */
   targetsCacheDir?: string | undefined;
+  /** STYLIZE_LAYERS (default auto): what the operator asks this worker to paint with. */
+  layers?: LayersChoice | undefined;
+  /** Jobs painted at once (WORKER_CONCURRENCY; default 1): each needs its own share of memory. */
+  concurrency?: number | undefined;
+  /** Memory paintings may use, bytes; default MEMORY_SHARE of what is available to the process at start. */
+  memoryBytes?: number | undefined;
 }
+
+/** What a worker can paint (recorded with its heartbeat), and the warning its start logs, if any. */
+export type PainterCapability = Awaited<ReturnType<typeof describeCapability>>;
 
 /**
  * The CPU provider's threads for each worker process on this machine: its cores shared among the worker
@@ -43,6 +58,14 @@ export function cpuThreads(workerProcesses: number, cores = availableParallelism
 }
 
 /**
+ * The memory each worker process on this machine may plan its paintings on: MEMORY_SHARE of what is available
+ * to it at start, shared among the worker processes like the cores (cpuThreads), bytes.
+ */
+export function workerMemory(workerProcesses: number, available = process.availableMemory()): number {
+  return (MEMORY_SHARE * available) / Math.max(1, workerProcesses);
+}
+
+/**
  * Runs the engine for jobs. The compute backend is chosen once, at start. Evaluators are costly to make
  * (weights read, sessions built), so one per layer set is made the first time a job needs it and shared by
  * every job of this process, those running at once included: they run on the same ONNX Runtime sessions.
@@ -50,6 +73,7 @@ export function cpuThreads(workerProcesses: number, cores = availableParallelism
 export class Painter {
   readonly #evaluators = new Map<string, Promise<Evaluator>>();
   #targetsCache: Promise<TargetsCache> | undefined;
+  #capability: Promise<PainterCapability> | undefined;
 
   /** `choice`: the backend `start` chose; without it each layer set's evaluator resolves `opts.backend`. */
   constructor(
@@ -83,7 +107,31 @@ export class Painter {
       },
       1,
     );
-    return new Painter(opts, choice);
+    const painter = new Painter(opts, choice);
+    const { capability, warning } = await painter.capability();
+    if (warning) log?.warn({ layers: capability.auto }, warning);
+    if (capability.problem) log?.error({ setting: opts.layers ?? 'auto' }, capability.problem);
+    log?.info(
+      { layers: capability.auto, maxSize: capability.sizes, setting: opts.layers ?? 'auto' },
+      'what this worker paints',
+    );
+    return painter;
+  }
+
+  /**
+   * What this painter can paint: the layer sets its weights hold, its `auto` set, the largest size per set its
+   * memory fits, and why not, where it cannot paint what STYLIZE_LAYERS asks. Worked out once (the weights read).
+   */
+  capability(): Promise<PainterCapability> {
+    this.#capability ??= describeCapability({
+      weightsDir: this.opts.weightsDir,
+      setting: this.opts.layers ?? 'auto',
+      backend: this.choice?.backend ?? this.opts.backend,
+      device: this.choice?.device ?? 'not checked',
+      concurrency: this.opts.concurrency ?? 1,
+      memoryBytes: this.opts.memoryBytes ?? workerMemory(1),
+    });
+    return this.#capability;
   }
 
   async paint(
@@ -100,7 +148,18 @@ export class Painter {
     },
   ): Promise<RgbImage> {
     const { options } = input;
-    const layers = resolveLayers(options.layers);
+    const layerSet = await this.layerSet(options.layers);
+    const layers = resolveLayers(layerSet);
+    // Jobs are checked when accepted; this catches those accepted before, or for another worker's layers.
+    const at = { size: options.size, layers: layerSet, maxSize: options.size };
+    requirePaintableShape(input.content, { kind: 'photo' }, at);
+    for (const style of input.styles) {
+      requirePaintableShape(
+        style.image,
+        style.preset ? { kind: 'preset', label: style.name } : { kind: 'style' },
+        at,
+      );
+    }
     // Presets come back job after job: their style targets are cached, keyed by name and pixels.
     const styles = input.styles.map((s) => ({
       image: s.image,
@@ -109,7 +168,7 @@ export class Painter {
     }));
     const cached = styles.some((s) => s.cacheKey !== undefined) && !options.preserveColors;
     const result = await stylize(
-      await this.evaluator(options.layers),
+      await this.evaluator(layerSet),
       {
         content: input.content,
         styles,
@@ -150,7 +209,23 @@ export class Painter {
     return this.#targetsCache;
   }
 
-  private evaluator(layers: JobOptions['layers']): Promise<Evaluator> {
+  /**
+   * The layer set a job's `layers` paints with here (`auto`: this painter's best), or the operator's error where
+   * its weights do not hold it (the claim gives a worker no such job; weights removed since its start can).
+   */
+  private async layerSet(layers: JobOptions['layers']): Promise<LayerSetName> {
+    const { capability } = await this.capability();
+    const set = layers === 'auto' ? capability.auto : layers;
+    if (set && capability.sizes[set] !== undefined) return set;
+    throw new MemberFacingError(
+      'weights',
+      `this worker's weights at ${this.opts.weightsDir} cannot paint with the ${set ?? 'shallow or paper'} layers` +
+        (capability.problem ? ` (${capability.problem})` : ''),
+      { audience: 'operator' },
+    );
+  }
+
+  private evaluator(layers: LayerSetName): Promise<Evaluator> {
     let evaluator = this.#evaluators.get(layers);
     if (!evaluator) {
       evaluator = createEvaluator({
@@ -158,6 +233,13 @@ export class Painter {
         weights: this.opts.weightsDir,
         layers: resolveLayers(layers),
         threads: this.opts.threads,
+      }).catch((error: unknown) => {
+        // Weights that no longer load, a backend that no longer starts: the operator's setup, not the job's.
+        throw new MemberFacingError(
+          'setup',
+          `could not start painting with the ${layers} layers: ${errorLine(error)}`,
+          { audience: 'operator', cause: error },
+        );
       });
       // A failed start (missing weights) is not cached: the next job tries again after the operator fixes it.
       evaluator.catch(() => this.#evaluators.delete(layers));

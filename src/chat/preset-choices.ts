@@ -83,7 +83,7 @@ export function serverChoiceCache(core: Core, ttlMs = 30_000): ServerChoiceCache
     ttl: ttlMs,
     fetchMethod: async (_key, _stale, { context: server }) => ({
       presets: await describePresets(core, server),
-      limits: await requestLimits(core, server),
+      limits: await requestLimits(core, server, core.config.jobDefaults),
     }),
   });
   const key = (server: ServerRef) => `${server.platform}:${server.id}`;

@@ -67,6 +67,13 @@ export async function setLimits(
         : `limits: ${issue.message}`,
     );
   }
+  const ceiling = core.config.limits.maxSize;
+  if (parsed.data.maxSize != null && parsed.data.maxSize > ceiling) {
+    throw new UserError(
+      'invalid-input',
+      `\`${LIMIT_RULES.maxSize.key}\` can be at most ${ceiling} px: that is the largest painting this bot makes.`,
+    );
+  }
   const row = await ensureServer(core.db.prisma, server);
   await core.db.prisma.server.update({ where: { id: row.id }, data: parsed.data });
   core.log.info(

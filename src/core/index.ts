@@ -15,6 +15,7 @@ export {
   showLimits,
 } from './admin.ts';
 export { type Actor, cancelJob } from './cancel.ts';
+export { PAINTING_UNAVAILABLE_TEXT } from './capacity.ts';
 export { checkRequest, requestLimits } from './check-request.ts';
 export { type Core, openCore } from './core.ts';
 export { UserError } from './errors.ts';
@@ -29,5 +30,6 @@ export { describePresets, type PresetInfo } from './presets.ts';
 export { LIMIT_NAMES, type LimitName, QuotaError } from './quotas.ts';
 export { purgeExpired, startRetention } from './retention.ts';
 export { PLATFORMS, type Platform, type ServerRef } from './servers.ts';
+export type { ImageSubject } from './shape.ts';
 export { type JobStatusReport, jobStatus } from './status.ts';
-export { type Submission, type SubmitRequest, submitJob } from './submit.ts';
+export { checkImages, type Submission, type SubmitRequest, submitJob } from './submit.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ITERATIONS, SIZE, STRENGTH } from '../request-rules.ts';
+import { ITERATIONS, LAYERS, SIZE, STRENGTH } from '../request-rules.ts';
 
 /** The most any server can allow; each server's admins set their own limits below these (quotas.ts). */
 export const MAX_SIZE = SIZE.max;
@@ -26,8 +26,8 @@ export const jobOptionsSchema = z.object({
     .min(STRENGTH.min, `The strength goes from ${STRENGTH.min} to ${STRENGTH.max}.`)
     .max(STRENGTH.max, `The strength goes from ${STRENGTH.min} to ${STRENGTH.max}.`)
     .default(STRENGTH.default),
-  /** `shallow` is 3-4× faster and needs only the first three VGG blocks. */
-  layers: z.enum(['paper', 'shallow']).default('paper'),
+  /** `shallow` is 3-4× faster and needs only the first three VGG blocks; `auto` is the painting worker's best. */
+  layers: z.enum(LAYERS).default('auto'),
   preserveColors: z.boolean().default(false),
 });
 export type JobOptions = z.infer<typeof jobOptionsSchema>;

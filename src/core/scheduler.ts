@@ -1,4 +1,5 @@
 import type { Limits } from '../config.ts';
+import { LAYERS, type LayersChoice } from '../request-rules.ts';
 import { type Database, TX_OPTIONS, type Tx } from './db.ts';
 import { CHANGED, type Lease } from './jobs.ts';
 
@@ -7,13 +8,26 @@ import { CHANGED, type Lease } from './jobs.ts';
  * an in-process queue per server (the p-queue sketch) could not be fair across them: the fairness lives in the
  * one atomic claim every worker makes against the database. The claim takes the first accepted queued job of
  * the server served longest ago (round-robin by the server's lastClaimedAt), skipping servers already running
- * their `serverRunningJobs` and members already running their `memberRunningJobs`.
+ * their `serverRunningJobs` and members already running their `memberRunningJobs`, and jobs the worker cannot
+ * paint (layers its weights lack, a size its memory does not fit): those wait for a worker that can.
  */
+
+/** The largest size (longer side, px) a worker paints for each value of a job's `layers` (workers.ts). */
+export type Paints = Partial<Record<LayersChoice, number>>;
+
+// A job this worker can paint. Layer names come from the fixed list and sizes are whole numbers: safe inline.
+const paintable = (paints: Paints) => {
+  const terms = LAYERS.flatMap((layers) => {
+    const max = paints[layers];
+    return max === undefined ? [] : [`(j."layers" = '${layers}' AND j."size" <= ${Math.floor(Number(max))})`];
+  });
+  return terms.length > 0 ? `(${terms.join(' OR ')})` : '1 = 0';
+};
 
 // Shared by both dialects: a queued job may start if neither its server nor its member is at the running limit.
 // Where a server's admins left a limit unset, the operator's default applies (a number from the config, inlined).
-const eligible = (defaults: Limits) => `
-  j."status" = 'queued' AND j."cancelRequested" = false
+const eligible = (defaults: Limits, paints: Paints) => `
+  j."status" = 'queued' AND j."cancelRequested" = false AND ${paintable(paints)}
   AND (SELECT COUNT(*) FROM "Job" r WHERE r."serverId" = j."serverId" AND r."status" = 'running')
       < COALESCE(s."serverRunningJobs", ${Number(defaults.serverRunningJobs)})
   AND (SELECT COUNT(*) FROM "Job" r
@@ -22,15 +36,23 @@ const eligible = (defaults: Limits) => `
 // Job ids are the order of acceptance (submit.ts): within a server, and between servers served equally long ago.
 const ROUND_ROBIN = 'ORDER BY s."lastClaimedAt" ASC NULLS FIRST, j."id" ASC';
 
-/** Claims the next job for `workerId`, or returns undefined when nothing may start now. */
-export async function claimJob(db: Database, workerId: string, defaults: Limits): Promise<Lease | undefined> {
+/** Claims the next job for `workerId` that it `paints`, or returns undefined when nothing may start now. */
+export async function claimJob(
+  db: Database,
+  workerId: string,
+  defaults: Limits,
+  paints: Paints,
+): Promise<Lease | undefined> {
   const now = new Date();
   const claim = db.provider === 'sqlite' ? claimSqlite : claimPostgres;
   // A PostgreSQL claim can lose the race for a server's last running slot to another worker: then try again,
   // and the next candidate query, seeing that worker's job, skips the server.
   for (let round = 0; round < 5; round++) {
     try {
-      const lease = await db.prisma.$transaction((tx) => claim(tx, workerId, defaults, now), TX_OPTIONS);
+      const lease = await db.prisma.$transaction(
+        (tx) => claim(tx, workerId, defaults, paints, now),
+        TX_OPTIONS,
+      );
       if (lease) await db.notify(lease.jobId);
       return lease;
     } catch (error) {
@@ -48,6 +70,7 @@ async function claimSqlite(
   tx: Tx,
   workerId: string,
   defaults: Limits,
+  paints: Paints,
   now: Date,
 ): Promise<Lease | undefined> {
   const rows = await tx.$queryRawUnsafe<
@@ -57,7 +80,7 @@ async function claimSqlite(
        "heartbeatAt" = ?, "iteration" = 0, "etaMs" = NULL, "revision" = "revision" + 1, "eventPending" = true
      WHERE "status" = 'queued' AND "id" = (
        SELECT j."id" FROM "Job" j JOIN "Server" s ON s."id" = j."serverId"
-       WHERE ${eligible(defaults)} ${ROUND_ROBIN} LIMIT 1)
+       WHERE ${eligible(defaults, paints)} ${ROUND_ROBIN} LIMIT 1)
      RETURNING "id", "serverId", "attempts"`,
     workerId,
     now,
@@ -82,11 +105,12 @@ async function claimPostgres(
   tx: Tx,
   workerId: string,
   defaults: Limits,
+  paints: Paints,
   now: Date,
 ): Promise<Lease | undefined> {
   const candidates = await tx.$queryRawUnsafe<{ id: number; serverId: number; requesterId: string }[]>(
     `SELECT j."id", j."serverId", j."requesterId" FROM "Job" j JOIN "Server" s ON s."id" = j."serverId"
-     WHERE ${eligible(defaults)} ${ROUND_ROBIN} LIMIT 1
+     WHERE ${eligible(defaults, paints)} ${ROUND_ROBIN} LIMIT 1
      FOR UPDATE OF j SKIP LOCKED`,
   );
   const job = candidates[0];

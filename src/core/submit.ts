@@ -1,14 +1,16 @@
 import { z } from 'zod';
-import { decodeImage, encodeImage } from '../images/index.ts';
+import { decodeImage, encodeImage, probeImage } from '../images/index.ts';
+import { type OperatorBounds, operatorBounds } from './capacity.ts';
 import type { Core } from './core.ts';
-import { TX_OPTIONS } from './db.ts';
+import { type ServerRow, TX_OPTIONS } from './db.ts';
 import { UserError } from './errors.ts';
 import { type JobView, loadJob, toJobView } from './jobs.ts';
-import { jobOptionsSchema, type StyleRefs } from './options.ts';
+import { type JobOptions, jobOptionsSchema, type StyleRefs } from './options.ts';
 import { loadPreset, MAX_STYLE_SIDE } from './presets.ts';
 import { standing } from './queue.ts';
-import { checkQuotas, recordUsage } from './quotas.ts';
+import { checkQuotas, effectiveLimits, recordUsage } from './quotas.ts';
 import { ensureServer, PLATFORMS, type ServerRef } from './servers.ts';
+import { type ImageSubject, requirePaintableShape } from './shape.ts';
 
 /** What a chat adapter hands the core for one /stylize: the photo and paintings as bytes or preset names. */
 export interface SubmitRequest {
@@ -57,12 +59,14 @@ const requestSchema = z.object({
 const ACCEPT_LOCK_KEY = 7_424_243;
 
 /**
- * Accepts a painting request: limits first (a refusal costs nothing; the adapters check them, with checkRequest,
- * before they even download the images), then the images are normalised (decoded
- * safely, resized to what the job needs, stored as PNG), then the job and its usage are written together with
- * the limits checked again, since another request may have been accepted meanwhile. Throws UserError,
- * QuotaError or ImageError with a message for the member; nothing is left behind when it throws (and if the
- * process dies before the job is written, retention deletes the images nothing refers to).
+ * Accepts a painting request: what the live workers can paint and the limits first (a refusal costs nothing; the
+ * adapters check them, with checkRequest, before they even download the images), then the images' shapes from
+ * their headers, then the images are normalised (decoded safely, resized to what the job needs, stored as PNG),
+ * then the job (with its layers and size, which the claim matches against each worker) and its usage are
+ * written together with the limits checked again, since another request may have been accepted meanwhile.
+ * Throws UserError, QuotaError or ImageError with a message for the member, or the operator's error when
+ * painting is unavailable; nothing is left behind when it throws (and if the process dies before the job is
+ * written, retention deletes the images nothing refers to).
  *
  * The job's place in the queue is fixed when it is written: acceptances are serialised (one database lock for
  * all servers), so job ids follow the order in which requests were accepted, and the queue runs in id order.
@@ -74,7 +78,10 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
   const req = parsed.data;
   const { prisma } = core.db;
   const server = await ensureServer(prisma, req.server);
-  await checkQuotas(prisma, server, req.requesterId, req.options, core.config.limits, new Date());
+  const bounds = await operatorBounds(core, req.options.layers);
+  await checkQuotas(prisma, server, req.requesterId, req.options, bounds.limits, new Date());
+  const shapes = shapeChecker(server, req.options, bounds);
+  await shapes.members(req);
 
   const stored: string[] = [];
   const store = async (image: Parameters<typeof encodeImage>[0]) => {
@@ -95,6 +102,7 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
         'preset' in style
           ? await loadPreset(core, server, style.preset)
           : { label: style.name, bytes: style.image };
+      if ('preset' in style) await shapes.check(bytes, { kind: 'preset', label: name });
       const ref = await store(await decodeImage(bytes, { maxSide: styleSide }));
       styleRefs.push({
         ref,
@@ -113,7 +121,7 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
       const at = new Date();
       await tx.$executeRaw`UPDATE "Server" SET "updatedAt" = ${at} WHERE "id" = ${server.id}`;
       const locked = await tx.server.findUniqueOrThrow({ where: { id: server.id } });
-      await checkQuotas(tx, locked, req.requesterId, req.options, core.config.limits, at);
+      await checkQuotas(tx, locked, req.requesterId, req.options, bounds.limits, at);
       const job = await tx.job.create({
         data: {
           serverId: server.id,
@@ -121,6 +129,8 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
           threadId: req.threadId ?? null,
           requesterId: req.requesterId,
           options: JSON.stringify(req.options),
+          layers: req.options.layers,
+          size: req.options.size,
           contentRef,
           styleRefs: JSON.stringify(styleRefs),
           pixels: content.width * content.height,
@@ -143,4 +153,38 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
   });
   core.log.info({ jobId, server: req.server.id, platform: req.server.platform, position }, 'job queued');
   return { job, position, etaMs };
+}
+
+/**
+ * What submitJob checks of the member's images before anything else, from their headers alone (nothing decoded):
+ * that they are images, and that their shapes can be painted with `options` (requirePaintableShape). For an
+ * adapter that has the files before it posts anything in public; throws ImageError, UserError, or the operator's
+ * error when painting is unavailable.
+ */
+export async function checkImages(
+  core: Core,
+  request: Pick<SubmitRequest, 'server' | 'content' | 'styles'> & { options: JobOptions },
+): Promise<void> {
+  const server = await ensureServer(core.db.prisma, request.server);
+  const bounds = await operatorBounds(core, request.options.layers);
+  await shapeChecker(server, request.options, bounds).members(request);
+}
+
+/** Checks images' shapes from their headers; ImageError for a file that is no image. */
+function shapeChecker(server: ServerRow, options: JobOptions, bounds: OperatorBounds) {
+  const at = {
+    size: options.size,
+    layers: bounds.layers,
+    maxSize: effectiveLimits(server, bounds.limits).maxSize,
+  };
+  const check = async (bytes: Buffer, subject: ImageSubject) =>
+    requirePaintableShape(await probeImage(bytes), subject, at);
+  return {
+    check,
+    /** The member's own: the photo and any uploaded style image. */
+    async members(request: Pick<SubmitRequest, 'content' | 'styles'>): Promise<void> {
+      await check(request.content, { kind: 'photo' });
+      for (const style of request.styles) if ('image' in style) await check(style.image, { kind: 'style' });
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import type { RESTOptions } from '@discordjs/rest';
 import { Client, GatewayIntentBits, Options } from 'discord.js';
 import type { DiscordConfig } from './config.ts';
 
@@ -10,10 +11,7 @@ import type { DiscordConfig } from './config.ts';
 export function createClient(config: Pick<DiscordConfig, 'apiUrl' | 'cdnUrl'>): Client {
   return new Client({
     intents: [GatewayIntentBits.Guilds],
-    rest: {
-      ...(config.apiUrl ? { api: config.apiUrl } : {}),
-      ...(config.cdnUrl ? { cdn: config.cdnUrl } : {}),
-    },
+    rest: restOptions(config),
     allowedMentions: { parse: [] },
     makeCache: Options.cacheWithLimits({
       ...Options.DefaultMakeCacheSettings,
@@ -22,4 +20,19 @@ export function createClient(config: Pick<DiscordConfig, 'apiUrl' | 'cdnUrl'>): 
       UserManager: { maxSize: 0, keepOverLimit: (user) => user.id === user.client.user.id },
     }),
   });
+}
+
+/**
+ * The REST options of every Discord REST client here: the configured bases, and requests made with the runtime's
+ * fetch. @discordjs/rest's default strategy calls its own undici (6) `request()`, which takes the process's global
+ * dispatcher; once this project's undici (7, src/download.ts) has loaded first, that is undici 7's Agent, which
+ * cannot read the FormData of a message with files ("action is not a function": every image post of a bot started
+ * with `npm start` failed so). fetch serialises the body itself, whichever dispatcher sends it.
+ */
+export function restOptions(config: Pick<DiscordConfig, 'apiUrl' | 'cdnUrl'>): Partial<RESTOptions> {
+  return {
+    ...(config.apiUrl ? { api: config.apiUrl } : {}),
+    ...(config.cdnUrl ? { cdn: config.cdnUrl } : {}),
+    makeRequest: fetch as unknown as RESTOptions['makeRequest'],
+  };
 }

@@ -18,7 +18,7 @@ import { serverChoiceCache } from '../chat/preset-choices.ts';
 import type { Core, JobEvents, JobOptionsInput } from '../core/index.ts';
 import type { Logger } from '../log.ts';
 import { rateLimited } from '../metrics.ts';
-import { createClient } from './client.ts';
+import { createClient, restOptions } from './client.ts';
 import type { DiscordConfig } from './config.ts';
 import type { Context } from './context.ts';
 import { safeError } from './errors.ts';
@@ -36,7 +36,7 @@ export interface DiscordAdapter {
 }
 
 export interface DiscordStartOptions {
-  /** Job options for what members leave out (e.g. `layers`); the core's defaults for the rest. */
+  /** Job options for what members leave out (the operator's: Config's jobDefaults); the core's for the rest. */
   jobDefaults?: JobOptionsInput;
 }
 
@@ -105,10 +105,7 @@ export async function startDiscord(
  */
 export function startDiscordEvents(core: Core, config: DiscordConfig, log: Logger): DiscordAdapter {
   const discordLog = log.child({ adapter: 'discord' });
-  const rest = new REST({
-    ...(config.apiUrl ? { api: config.apiUrl } : {}),
-    ...(config.cdnUrl ? { cdn: config.cdnUrl } : {}),
-  }).setToken(config.token);
+  const rest = new REST(restOptions(config)).setToken(config.token);
   watchRest(rest, discordLog);
   const events = discordEvents({
     core,

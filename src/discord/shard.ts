@@ -22,6 +22,7 @@ import { openCore, startNotifier, startRetention } from '../core/index.ts';
 import { LOADER_ARGS } from '../entry-points.ts';
 import { createLogger } from '../log.ts';
 import { startWorkerProcesses } from '../worker-processes.ts';
+import { restOptions } from './client.ts';
 import type { DiscordConfig } from './config.ts';
 import { startDiscord, startDiscordEvents } from './index.ts';
 
@@ -29,7 +30,7 @@ const SHARD_FLAG = '--shard';
 
 /** Discord's recommended shard count for this bot. */
 export async function recommendedShards(config: DiscordConfig): Promise<number> {
-  const rest = new REST(config.apiUrl ? { api: config.apiUrl } : {}).setToken(config.token);
+  const rest = new REST(restOptions(config)).setToken(config.token);
   const gateway = (await rest.get(Routes.gatewayBot())) as RESTGetAPIGatewayBotResult;
   return Math.max(1, gateway.shards);
 }
@@ -44,7 +45,7 @@ async function runShard(): Promise<void> {
   const discordConfig = discordOf(config);
   const log = createLogger(config, 'discord-shard');
   const core = await openCore(config, log);
-  const discord = await startDiscord(core, discordConfig, log);
+  const discord = await startDiscord(core, discordConfig, log, { jobDefaults: config.jobDefaults });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

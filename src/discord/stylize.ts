@@ -1,8 +1,9 @@
 /**
  * /stylize and the Cancel button. The order matters: nothing is posted in public before everything that can be
  * checked without the images has been. What the interaction alone tells (a style chosen, attachments that are
- * images of an allowed size on Discord's CDN) is refused at once; then the core checks the options against the
- * server's limits, the quotas and the preset (checkRequest, a few database reads), and refuses only to the member.
+ * images of an allowed size on Discord's CDN) is refused at once; then the core checks that the live workers can
+ * paint the request, the options against the server's limits, the quotas, the preset and the shapes of the images
+ * from their metadata (checkRequest, a few database reads), and refuses only to the member.
  * Only then is the reply deferred, publicly (Discord wants an answer within 3 s, and the thread starts on it), and
  * come the slow parts: downloads, the core (image decoding), the thread. What is found wrong after that (a
  * download that fails, a file that is not a readable image, a limit another request reached meanwhile) deletes
@@ -20,7 +21,14 @@ import {
 import { type APIChannel, type APIMessage, Routes } from 'discord-api-types/v10';
 import { reportDownloadFault } from '../chat/download-faults.ts';
 import { resolvePreset } from '../chat/preset-choices.ts';
-import { cancelJob, checkRequest, type Submission, setChatRefs, submitJob } from '../core/index.ts';
+import {
+  cancelJob,
+  checkRequest,
+  type ImageSubject,
+  type Submission,
+  setChatRefs,
+  submitJob,
+} from '../core/index.ts';
 import { memberReply } from '../member-error.ts';
 import { checkAttachment, downloadAttachment } from './attachments.ts';
 import { type Context, DEFAULT_UPLOAD_LIMIT, serverOf } from './context.ts';
@@ -66,6 +74,11 @@ export async function handleStylize(ctx: Context, interaction: ChatInputCommandI
       },
       defaults: ctx.jobDefaults,
       presets: preset ? [preset] : [],
+      // Discord tells an image's size in its metadata: a shape too long and narrow is refused before any download.
+      images: [
+        dimensions(image, { kind: 'photo' }),
+        styleImage ? dimensions(styleImage, { kind: 'style' }) : undefined,
+      ],
     });
     return { preset, checked };
   })();
@@ -202,6 +215,12 @@ async function refuseDeferred(ctx: Context, interaction: ChatInputCommandInterac
   await interaction
     .followUp({ content: render.errorMessage(error), flags: MessageFlags.Ephemeral })
     .catch((e: unknown) => ctx.log.warn({ err: safeError(e) }, 'discord: could not tell the member'));
+}
+
+/** An attachment's size in pixels, where Discord gives it, for the core's shape check. */
+function dimensions(attachment: { width: number | null; height: number | null }, subject: ImageSubject) {
+  const { width, height } = attachment;
+  return width && height ? { subject, width, height } : undefined;
 }
 
 /** An uploaded style image's name in labels: its file name without extension. */

@@ -51,10 +51,14 @@ const slackEnvSchema = z.object({
 });
 
 /**
- * The Slack settings, or undefined when SLACK_BOT_TOKEN is not set (the bot then runs without Slack).
- * Throws a one-line error naming what is wrong, like loadConfig.
+ * The Slack settings, or undefined when SLACK_BOT_TOKEN is not set (the bot then runs without Slack), with the
+ * operator's `jobDefaults` (loadConfig's, shared with Discord and the CLI). Throws a one-line error naming what is
+ * wrong, like loadConfig.
  */
-export function parseSlackConfig(env: NodeJS.ProcessEnv): SlackConfig | undefined {
+export function parseSlackConfig(
+  env: NodeJS.ProcessEnv,
+  jobDefaults: JobOptionsInput = {},
+): SlackConfig | undefined {
   const parsed = slackEnvSchema.safeParse(env);
   if (!parsed.success) {
     throw new Error(
@@ -89,6 +93,6 @@ export function parseSlackConfig(env: NodeJS.ProcessEnv): SlackConfig | undefine
     progressEveryMs: 3_000,
     previewsPerJob: 1,
     sizes: OFFERED_SIZES.map((s) => s.px),
-    jobDefaults: {},
+    jobDefaults,
   };
 }

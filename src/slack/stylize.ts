@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import { reportDownloadFault } from '../chat/download-faults.ts';
 import {
   cancelJob,
+  checkImages,
   checkRequest,
   type JobOptions,
   jobStatus,
@@ -47,9 +48,9 @@ import type { ModalView, SlackClient } from './slack-types.ts';
  * Nothing is posted in the channel before everything that can be checked without the images has been, and the
  * images are downloaded: the form offers only the sizes and iterations the workspace allows; its submission is
  * checked against the limits, quotas and presets (checkRequest) before the form is acknowledged, so a refusal
- * shows in the form; then the files' metadata, then their downloads. Only what decoding finds (a file that is
- * not a readable image) or a limit another request reached meanwhile can refuse a request whose message is
- * already in the channel; that message is then deleted.
+ * shows in the form; then the files' metadata, their downloads, and their headers (images, of shapes the layers
+ * can paint: checkImages). Only what decoding finds (pixels that do not read) or a limit another request reached
+ * meanwhile can refuse a request whose message is already in the channel; that message is then deleted.
  */
 export const STYLIZE_COMMAND = '/stylize';
 export const STYLIZE_SHORTCUT = 'stylize_this_image';
@@ -294,6 +295,21 @@ async function startJob(
     return refuse(error, 'slack: could not fetch the files');
   }
   const [content, style] = files;
+  const styles: SubmitRequest['styles'] = [];
+  if (choice.preset) styles.push({ preset: choice.preset });
+  if (style)
+    styles.push({ image: style.bytes, name: style.name.replace(/\.[a-z0-9]+$/i, '') || 'your image' });
+  try {
+    // What the files' headers tell (not an image, a shape too long and narrow) is refused before any post.
+    await checkImages(core, {
+      server: workspace(teamId),
+      content: content!.bytes,
+      styles,
+      options: request.options,
+    });
+  } catch (error) {
+    return refuse(error, 'slack: could not check the files');
+  }
 
   let parentTs: string;
   try {
@@ -309,11 +325,6 @@ async function startJob(
   const thread = events.expect(parentTs);
   let submitted: Awaited<ReturnType<typeof submitJob>>;
   try {
-    const styles: SubmitRequest['styles'] = [];
-    if (choice.preset) styles.push({ preset: choice.preset });
-    if (style) {
-      styles.push({ image: style.bytes, name: style.name.replace(/\.[a-z0-9]+$/i, '') || 'your image' });
-    }
     submitted = await submitJob(core, {
       server: workspace(teamId),
       channelId,

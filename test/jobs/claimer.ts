@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config.ts';
 import { openCore } from '../../src/core/core.ts';
 import { claimJob } from '../../src/core/scheduler.ts';
 import { createLogger } from '../../src/log.ts';
+import { PAINTS_ANY } from '../job-system.ts';
 
 const config = loadConfig();
 const core = await openCore(config, createLogger(config, 'claimer'));
@@ -17,7 +18,7 @@ reply({ ready: true });
 for await (const line of createInterface({ input: process.stdin })) {
   if (line !== 'claim') continue;
   try {
-    const lease = await claimJob(core.db, name, config.limits);
+    const lease = await claimJob(core.db, name, config.limits, PAINTS_ANY);
     reply({ lease: lease ?? null });
   } catch (error) {
     reply({ error: String(error) });

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { loadConfig } from '../../src/config.ts';
 import { BACKENDS } from '../engine/backends.ts';
 import { parseRunOptions } from './options.ts';
 import { presetsCommand } from './presets.ts';
@@ -12,13 +13,16 @@ const program = new Command('stylize')
   .option('--style-weights <w1,w2>', 'blend weights for several styles')
   .option('-o, --out <file>', 'result image (.png or .jpg)')
   .option('--compare <file>', 'also write content | style | result side by side')
-  .option('--size <px>', 'longer side of the result', '384')
-  .option('--iterations <n>', 'optimiser iterations in total', '300')
-  .option('--strength <0-100>', 'how strongly to apply the style', '50')
+  .option('--size <px>', 'longer side of the result (default: $STYLIZE_SIZE or 384)')
+  .option('--iterations <n>', 'optimiser iterations in total (default: $STYLIZE_ITERATIONS or 300)')
+  .option('--strength <0-100>', 'how strongly to apply the style (default: $STYLIZE_STRENGTH or 50)')
   .option('--content-weight <alpha>', 'expert: raw content weight (overrides --strength)')
   .option('--style-weight <beta>', 'expert: raw style weight (overrides --strength)')
   .option('--tv-weight <w>', 'expert: total-variation (smoothness) weight')
-  .option('--layers <set>', 'paper | shallow | "style=conv1_1,conv2_1;content=conv3_2"', 'paper')
+  .option(
+    '--layers <set>',
+    'auto | paper | shallow | "style=conv1_1,conv2_1;content=conv3_2" (default: $STYLIZE_LAYERS or auto)',
+  )
   .option('--weights <dir>', 'VGG-19 weights directory (default: the download cache)')
   .option('--backend <name>', `${BACKENDS.join(' | ')}`, 'auto')
   .option('--optimizer <name>', 'lbfgs | adam', 'lbfgs')
@@ -35,7 +39,7 @@ const program = new Command('stylize')
       program.help({ error: true });
       return;
     }
-    const options = parseRunOptions(raw);
+    const options = parseRunOptions(raw, loadConfig().jobDefaults);
     const summary = await runStylize(content, options);
     if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else

@@ -29,7 +29,7 @@ export const runOptionsSchema = z.object({
   contentWeight: num('content-weight', 0).optional(),
   styleWeight: num('style-weight', 0).optional(),
   tvWeight: num('tv-weight', 0).optional(),
-  layers: z.string().default('paper'),
+  layers: z.string().default('auto'),
   weights: z.string().optional(),
   backend: z.enum(BACKENDS, { error: `--backend must be one of ${BACKENDS.join(', ')}` }).default('auto'),
   optimizer: z.enum(['lbfgs', 'adam'], { error: '--optimizer must be lbfgs or adam' }).default('lbfgs'),
@@ -44,8 +44,13 @@ export const runOptionsSchema = z.object({
 });
 export type RunOptions = z.infer<typeof runOptionsSchema>;
 
-export function parseRunOptions(raw: unknown): RunOptions {
-  const parsed = runOptionsSchema.safeParse(raw);
+/** `raw` as commander gives it; what it leaves out takes the operator's `defaults` (STYLIZE_SIZE and the rest). */
+export function parseRunOptions(
+  raw: Record<string, unknown>,
+  defaults: Pick<RunOptions, 'size' | 'iterations' | 'strength' | 'layers'>,
+): RunOptions {
+  const given = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));
+  const parsed = runOptionsSchema.safeParse({ ...defaults, ...given });
   if (!parsed.success) throw new Error(parsed.error.issues[0]!.message);
   return parsed.data;
 }

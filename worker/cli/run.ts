@@ -1,16 +1,17 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import { loadConfig } from '../../src/config.ts';
-import { comparison, decodeImage, encodeImage, formatForPath } from '../../src/images/index.ts';
+import { comparison, decodeImage, encodeImage, formatForPath, probeImage } from '../../src/images/index.ts';
 import {
   chooseBackend,
   createEvaluator,
+  fitSize,
   type LossWeights,
-  resolveLayers,
   stylize,
   weightsFromStrength,
 } from '../engine/index.ts';
 import type { RunOptions } from './options.ts';
+import { cliLayers, requireMemory, requireShape } from './preflight.ts';
 import { resolveStyles } from './styles.ts';
 
 /** Style images are decoded no larger than this: enough for a style scale of 2 at the largest sizes. */
@@ -21,15 +22,31 @@ export async function runStylize(contentPath: string, options: RunOptions) {
   const config = loadConfig();
   const outFormat = formatForPath(options.out);
   const compareFormat = options.compare ? formatForPath(options.compare) : undefined;
-  const layers = resolveLayers(options.layers);
-
-  const content = await decodeImage(await readInput(contentPath), { maxSide: options.size });
+  // Before anything is allocated for the painting, from the files' headers: they are images, the painting's
+  // memory fits, and their shapes can be painted.
+  const contentBytes = await readInput(contentPath);
+  const photo = await probeImage(contentBytes);
   const styleFiles = await resolveStyles(options.style, config.presetsDir);
   if (options.styleWeights && options.styleWeights.length !== styleFiles.length) {
     throw new Error(
       `--style-weights has ${options.styleWeights.length} values for ${styleFiles.length} styles`,
     );
   }
+  const styleSizes = await Promise.all(styleFiles.map((file) => probeImage(file.bytes)));
+  const weightsDir = options.weights ?? config.weightsDir;
+  const layers = await cliLayers(options.layers, weightsDir, (line) =>
+    process.stderr.write(`stylize: ${line}\n`),
+  );
+  const choice = await chooseBackend(options.backend);
+  const result = fitSize(photo.width, photo.height, options.size);
+  requireMemory(result.width, result.height, { layers, backend: choice.backend });
+  const at = { size: options.size, scales: options.scales, layers };
+  requireShape(contentPath, photo.width, photo.height, at);
+  for (const [i, file] of styleFiles.entries()) {
+    const { width, height } = styleSizes[i]!;
+    requireShape(`style ${file.name}`, width, height, { ...at, relative: options.styleScale });
+  }
+  const content = await decodeImage(contentBytes, { maxSide: options.size });
   const styles = await Promise.all(
     styleFiles.map(async (s, i) => ({
       name: s.name,
@@ -40,10 +57,9 @@ export async function runStylize(contentPath: string, options: RunOptions) {
     })),
   );
 
-  const choice = await chooseBackend(options.backend);
   const evaluator = await createEvaluator({
     backend: choice.backend,
-    weights: options.weights ?? config.weightsDir,
+    weights: weightsDir,
     layers,
     pooling: options.pooling,
   });

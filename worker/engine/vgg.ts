@@ -116,7 +116,8 @@ const kerasName = (layer: string) => layer.replace(/^conv(\d)_(\d)$/, 'block$1_c
 
 /**
  * Loads the convolution weights a network up to `deepest` needs from a TensorFlow.js weights directory.
- * A missing layer is an error that names it and says how to get the full weights.
+ * A missing layer is an error that names it, says which blocks the weights hold and how to get the full weights
+ * (callers add their own way round it, such as the shallow layers).
  */
 export async function loadVggWeights(dir: string, deepest: string): Promise<VggWeights> {
   const manifest = await readManifest(dir);
@@ -151,8 +152,8 @@ export async function loadVggWeights(dir: string, deepest: string): Promise<VggW
     const bias = tensors.get(`${kerasName(op.layer)}/bias`);
     if (!kernel || !bias) {
       throw new Error(
-        `layer ${op.layer} (${kerasName(op.layer)}) is not in the weights at ${dir}; ` +
-          'use --layers shallow, or install the full VGG-19 with `stylize weights download`',
+        `layer ${op.layer} (${kerasName(op.layer)}) is not in the weights at ${dir}, which hold ` +
+          `${heldBlocks(tensors)}: install the full VGG-19 with \`stylize weights download\``,
       );
     }
     const outChannels = bias.length;
@@ -165,6 +166,47 @@ export async function loadVggWeights(dir: string, deepest: string): Promise<VggW
     inChannels = outChannels;
   }
   return weights;
+}
+
+/** "blocks 1-3 only", "no convolution layers": the blocks whose every layer the loaded tensors hold. */
+function heldBlocks(tensors: ReadonlyMap<string, Float32Array>): string {
+  let blocks = 0;
+  while (
+    blocks < BLOCKS.length &&
+    CONV_LAYERS.filter((l) => blockIndex(l)[0] === blocks + 1).every((l) =>
+      tensors.has(`${kerasName(l)}/kernel`),
+    )
+  ) {
+    blocks++;
+  }
+  return blocks === 0 ? 'no complete block' : `blocks 1-${blocks} only`;
+}
+
+/**
+ * Which of the named layer sets the weights in `dir` can run (every layer they need loads: the manifest, the
+ * shards and their sizes), deepest first, and for each other set why not (a sentence for whoever installs the
+ * weights). Reads the weights; allocates them only while checking.
+ */
+export async function usableLayerSets(
+  dir: string,
+): Promise<{ usable: LayerSetName[]; unusable: Partial<Record<LayerSetName, string>> }> {
+  const usable: LayerSetName[] = [];
+  const unusable: Partial<Record<LayerSetName, string>> = {};
+  // Deepest first: a network that loads up to conv5_1 holds every shallower layer too.
+  for (const name of ['paper', 'shallow'] as const) {
+    const set = LAYER_SETS[name];
+    if (usable.length > 0) {
+      usable.push(name);
+      continue;
+    }
+    try {
+      await loadVggWeights(dir, deepestLayer([...set.style, ...set.content]));
+      usable.push(name);
+    } catch (error) {
+      unusable[name] = error instanceof Error ? error.message : String(error);
+    }
+  }
+  return { usable, unusable };
 }
 
 /**

@@ -61,7 +61,9 @@ export const stylizeCommand = guildOnly(
   .addIntegerOption((o) =>
     o
       .setName('strength')
-      .setDescription(`How strongly to apply the style, ${STRENGTH.min}-${STRENGTH.max} (default 50)`)
+      .setDescription(
+        `How strongly to apply the style, ${STRENGTH.min}-${STRENGTH.max} (default: what suits the painting)`,
+      )
       .setMinValue(STRENGTH.min)
       .setMaxValue(STRENGTH.max),
   )

@@ -179,7 +179,7 @@ describe('the /stylize form', () => {
         contentFileId: 'F1',
         preset: 'the_scream',
         styleFileId: undefined,
-        strength: 50,
+        strength: undefined,
         size: 384,
         preserveColors: false,
       },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { decodeImage, encodeImage } from '../images/index.ts';
+import { recommendedStrength } from '../presets/catalogue.ts';
 import type { Core } from './core.ts';
 import { TX_OPTIONS } from './db.ts';
 import { UserError } from './errors.ts';
@@ -63,6 +64,10 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
   const parsed = requestSchema.safeParse(request);
   if (!parsed.success) throw new UserError('invalid-input', parsed.error.issues[0]!.message);
   const req = parsed.data;
+  // Unless the member chose one, catalogue paintings are applied at the strength that suits them.
+  if (request.options?.strength === undefined) {
+    req.options.strength = (await recommendedStrength(req.styles)) ?? req.options.strength;
+  }
   const { prisma } = core.db;
   const server = await ensureServer(prisma, req.server);
   await checkQuotas(prisma, server, req.requesterId, req.options, core.config.limits, new Date());

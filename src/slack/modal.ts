@@ -128,14 +128,15 @@ export function stylizeModal(input: {
       block_id: FIELD.strength,
       optional: true,
       label: plain('Strength (0-100)'),
-      hint: plain('How strongly the style is applied; 50 is balanced.'),
+      hint: plain(
+        'How strongly the style is applied; left empty, what suits the painting (50 for your own).',
+      ),
       element: {
         type: 'number_input',
         action_id: VALUE,
         is_decimal_allowed: false,
         min_value: '0',
         max_value: '100',
-        initial_value: '50',
       },
     },
   );
@@ -185,7 +186,8 @@ export interface StylizeChoice {
   contentFileId: string;
   preset: string | undefined;
   styleFileId: string | undefined;
-  strength: number;
+  /** Undefined: the painting's recommended strength. */
+  strength: number | undefined;
   size: number | undefined;
   preserveColors: boolean;
 }
@@ -214,8 +216,8 @@ export function parseStylizeSubmission(
   }
 
   const strengthText = values[FIELD.strength]?.[VALUE]?.value?.trim();
-  const strength = strengthText ? Number(strengthText) : 50;
-  if (!Number.isInteger(strength) || strength < 0 || strength > 100) {
+  const strength = strengthText ? Number(strengthText) : undefined;
+  if (strength !== undefined && !(Number.isInteger(strength) && strength >= 0 && strength <= 100)) {
     errors[FIELD.strength] = 'The strength is a whole number from 0 to 100.';
   }
 

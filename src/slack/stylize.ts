@@ -202,7 +202,7 @@ async function startJob(
       styles,
       options: {
         ...config.jobDefaults,
-        strength: choice.strength,
+        ...(choice.strength !== undefined ? { strength: choice.strength } : {}),
         preserveColors: choice.preserveColors,
         ...(choice.size !== undefined ? { size: choice.size } : {}),
       },

@@ -9,7 +9,7 @@ import { parseSlackConfig, type SlackConfig } from '../src/slack/config.ts';
 import { createSlackEvents, type SlackRefs } from '../src/slack/events.ts';
 import { downloadPrivateFile, isAllowedFileUrl } from '../src/slack/files.ts';
 import { MAX_SELECT_OPTIONS, parseStylizeSubmission, stylizeModal } from '../src/slack/modal.ts';
-import { formatDuration, progressBar, progressMessage } from '../src/slack/render.ts';
+import { completedMessage, formatDuration, progressBar, progressMessage } from '../src/slack/render.ts';
 import type { SlackClient } from '../src/slack/slack-types.ts';
 import { type FormBlock, formState } from './slack/requests.ts';
 
@@ -262,6 +262,7 @@ describe('Slack job events', () => {
     options: { size: 24, iterations: 100, strength: 50, layers: 'shallow', preserveColors: false },
     styles: [{ name: 'starry_night', weight: 1 }],
     iteration: 0,
+    converged: false,
     loss: null,
     etaMs: null,
     attempts: 1,
@@ -356,6 +357,13 @@ describe('Slack job events', () => {
     await events.progress(view({ platform: 'discord' }), at(1));
     expect(calls).toHaveLength(2);
     expect(progressMessage(view(), at(50)).blocks.at(-1)).toMatchObject({ type: 'actions' });
+    const early = JSON.stringify(progressMessage(view(), { ...at(61), converged: true }).blocks);
+    expect(early).toContain('Converged early, after 61 of up to 100 iterations: finishing');
+    expect(early).toContain('100%');
+    expect(completedMessage(view({ iteration: 62, converged: true })).text).toContain(
+      '(converged early, after 62 of up to 100 iterations)',
+    );
+    expect(completedMessage(view()).text).not.toContain('converged');
     await events.stop();
   });
 });

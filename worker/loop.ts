@@ -120,6 +120,8 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
       attempt: lease.attempt,
     });
     let writing: Promise<void> | undefined;
+    /** Where the painting ended: the engine always reports a scale's last iteration. */
+    let final = { iteration: 0, converged: false };
     const started = performance.now();
     const observe = (outcome: string) =>
       jobDuration.observe({ outcome }, (performance.now() - started) / 1000);
@@ -149,13 +151,20 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
           onProgress: (p) => {
             const seconds = (performance.now() - started) / 1000;
             if (seconds > 0 && p.iteration > 0) iterationsPerSecond.set(p.iteration / seconds);
+            final = { iteration: p.iteration, converged: p.converged };
             if (writing) return;
             writing = (async () => {
               const preview = {
                 mime: 'image/jpeg' as const,
                 bytes: await encodeImage(p.preview, 'jpeg', { quality: 80 }),
               };
-              const update = { iteration: p.iteration, loss: p.loss, etaMs: p.etaMs, preview };
+              const update = {
+                iteration: p.iteration,
+                converged: p.converged,
+                loss: p.loss,
+                etaMs: p.etaMs,
+                preview,
+              };
               const state = await writeProgress(db, images, lease, update, new Date());
               if (state !== 'ok') stop(job, state);
             })()
@@ -180,7 +189,7 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
           bytes: comparisonImage.bytes,
         }),
       };
-      if (await completeJob(db, images, lease, refs, new Date())) {
+      if (await completeJob(db, images, lease, refs, new Date(), final)) {
         jobLog.info({ ms: Math.round(performance.now() - started) }, 'job succeeded');
         observe('succeeded');
       } else {

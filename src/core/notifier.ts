@@ -54,8 +54,9 @@ export function startNotifier(core: Core, events: JobEvents): Notifier {
     switch (view.status) {
       case 'running': {
         const preview = job.previewRef ? await core.images.get(job.previewRef) : undefined;
-        const { iteration, loss, etaMs } = view;
-        await events.progress(view, { iteration, iterations: view.options.iterations, loss, etaMs, preview });
+        const { iteration, loss, etaMs, converged } = view;
+        const { iterations } = view.options;
+        await events.progress(view, { iteration, iterations, loss, etaMs, preview, converged });
         return;
       }
       case 'succeeded': {

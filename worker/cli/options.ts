@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BACKENDS } from '../engine/index.ts';
+import { BACKENDS, DEFAULT_STOP } from '../engine/index.ts';
 
 /** The `stylize` command's options, validated once: every error names the option and what it accepts. */
 const int = (name: string, min: number, max: number) =>
@@ -25,7 +25,13 @@ export const runOptionsSchema = z.object({
   compare: z.string().optional(),
   size: int('size', 16, 4096).default(384),
   iterations: int('iterations', 1, 100_000).default(300),
-  strength: num('strength', 0).max(100, '--strength must be at most 100').default(50),
+  earlyStop: z.boolean().default(true),
+  stopTolerance: num('stop-tolerance', 0)
+    .max(1, '--stop-tolerance must be at most 1')
+    .default(DEFAULT_STOP.tolerance),
+  stopWindow: int('stop-window', 1, 100_000).default(DEFAULT_STOP.window),
+  /** Undefined: the preset's recommended strength, else 50. */
+  strength: num('strength', 0).max(100, '--strength must be at most 100').optional(),
   contentWeight: num('content-weight', 0).optional(),
   styleWeight: num('style-weight', 0).optional(),
   tvWeight: num('tv-weight', 0).optional(),

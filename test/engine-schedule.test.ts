@@ -26,7 +26,7 @@ describe('the schedule of the coarse-to-fine scales', () => {
     // The same compute at each scale: a scale with a quarter of the pixels gets four times the steps.
     expect(planIterations('coarse', 210, pixels)).toEqual([160, 40, 10]);
     expect(planIterations('converge', 400, pixels.slice(1))).toEqual([300, 100]);
-    expect(planIterations('fine', 240, pixels)).toEqual([20, 20, 200]);
+    expect(planIterations('fine', 220, pixels)).toEqual([10, 10, 200]);
   });
 
   it('sees convergence when the loss fell by less than the tolerance over the window, not before', () => {

@@ -94,21 +94,9 @@ describe('stylize with the real shallow VGG-19 weights at 64 px', () => {
 
   it('runs every iteration of the ceiling with the stop off, the image kept within 0-255', async () => {
     let outOfRange = 0;
-    const watching: Evaluator = {
-      backend: evaluator.backend,
-      targets: (image, l) => evaluator.targets(image, l),
-      objective: async (w, h, terms) => {
-        const objective = await evaluator.objective(w, h, terms);
-        return {
-          evaluate: (x) => {
-            outOfRange += x.filter((v) => v < 0 || v > 255).length;
-            return objective.evaluate(x);
-          },
-          dispose: () => objective.dispose(),
-        };
-      },
-      dispose: () => {},
-    };
+    const watching = watched(evaluator, (x) => {
+      outOfRange += x.filter((v) => v < 0 || v > 255).length;
+    });
     const result = await stylize(watching, { ...request(60), stop: { tolerance: 0.5, window: 2 } });
     expect(result.iterations).toBeLessThan(60); // so loose a stop fires early…
     const full = await stylize(watching, { ...request(60), stop: false });
@@ -130,21 +118,9 @@ describe('stylize with the real shallow VGG-19 weights at 64 px', () => {
   it('stops within one iteration of cancellation', async () => {
     const controller = new AbortController();
     let evaluations = 0;
-    const counting: Evaluator = {
-      backend: tfjs.backend,
-      targets: (image, l) => tfjs.targets(image, l),
-      objective: async (w, h, terms) => {
-        const objective = await tfjs.objective(w, h, terms);
-        return {
-          evaluate: (x) => {
-            evaluations++;
-            return objective.evaluate(x);
-          },
-          dispose: () => objective.dispose(),
-        };
-      },
-      dispose: () => {},
-    };
+    const counting = watched(tfjs, () => {
+      evaluations++;
+    });
     const tensors = tf.memory().numTensors;
     const run = stylize(counting, request(50), {
       signal: controller.signal,
@@ -158,6 +134,25 @@ describe('stylize with the real shallow VGG-19 weights at 64 px', () => {
     expect(tf.memory().numTensors).toBe(tensors);
   });
 });
+
+/** `evaluator`, with `seen` told of every image evaluated. */
+function watched(evaluator: Evaluator, seen: (image: Float32Array) => void): Evaluator {
+  return {
+    backend: evaluator.backend,
+    targets: (image, l) => evaluator.targets(image, l),
+    objective: async (w, h, terms) => {
+      const objective = await evaluator.objective(w, h, terms);
+      return {
+        evaluate: (x) => {
+          seen(x);
+          return objective.evaluate(x);
+        },
+        dispose: () => objective.dispose(),
+      };
+    },
+    dispose: () => {},
+  };
+}
 
 function luma(image: RgbImage): Float64Array {
   const out = new Float64Array(image.width * image.height);

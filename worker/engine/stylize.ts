@@ -43,7 +43,10 @@ export interface StylizeRequest {
   schedule?: Schedule | undefined;
   /** When a scale has converged (default DEFAULT_STOP); false runs every iteration of the ceiling. */
   stop?: ConvergenceStop | false | undefined;
-  /** Keep the image within 0-255 at every step (default); false only to measure what that gains. */
+  /**
+   * Keep the image within 0-255 at every step (default): the optimiser then never relies on values that saving
+   * the result clamps away. False only to measure what that gains.
+   */
   project?: boolean | undefined;
   layers: LayerSet;
   weights: LossWeights;
@@ -75,8 +78,12 @@ export interface Progress {
   loss: number;
   parts: LossParts;
   elapsedMs: number;
+  /**
+   * Time left until the ceiling at the speed so far, iterations weighted by their pixels: an upper bound, which
+   * drops when a scale converges early; 0 once the painting has converged.
+   */
   etaMs: number;
-  /** The image as it is now, at the current scale (clamped to 0-255). */
+  /** The image as it is now, at the current scale (within 0-255). */
   preview: RgbImage;
 }
 

@@ -15,6 +15,22 @@ const stylize = (args: string[], env: Record<string, string> = {}) =>
     (e: { code: number; stdout: string; stderr: string }) => e,
   );
 
+/** A small job on the shallow weights, with its JSON summary. */
+const shallowJob = (style: string, size: string, out: string) => [
+  asset('content/tubingen.jpg'),
+  '--style',
+  style,
+  '--weights',
+  SHALLOW_WEIGHTS,
+  '--layers',
+  'shallow',
+  '--size',
+  size,
+  '--out',
+  out,
+  '--json',
+];
+
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'stylize-cli-'));
@@ -55,20 +71,7 @@ describe('stylize CLI', () => {
   });
 
   it('stops once the picture has converged, unless told to run every iteration', async () => {
-    const base = [
-      asset('content/tubingen.jpg'),
-      '--style',
-      asset('styles/starry_night.jpg'),
-      '--weights',
-      SHALLOW_WEIGHTS,
-      '--layers',
-      'shallow',
-      '--size',
-      '40',
-      '--out',
-      join(dir, 'stop.png'),
-      '--json',
-    ];
+    const base = shallowJob(asset('styles/starry_night.jpg'), '40', join(dir, 'stop.png'));
     const stopped = JSON.parse((await stylize([...base, '--iterations', '500'])).stdout);
     expect(stopped.converged).toBe(true);
     expect(stopped.iterations).toBeLessThan(500);
@@ -84,20 +87,9 @@ describe('stylize CLI', () => {
   it("paints a preset at the catalogue's recommended strength unless --strength says otherwise", async () => {
     const recommended = (await loadCatalogue()).paintings.find((p) => p.id === 'the_scream')!.strength;
     const args = (style: string, ...more: string[]) => [
-      asset('content/tubingen.jpg'),
-      '--style',
-      style,
-      '--weights',
-      SHALLOW_WEIGHTS,
-      '--layers',
-      'shallow',
-      '--size',
-      '24',
+      ...shallowJob(style, '24', join(dir, 'preset.png')),
       '--iterations',
       '2',
-      '--out',
-      join(dir, 'preset.png'),
-      '--json',
       ...more,
     ];
     const env = { PRESETS_DIR: asset('styles') };

@@ -56,7 +56,11 @@ export async function recommendedStrength(
   styles: readonly { preset?: string | undefined; weight?: number | undefined }[],
 ): Promise<number | undefined> {
   strengths ??= loadCatalogue().then((c) => new Map(c.paintings.map((p) => [p.id, p.strength])));
-  const known = await strengths;
+  // The catalogue ships with the code; were it unreadable, requests would still be accepted, at the default.
+  const known = await strengths.catch(() => {
+    strengths = undefined;
+    return new Map<string, number>();
+  });
   let [sum, total] = [0, 0];
   for (const { preset, weight = 1 } of styles) {
     const strength = preset === undefined ? undefined : known.get(preset);

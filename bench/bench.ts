@@ -12,6 +12,8 @@
  * Images: the shared photos (tubingen, starry night) cropped square when present, else seeded noise;
  * `--images photos|random`.
  *
+ * `--quality` measures instead the loss reached against the time taken: see quality.ts.
+ *
  * `--preset-cache` measures instead what the style-target cache saves a preset job (default sizes 256,512): the
  * driver's style target time summed over the scales, cold (computed and stored), warm from disk (a new cache,
  * as after a worker restart) and warm from memory.
@@ -55,6 +57,11 @@ import {
 } from '../worker/engine/vgg.ts';
 import { cpuThreads, Painter } from '../worker/paint.ts';
 import { crossCheck, measureIterations, median, noise, round } from './measure.ts';
+
+if (process.argv.includes('--quality')) {
+  await (await import('./quality.ts')).main(process.argv.slice(2));
+  process.exit();
+}
 
 const { values: args } = parseArgs({
   options: {

@@ -70,7 +70,7 @@ export const stylizeCommand = guildOnly(
     o
       .setName('strength')
       .setDescription(
-        `How strongly to apply the style, ${STRENGTH.min}-${STRENGTH.max} (default ${STRENGTH.default})`,
+        `How strongly to apply the style, ${STRENGTH.min}-${STRENGTH.max} (default: what suits the painting)`,
       )
       .setMinValue(STRENGTH.min)
       .setMaxValue(STRENGTH.max),

@@ -5,17 +5,32 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadCatalogue } from '../src/presets/catalogue.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
 import { writeRandomWeights } from './weights.ts';
 
 const run = promisify(execFile);
 const stylize = (args: string[], env: Record<string, string> = {}) =>
-  run(process.execPath, ['bin/stylize.js', ...args], {
-    env: { ...process.env, NO_COLOR: '1', ...env },
-  }).then(
+  run(process.execPath, ['bin/stylize.js', ...args], { env: { ...process.env, NO_COLOR: '1', ...env } }).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => e,
   );
+
+/** A small job on the shallow weights, with its JSON summary. */
+const shallowJob = (style: string, size: string, out: string) => [
+  asset('content/tubingen.jpg'),
+  '--style',
+  style,
+  '--weights',
+  SHALLOW_WEIGHTS,
+  '--layers',
+  'shallow',
+  '--size',
+  size,
+  '--out',
+  out,
+  '--json',
+];
 
 let dir: string;
 beforeAll(async () => {
@@ -54,6 +69,35 @@ describe('stylize CLI', () => {
     const side = await sharp(compare).metadata();
     expect(side.format).toBe('jpeg');
     expect(side.width).toBeGreaterThan(3 * 40);
+  });
+
+  it('stops once the picture has converged, unless told to run every iteration', async () => {
+    const base = shallowJob(asset('styles/starry_night.jpg'), '40', join(dir, 'stop.png'));
+    const stopped = JSON.parse((await stylize([...base, '--iterations', '500'])).stdout);
+    expect(stopped.converged).toBe(true);
+    expect(stopped.iterations).toBeLessThan(500);
+    const loose = JSON.parse(
+      (await stylize([...base, '--iterations', '500', '--stop-window', '3', '--stop-tolerance', '0.2']))
+        .stdout,
+    );
+    expect(loose.iterations).toBeLessThan(stopped.iterations);
+    const full = JSON.parse((await stylize([...base, '--iterations', '30', '--no-early-stop'])).stdout);
+    expect(full).toMatchObject({ iterations: 30, converged: false });
+  });
+
+  it("paints a preset at the catalogue's recommended strength unless --strength says otherwise", async () => {
+    const recommended = (await loadCatalogue()).paintings.find((p) => p.id === 'the_scream')!.strength;
+    const args = (style: string, ...more: string[]) => [
+      ...shallowJob(style, '24', join(dir, 'preset.png')),
+      '--iterations',
+      '2',
+      ...more,
+    ];
+    const env = { PRESETS_DIR: asset('styles') };
+    const strength = async (a: string[]) => JSON.parse((await stylize(a, env)).stdout).strength;
+    expect(await strength(args('the_scream'))).toBe(recommended);
+    expect(await strength(args('the_scream', '--strength', '70'))).toBe(70);
+    expect(await strength(args(asset('styles/the_scream.jpg')))).toBe(50);
   });
 
   it('reports bad input in one line with a non-zero exit', async () => {
@@ -116,6 +160,10 @@ describe('stylize CLI', () => {
         /paper layers .*conv4_1 \(block4_conv1\) is not in the weights .* blocks 1-3 only: install the full VGG-19 with `stylize weights download`, or use --layers shallow\n$/,
       ],
     ];
+    cases.push([
+      [asset('content/tubingen.jpg'), '--style', 'x', '--out', join(dir, 'x.png'), '--stop-tolerance', '2'],
+      /--stop-tolerance must be at most 1/,
+    ]);
     for (const [args, message] of cases) {
       const { code, stderr } = await stylize(args);
       expect(code).toBe(1);

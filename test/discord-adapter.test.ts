@@ -267,6 +267,14 @@ describe('render', () => {
     });
     expect(render.parseCancelButtonId('stylize:cancel:x:1')).toBeUndefined();
     expect(render.progressEnded(job, 'done').components).toEqual([]);
+    const early = { iteration: 96, iterations: 300, loss: 1, etaMs: 0, preview: undefined, converged: true };
+    expect(render.progressRunning(job, early, 0).content).toContain(
+      'Painting: converged early, after 96 of up to 300 iterations: finishing',
+    );
+    expect(render.progressEnded(jobView({ iteration: 97, converged: true }), 'done').content).toContain(
+      'Done ✅ (converged early, after 97 of up to 300 iterations).',
+    );
+    expect(render.progressEnded(job, 'done').content).not.toContain('converged');
     expect(render.finalMessage(job, []).mentionUsers).toEqual([job.requesterId]);
   });
 

@@ -118,6 +118,44 @@ describe('L-BFGS', () => {
     expect(x0.every((v) => v === 0)).toBe(true);
   });
 
+  it('keeps every point it evaluates within the bounds, and reaches the minimum inside them', async () => {
+    // A separable quadratic whose unconstrained minimum c lies partly outside 0-255: the minimum within the
+    // bounds is c clamped into them.
+    const n = 500;
+    const random = mulberry32(4);
+    const a = Float64Array.from({ length: n }, () => 10 ** (2 * random()));
+    const c = Float64Array.from({ length: n }, () => -60 + 380 * random());
+    let outside = 0;
+    const objective: Objective = {
+      evaluate: async (x) => {
+        outside += x.filter((v) => v < 0 || v > 255).length;
+        const loss = x.reduce((sum, v, i) => sum + 0.5 * a[i]! * (v - c[i]!) ** 2, 0);
+        return {
+          loss,
+          parts: { content: loss, style: 0, tv: 0 },
+          gradient: Float32Array.from(x, (v, i) => a[i]! * (v - c[i]!)),
+        };
+      },
+      dispose: () => {},
+    };
+    const x0 = Float32Array.from({ length: n }, (_, i) => (i % 2 ? 300 : -20)); // out of range at the start too
+    for (const name of ['lbfgs', 'adam'] as const) {
+      const optimizer = await createOptimizer(name, objective, x0, {
+        bounds: { min: 0, max: 255 },
+        learningRate: name === 'adam' ? 2 : undefined,
+      });
+      for (let i = 0; i < 400; i++) await optimizer.step();
+      expect(outside).toBe(0);
+      const worst = Math.max(...optimizer.x.map((v, i) => Math.abs(v - Math.min(255, Math.max(0, c[i]!)))));
+      expect(worst).toBeLessThan(name === 'lbfgs' ? 0.01 : 1);
+    }
+    // Without bounds the same L-BFGS goes outside them, to c itself.
+    const free = await createOptimizer('lbfgs', objective, x0);
+    for (let i = 0; i < 200; i++) await free.step();
+    expect(outside).toBeGreaterThan(0);
+    expect(Math.max(...free.x.map((v, i) => Math.abs(v - c[i]!)))).toBeLessThan(0.01);
+  });
+
   it('refuses more vectors than one WebAssembly memory holds, before allocating anything', async () => {
     const n = 256 * 256 * 3;
     const capacity = VectorMemory.capacity(n);

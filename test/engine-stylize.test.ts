@@ -8,9 +8,11 @@ import {
   LAYER_SETS,
   type Progress,
   type RgbImage,
+  resize,
   stylize,
   weightsFromStrength,
 } from '../worker/engine/index.ts';
+import { finalObjective } from '../worker/engine/stylize.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
 
 const layers = { style: [...LAYER_SETS.shallow.style], content: [...LAYER_SETS.shallow.content] };
@@ -47,9 +49,12 @@ describe('stylize with the real shallow VGG-19 weights at 64 px', () => {
     expect(result.iterations).toBe(40);
     expect(result.image.width).toBe(64);
     expect(result.parts.style).toBeLessThan(0.3 * first.parts.style);
-    // Starting from the photo, the content error is 0; it may grow, but must stay a fraction of the
-    // features' own magnitude (an unrelated image scores about 1 or more).
-    expect(result.parts.content).toBeLessThan(0.6);
+    // Starting from the photo, the content error is 0; it may grow, but must stay well below that of an
+    // unrelated picture (the painting itself, at the result's size).
+    const judge = await finalObjective(evaluator, request(40));
+    const unrelated = await judge.evaluate(resize(style, result.image.width, result.image.height).data);
+    judge.dispose();
+    expect(result.parts.content).toBeLessThan(0.6 * unrelated.parts.content);
     // The result moved away from the photo towards the painting's colours, and is not noise: it still
     // correlates strongly with the photo's luminance.
     expect(correlation(luma(result.image), luma(content))).toBeGreaterThan(0.6);
@@ -58,6 +63,46 @@ describe('stylize with the real shallow VGG-19 weights at 64 px', () => {
     expect(last.iteration).toBe(40);
     expect(last.etaMs).toBe(0);
     expect(last.preview.width).toBe(64);
+  });
+
+  it('ends each scale once its loss has stopped falling, and says so in the last report', async () => {
+    const progress: Progress[] = [];
+    const stop = { tolerance: 0.01, window: 10 };
+    const result = await stylize(
+      evaluator,
+      { ...request(400), scales: 2, stop },
+      { onProgress: (p) => progress.push(p), progressEvery: { iterations: 1, ms: 0 } },
+    );
+    expect(result.converged).toBe(true);
+    expect(result.iterations).toBeLessThan(400);
+    expect(progress).toHaveLength(result.iterations);
+    // The coarse scale stopped before its half of the ceiling, and the fine one went on from there.
+    const coarse = progress.filter((p) => p.scale === 1);
+    expect(coarse.length).toBeGreaterThan(stop.window);
+    expect(coarse.length).toBeLessThan(200);
+    expect(coarse.every((p) => !p.converged)).toBe(true);
+    const last = progress.at(-1)!;
+    expect(last).toMatchObject({ scale: 2, converged: true, etaMs: 0, iteration: result.iterations });
+    expect(progress.slice(0, -1).every((p) => !p.converged && p.etaMs > 0)).toBe(true);
+    // Stopped where the relative decrease over the window fell below the tolerance, and not before.
+    const fine = progress.filter((p) => p.scale === 2).map((p) => p.loss);
+    const [before, now] = [fine.at(-1 - stop.window)!, fine.at(-1)!];
+    expect(before - now).toBeLessThanOrEqual(stop.tolerance * before);
+    const [earlier, then] = [fine.at(-2 - stop.window)!, fine.at(-2)!];
+    expect(earlier - then).toBeGreaterThan(stop.tolerance * earlier);
+  });
+
+  it('runs every iteration of the ceiling with the stop off, the image kept within 0-255', async () => {
+    let outOfRange = 0;
+    const watching = watched(evaluator, (x) => {
+      outOfRange += x.filter((v) => v < 0 || v > 255).length;
+    });
+    const result = await stylize(watching, { ...request(60), stop: { tolerance: 0.5, window: 2 } });
+    expect(result.iterations).toBeLessThan(60); // so loose a stop fires early…
+    const full = await stylize(watching, { ...request(60), stop: false });
+    expect(full.iterations).toBe(60); // …and without one every iteration runs
+    expect(full.converged).toBe(false);
+    expect(outOfRange).toBe(0);
   });
 
   it('keeps memory flat across jobs (no tensor outlives a job)', async () => {
@@ -73,22 +118,9 @@ describe('stylize with the real shallow VGG-19 weights at 64 px', () => {
   it('stops within one iteration of cancellation', async () => {
     const controller = new AbortController();
     let evaluations = 0;
-    const counting: Evaluator = {
-      backend: tfjs.backend,
-      device: tfjs.device,
-      targets: (image, l) => tfjs.targets(image, l),
-      objective: async (w, h, terms) => {
-        const objective = await tfjs.objective(w, h, terms);
-        return {
-          evaluate: (x) => {
-            evaluations++;
-            return objective.evaluate(x);
-          },
-          dispose: () => objective.dispose(),
-        };
-      },
-      dispose: () => {},
-    };
+    const counting = watched(tfjs, () => {
+      evaluations++;
+    });
     const tensors = tf.memory().numTensors;
     const run = stylize(counting, request(50), {
       signal: controller.signal,
@@ -102,6 +134,26 @@ describe('stylize with the real shallow VGG-19 weights at 64 px', () => {
     expect(tf.memory().numTensors).toBe(tensors);
   });
 });
+
+/** `evaluator`, with `seen` told of every image evaluated. */
+function watched(evaluator: Evaluator, seen: (image: Float32Array) => void): Evaluator {
+  return {
+    backend: evaluator.backend,
+    device: evaluator.device,
+    targets: (image, l) => evaluator.targets(image, l),
+    objective: async (w, h, terms) => {
+      const objective = await evaluator.objective(w, h, terms);
+      return {
+        evaluate: (x) => {
+          seen(x);
+          return objective.evaluate(x);
+        },
+        dispose: () => objective.dispose(),
+      };
+    },
+    dispose: () => {},
+  };
+}
 
 function luma(image: RgbImage): Float64Array {
   const out = new Float64Array(image.width * image.height);

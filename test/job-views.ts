@@ -14,6 +14,7 @@ export function jobView(extra: Partial<JobView> = {}): JobView {
     options: { size: 384, iterations: 300, strength: 50, layers: 'paper', preserveColors: false },
     styles: [{ name: 'starry_night', weight: 1 }],
     iteration: 0,
+    converged: false,
     loss: null,
     etaMs: null,
     attempts: 1,

@@ -49,7 +49,7 @@ describe.each(PROVIDERS)('event delivery on %s', (provider) => {
       core.db,
       core.images,
       lease,
-      { iteration: 1, loss: 1, etaMs: 1000, preview },
+      { iteration: 1, converged: false, loss: 1, etaMs: 1000, preview },
       new Date(),
     );
     return { job, lease };

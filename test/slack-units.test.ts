@@ -16,7 +16,13 @@ import {
   type StylizeFormChoices,
   stylizeModal,
 } from '../src/slack/modal.ts';
-import { errorText, formatDuration, progressBar, progressMessage } from '../src/slack/render.ts';
+import {
+  completedMessage,
+  errorText,
+  formatDuration,
+  progressBar,
+  progressMessage,
+} from '../src/slack/render.ts';
 import type { SlackClient } from '../src/slack/slack-types.ts';
 import { jobView } from './job-views.ts';
 import { type FormBlock, formState } from './slack/requests.ts';
@@ -213,7 +219,7 @@ describe('the /stylize form', () => {
         contentFileId: 'F1',
         preset: 'the_scream',
         styleFileId: undefined,
-        strength: 50,
+        strength: undefined,
         size: 384,
         iterations: 300,
         preserveColors: false,
@@ -451,6 +457,13 @@ describe('Slack job events', () => {
     await events.progress(view({ platform: 'discord' }), at(1));
     expect(calls).toHaveLength(2);
     expect(progressMessage(view(), at(50)).blocks.at(-1)).toMatchObject({ type: 'actions' });
+    const early = JSON.stringify(progressMessage(view(), { ...at(61), converged: true }).blocks);
+    expect(early).toContain('Converged early, after 61 of up to 100 iterations: finishing');
+    expect(early).toContain('100%');
+    expect(completedMessage(view({ iteration: 62, converged: true })).text).toContain(
+      '(converged early, after 62 of up to 100 iterations)',
+    );
+    expect(completedMessage(view()).text).not.toContain('converged');
     await events.stop();
   });
 });

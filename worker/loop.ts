@@ -144,6 +144,8 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
       platform: row?.server.platform,
       attempt: lease.attempt,
     });
+    /** Where the painting ended: the engine always reports a scale's last iteration. */
+    let final = { iteration: 0, converged: false };
     const started = performance.now();
     const observe = (outcome: string) =>
       jobDuration.observe({ outcome }, (performance.now() - started) / 1000);
@@ -172,6 +174,7 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
           onProgress: (p) => {
             const seconds = (performance.now() - started) / 1000;
             if (seconds > 0 && p.iteration > 0) iterationsPerSecond.set(p.iteration / seconds);
+            final = { iteration: p.iteration, converged: p.converged };
             progress.report(p);
           },
         },
@@ -188,10 +191,15 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
         (format) => comparison(content, styles, result, format),
         maxImageBytes,
       );
-      const outcome = await store(job, jobLog, [
-        { mime: `image/${resultImage.format}`, bytes: resultImage.bytes },
-        { mime: `image/${comparisonImage.format}`, bytes: comparisonImage.bytes },
-      ]);
+      const outcome = await store(
+        job,
+        jobLog,
+        [
+          { mime: `image/${resultImage.format}`, bytes: resultImage.bytes },
+          { mime: `image/${comparisonImage.format}`, bytes: comparisonImage.bytes },
+        ],
+        final,
+      );
       if (outcome === 'stored') {
         jobLog.info({ ms: Math.round(performance.now() - started) }, 'job succeeded');
       } else if (outcome === 'lost') {
@@ -217,6 +225,7 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
     job: Active,
     jobLog: Logger,
     [result, side]: [StoredImage, StoredImage],
+    final: { iteration: number; converged: boolean },
   ): Promise<'stored' | 'lost' | 'abandoned'> {
     const refs: { resultRef?: string; comparisonRef?: string } = {};
     const policy = {
@@ -241,6 +250,7 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
           job.lease,
           { resultRef: refs.resultRef, comparisonRef: refs.comparisonRef },
           new Date(),
+          final,
         );
       }, policy);
       if (!completed) await discard();
@@ -275,7 +285,8 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
             mime: 'image/jpeg' as const,
             bytes: await encodeImage(p.preview, 'jpeg', { quality: 80 }),
           };
-          const update = { iteration: p.iteration, loss: p.loss, etaMs: p.etaMs, preview };
+          const { iteration, converged, loss, etaMs } = p;
+          const update = { iteration, converged, loss, etaMs, preview };
           const state = await writeProgress(db, images, job.lease, update, new Date());
           if (state !== 'ok') stop(job, state);
           wait = RETRY_MIN_MS;

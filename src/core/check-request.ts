@@ -2,7 +2,7 @@ import { defaultsWithin, type LayersChoice, type RequestLimits } from '../reques
 import { operatorBounds } from './capacity.ts';
 import type { Core } from './core.ts';
 import { UserError } from './errors.ts';
-import { type JobOptions, type JobOptionsInput, jobOptionsSchema } from './options.ts';
+import { type CheckedOptions, type JobOptionsInput, jobOptionsSchema } from './options.ts';
 import { requirePreset } from './presets.ts';
 import { checkQuotas, effectiveLimits } from './quotas.ts';
 import { ensureServer, type ServerRef } from './servers.ts';
@@ -24,7 +24,7 @@ export interface RequestCheck {
 
 export interface CheckedRequest {
   /** The options to submit: the member's, with the defaults for the rest. */
-  options: JobOptions;
+  options: CheckedOptions;
   /** The server's limits on them now, for the forms. */
   limits: RequestLimits;
 }
@@ -54,7 +54,8 @@ export async function checkRequest(core: Core, request: RequestCheck): Promise<C
   for (const name of request.presets ?? []) await requirePreset(core, server, name);
   const at = { size: parsed.data.size, layers: bounds.layers, maxSize: limits.maxSize };
   for (const image of request.images ?? []) if (image) requirePaintableShape(image, image.subject, at);
-  return { options: parsed.data, limits };
+  const { strength, ...rest } = parsed.data;
+  return { options: chosen.strength === undefined ? rest : { ...rest, strength }, limits };
 }
 
 /** The server's limits on one request's options now (what the forms may offer). */

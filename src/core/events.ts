@@ -24,6 +24,8 @@ export interface JobProgress {
   /** Until the painting is done, as the worker estimates it; null before the first iteration. */
   etaMs: number | null;
   preview: StoredImage | undefined;
+  /** The painting stopped before its ceiling because it had converged (it is being finished). */
+  converged?: boolean | undefined;
 }
 
 export interface ResultImages {

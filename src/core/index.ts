@@ -23,7 +23,7 @@ export type { JobEvents, JobProgress, ResultImages } from './events.ts';
 export type { StoredImage } from './image-store.ts';
 export { type JobStatus, type JobView, setChatRefs } from './jobs.ts';
 export { type Notifier, startNotifier } from './notifier.ts';
-export type { JobOptions, JobOptionsInput } from './options.ts';
+export type { CheckedOptions, JobOptions, JobOptionsInput } from './options.ts';
 export { plural } from './plural.ts';
 export { presetImage } from './preset-image.ts';
 export { describePresets, type PresetInfo } from './presets.ts';

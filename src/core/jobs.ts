@@ -30,6 +30,8 @@ export interface JobView {
   options: JobOptions;
   styles: { name: string; weight: number }[];
   iteration: number;
+  /** The optimisation stopped before its ceiling: the picture had stopped changing. */
+  converged: boolean;
   loss: number | null;
   etaMs: number | null;
   attempts: number;
@@ -53,6 +55,7 @@ export function toJobView(row: JobRow & { server: ServerRow }): JobView {
     options: jobOptionsSchema.parse(JSON.parse(row.options)),
     styles: styleRefsSchema.parse(JSON.parse(row.styleRefs)).map(({ name, weight }) => ({ name, weight })),
     iteration: row.iteration,
+    converged: row.converged,
     loss: row.loss,
     etaMs: row.etaMs,
     attempts: row.attempts,
@@ -124,6 +127,7 @@ export async function heartbeat(db: Database, lease: Lease, now: Date): Promise<
 
 export interface ProgressUpdate {
   iteration: number;
+  converged: boolean;
   loss: number;
   etaMs: number;
   preview: StoredImage;
@@ -147,6 +151,7 @@ export async function writeProgress(
       where: held(lease),
       data: {
         iteration: progress.iteration,
+        converged: progress.converged,
         // The optimiser can report NaN or an infinite ETA when it diverges; the columns hold numbers or nothing.
         loss: Number.isFinite(progress.loss) ? progress.loss : null,
         etaMs: Number.isFinite(progress.etaMs) ? Math.round(progress.etaMs) : null,
@@ -173,18 +178,30 @@ function leaseState(rows: { cancelRequested: boolean }[]): LeaseState {
   return rows[0]!.cancelRequested ? 'cancel' : 'ok';
 }
 
-/** Records the result; false when the lease was lost (the job was taken over), so the caller discards it. */
+/**
+ * Records the result; false when the lease was lost (the job was taken over), so the caller discards it.
+ * `final`: the iterations the painting took and whether it stopped early because it had converged.
+ */
 export async function completeJob(
   db: Database,
   images: ImageStore,
   lease: Lease,
   refs: { resultRef: string; comparisonRef: string },
   now: Date,
+  final?: { iteration: number; converged: boolean },
 ): Promise<boolean> {
   const before = await db.prisma.job.findUnique({ where: { id: lease.jobId }, select: { previewRef: true } });
   const { count } = await db.prisma.job.updateMany({
     where: held(lease),
-    data: { ...refs, status: 'succeeded', previewRef: null, etaMs: 0, finishedAt: now, ...CHANGED },
+    data: {
+      ...refs,
+      ...final,
+      status: 'succeeded',
+      previewRef: null,
+      etaMs: 0,
+      finishedAt: now,
+      ...CHANGED,
+    },
   });
   if (count === 0) return false;
   // The preview has served its purpose; the other images stay until the retention ends.

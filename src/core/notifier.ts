@@ -62,8 +62,8 @@ export function startNotifier(core: Core, events: JobEvents): Notifier {
     switch (view.status) {
       case 'running': {
         const preview = job.previewRef ? await core.images.get(job.previewRef) : undefined;
-        const { iteration, loss, etaMs } = view;
-        const progress = { iteration, iterations: view.options.iterations, loss, etaMs, preview };
+        const { iteration, loss, etaMs, converged } = view;
+        const progress = { iteration, iterations: view.options.iterations, loss, etaMs, preview, converged };
         return () => events.progress(view, progress);
       }
       case 'succeeded': {

@@ -32,6 +32,11 @@ export const jobOptionsSchema = z.object({
 });
 export type JobOptions = z.infer<typeof jobOptionsSchema>;
 export type JobOptionsInput = z.input<typeof jobOptionsSchema>;
+/**
+ * Options checked before the images arrive: the strength only where the member chose one, since a preset's own
+ * recommended strength is its default (submitJob resolves it).
+ */
+export type CheckedOptions = Omit<JobOptions, 'strength'> & { strength?: number };
 
 /** The job's style images: stored references, in the order they were given, with their blend weights. */
 export const styleRefsSchema = z

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { decodeImage, encodeImage, probeImage } from '../images/index.ts';
+import { recommendedStrength } from '../presets/catalogue.ts';
 import { type OperatorBounds, operatorBounds } from './capacity.ts';
 import type { Core } from './core.ts';
 import { type ServerRow, TX_OPTIONS } from './db.ts';
 import { UserError } from './errors.ts';
 import { type JobView, loadJob, toJobView } from './jobs.ts';
-import { type JobOptions, jobOptionsSchema, type StyleRefs } from './options.ts';
+import { type CheckedOptions, jobOptionsSchema, type StyleRefs } from './options.ts';
 import { loadPreset, MAX_STYLE_SIDE } from './presets.ts';
 import { standing } from './queue.ts';
 import { checkQuotas, effectiveLimits, recordUsage } from './quotas.ts';
@@ -76,6 +77,10 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
   const parsed = requestSchema.safeParse(request);
   if (!parsed.success) throw new UserError('invalid-input', parsed.error.issues[0]!.message);
   const req = parsed.data;
+  // Unless the member chose one, catalogue paintings are applied at the strength that suits them.
+  if (request.options?.strength === undefined) {
+    req.options.strength = (await recommendedStrength(req.styles)) ?? core.config.jobDefaults.strength;
+  }
   const { prisma } = core.db;
   const server = await ensureServer(prisma, req.server);
   const bounds = await operatorBounds(core, req.options.layers);
@@ -163,7 +168,7 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
  */
 export async function checkImages(
   core: Core,
-  request: Pick<SubmitRequest, 'server' | 'content' | 'styles'> & { options: JobOptions },
+  request: Pick<SubmitRequest, 'server' | 'content' | 'styles'> & { options: CheckedOptions },
 ): Promise<void> {
   const server = await ensureServer(core.db.prisma, request.server);
   const bounds = await operatorBounds(core, request.options.layers);
@@ -171,7 +176,7 @@ export async function checkImages(
 }
 
 /** Checks images' shapes from their headers; ImageError for a file that is no image. */
-function shapeChecker(server: ServerRow, options: JobOptions, bounds: OperatorBounds) {
+function shapeChecker(server: ServerRow, options: CheckedOptions, bounds: OperatorBounds) {
   const at = {
     size: options.size,
     layers: bounds.layers,

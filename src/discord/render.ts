@@ -155,8 +155,11 @@ export function progressRunning(job: JobView, progress: JobProgress, now: number
   const { iteration, iterations, etaMs } = progress;
   const percent = Math.floor((100 * iteration) / Math.max(1, iterations));
   const eta = etaMs === null ? '' : ` · ready ${timestamp(now + etaMs)}`;
+  const state = progress.converged
+    ? `${convergedEarly(iteration, job.options.iterations)}: finishing`
+    : `iteration ${iteration}/${iterations} (${percent}%)${eta}`;
   const spec: MessageSpec = {
-    content: `${summary(job)}\nPainting: iteration ${iteration}/${iterations} (${percent}%)${eta}`,
+    content: `${summary(job)}\nPainting: ${state}`,
     components: cancelRow(job),
   };
   if (progress.preview) {
@@ -171,8 +174,14 @@ export function progressRunning(job: JobView, progress: JobProgress, now: number
 /** The progress message once the job has ended: no more button. */
 export function progressEnded(job: JobView, how: 'done' | 'failed' | 'cancelled'): MessageSpec {
   const words = { done: 'done ✅', failed: 'failed ❌', cancelled: 'cancelled' }[how];
-  return { content: `${summary(job)}\n${capitalise(words)}.`, components: [] };
+  const early =
+    how === 'done' && job.converged ? ` (${convergedEarly(job.iteration, job.options.iterations)})` : '';
+  return { content: `${summary(job)}\n${capitalise(words)}${early}.`, components: [] };
 }
+
+/** The painting stopped before its ceiling because it had stopped changing. */
+const convergedEarly = (iteration: number, ceiling: number) =>
+  `converged early, after ${iteration} of up to ${ceiling} iterations`;
 
 /** The final message: the result and the comparison, for the requester. */
 export function finalMessage(job: JobView, files: FileSpec[]): MessageSpec {

@@ -68,6 +68,32 @@ export function paintingTitle(painting: Pick<CataloguePainting, 'title' | 'artis
   return `${painting.title} — ${painting.artist}, ${painting.year}`;
 }
 
+let strengths: Promise<Map<string, number>> | undefined;
+
+/**
+ * The strength a request defaults to when every painting in it is a catalogue preset: their recommended
+ * strengths averaged by blend weight, rounded; undefined when any is not (an uploaded painting, a name the
+ * catalogue does not know), so the general default applies.
+ */
+export async function recommendedStrength(
+  styles: readonly { preset?: string | undefined; weight?: number | undefined }[],
+): Promise<number | undefined> {
+  strengths ??= loadCatalogue().then((c) => new Map(c.paintings.map((p) => [p.id, p.strength])));
+  // The catalogue ships with the code; were it unreadable, requests would still be accepted, at the default.
+  const known = await strengths.catch(() => {
+    strengths = undefined;
+    return new Map<string, number>();
+  });
+  let [sum, total] = [0, 0];
+  for (const { preset, weight = 1 } of styles) {
+    const strength = preset === undefined ? undefined : known.get(preset);
+    if (strength === undefined) return undefined;
+    sum += weight * strength;
+    total += weight;
+  }
+  return total > 0 ? Math.round(sum / total) : undefined;
+}
+
 /** The file extension a painting is installed with: its source's, `.jpg` when that has none. */
 export function paintingExtension(painting: CataloguePainting): string {
   const ext = extname(new URL(painting.source).pathname).toLowerCase();

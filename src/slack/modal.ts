@@ -146,14 +146,15 @@ export function stylizeModal(input: StylizeFormChoices): ModalView {
       block_id: FIELD.strength,
       optional: true,
       label: plain(`Strength (${STRENGTH.min}-${STRENGTH.max})`),
-      hint: plain(`How strongly the style is applied; ${STRENGTH.default} is balanced.`),
+      hint: plain(
+        `How strongly the style is applied; left empty, what suits the painting (${STRENGTH.default} for your own).`,
+      ),
       element: {
         type: 'number_input',
         action_id: VALUE,
         is_decimal_allowed: false,
         min_value: String(STRENGTH.min),
         max_value: String(STRENGTH.max),
-        initial_value: String(STRENGTH.default),
       },
     },
     {
@@ -220,7 +221,8 @@ export interface StylizeChoice {
   contentFileId: string;
   preset: string | undefined;
   styleFileId: string | undefined;
-  strength: number;
+  /** Undefined: the painting's recommended strength. */
+  strength: number | undefined;
   size: number | undefined;
   iterations: number | undefined;
   preserveColors: boolean;
@@ -258,13 +260,12 @@ export function parseStylizeSubmission(
     if (!Number.isInteger(value) || value < min || value > max) errors[block] = problem;
     return value;
   };
-  const strength =
-    whole(
-      FIELD.strength,
-      STRENGTH.min,
-      STRENGTH.max,
-      `The strength is a whole number from ${STRENGTH.min} to ${STRENGTH.max}.`,
-    ) ?? STRENGTH.default;
+  const strength = whole(
+    FIELD.strength,
+    STRENGTH.min,
+    STRENGTH.max,
+    `The strength is a whole number from ${STRENGTH.min} to ${STRENGTH.max}.`,
+  );
   const size = whole(FIELD.size, SIZE.min, SIZE.max, 'Choose one of the sizes.');
   const iterations = whole(
     FIELD.iterations,

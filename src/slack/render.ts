@@ -98,17 +98,20 @@ export function queuedMessage(job: JobView, position: number | null, etaMs: numb
 /** The thread's progress message while the job paints. */
 export function progressMessage(job: JobView, progress: JobProgress): SlackMessage {
   const iterations = Math.max(1, progress.iterations);
-  const fraction = progress.iteration / iterations;
+  const fraction = progress.converged ? 1 : progress.iteration / iterations;
   const percent = Math.floor(fraction * 100);
   const eta = progress.etaMs !== null ? ` · about ${formatDuration(progress.etaMs)} left` : '';
   const text = `:art: Painting job ${job.id}: ${percent}% (iteration ${progress.iteration} of ${iterations})${eta}`;
   const attempt = job.attempts > 1 ? ` · attempt ${job.attempts}` : '';
+  const state = progress.converged
+    ? `Converged ${earlyAfter(progress.iteration, job)}: finishing`
+    : `Iteration ${progress.iteration} of ${iterations}${eta}`;
   return {
     text,
     blocks: [
       section(`:art: Painting job ${job.id} in the style of ${styleList(job.styles)}`),
       section(`\`${progressBar(fraction)}\` ${percent}%`),
-      context(`Iteration ${progress.iteration} of ${iterations}${eta}${attempt}`),
+      context(`${state}${attempt}`),
       cancelButton(job.id),
     ],
   };
@@ -119,9 +122,14 @@ export function completedMessage(job: JobView): SlackMessage {
     job.startedAt && job.finishedAt
       ? ` in ${formatDuration(job.finishedAt.getTime() - job.startedAt.getTime())}`
       : '';
-  const text = `:white_check_mark: Job ${job.id} is done${took}: the painting and a side-by-side are below.`;
+  const early = job.converged ? ` (converged ${earlyAfter(job.iteration, job)})` : '';
+  const text = `:white_check_mark: Job ${job.id} is done${took}${early}: the painting and a side-by-side are below.`;
   return { text, blocks: [section(text)] };
 }
+
+/** The painting stopped before its ceiling because it had stopped changing. */
+const earlyAfter = (iteration: number, job: JobView) =>
+  `early, after ${iteration} of up to ${job.options.iterations} iterations`;
 
 export function resultComment(job: JobView): string {
   return `${mention(job.requesterId)} here is your painting in the style of ${styleList(job.styles)}, and the side-by-side.`;

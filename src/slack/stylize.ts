@@ -1,10 +1,10 @@
 import type { App } from '@slack/bolt';
 import { reportDownloadFault } from '../chat/download-faults.ts';
 import {
+  type CheckedOptions,
   cancelJob,
   checkImages,
   checkRequest,
-  type JobOptions,
   jobStatus,
   QuotaError,
   type SubmitRequest,
@@ -143,7 +143,7 @@ export function registerStylize(app: App, deps: SlackDeps): void {
     }
     const choice = parsed.value;
     const teamId = body.team?.id ?? body.user.team_id ?? view.team_id;
-    let options: JobOptions;
+    let options: CheckedOptions;
     try {
       ({ options } = await checkRequest(core, {
         server: workspace(teamId),
@@ -274,7 +274,13 @@ function fieldOf(error: unknown): string | undefined {
 async function startJob(
   deps: SlackDeps,
   client: SlackClient,
-  request: { teamId: string; channelId: string; userId: string; choice: StylizeChoice; options: JobOptions },
+  request: {
+    teamId: string;
+    channelId: string;
+    userId: string;
+    choice: StylizeChoice;
+    options: CheckedOptions;
+  },
 ): Promise<string> {
   const { core, log, events } = deps;
   const { teamId, channelId, userId, choice } = request;

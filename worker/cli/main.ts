@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../src/config.ts';
 import { BACKENDS } from '../engine/backends.ts';
+import { DEFAULT_STOP } from '../engine/index.ts';
 import { parseRunOptions } from './options.ts';
 import { presetsCommand } from './presets.ts';
 import { runStylize } from './run.ts';
@@ -14,8 +15,18 @@ const program = new Command('stylize')
   .option('-o, --out <file>', 'result image (.png or .jpg)')
   .option('--compare <file>', 'also write content | style | result side by side')
   .option('--size <px>', 'longer side of the result (default: $STYLIZE_SIZE or 384)')
-  .option('--iterations <n>', 'optimiser iterations in total (default: $STYLIZE_ITERATIONS or 300)')
-  .option('--strength <0-100>', 'how strongly to apply the style (default: $STYLIZE_STRENGTH or 50)')
+  .option('--iterations <n>', 'most optimiser iterations in total (default: $STYLIZE_ITERATIONS or 300)')
+  .option('--no-early-stop', 'run every iteration, even once the picture has stopped changing')
+  .option(
+    '--stop-tolerance <fraction>',
+    'a scale has converged when its loss fell by less than this fraction…',
+    String(DEFAULT_STOP.tolerance),
+  )
+  .option('--stop-window <n>', '…over its last n iterations', String(DEFAULT_STOP.window))
+  .option(
+    '--strength <0-100>',
+    "how strongly to apply the style (default: the preset's, else $STYLIZE_STRENGTH or 50)",
+  )
   .option('--content-weight <alpha>', 'expert: raw content weight (overrides --strength)')
   .option('--style-weight <beta>', 'expert: raw style weight (overrides --strength)')
   .option('--tv-weight <w>', 'expert: total-variation (smoothness) weight')
@@ -44,7 +55,7 @@ const program = new Command('stylize')
     if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else
       process.stderr.write(
-        `wrote ${summary.out} (${summary.size.width}x${summary.size.height}, ${summary.iterations} iterations on ${summary.backend} (${summary.device}) in ${summary.seconds} s)\n`,
+        `wrote ${summary.out} (${summary.size.width}x${summary.size.height}, ${summary.iterations} iterations${summary.converged ? ', converged' : ''} on ${summary.backend} (${summary.device}) in ${summary.seconds} s)\n`,
       );
   });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BACKENDS } from '../engine/index.ts';
+import { BACKENDS, DEFAULT_STOP } from '../engine/index.ts';
 
 /** The `stylize` command's options, validated once: every error names the option and what it accepts. */
 const int = (name: string, min: number, max: number) =>
@@ -25,7 +25,13 @@ export const runOptionsSchema = z.object({
   compare: z.string().optional(),
   size: int('size', 16, 4096).default(384),
   iterations: int('iterations', 1, 100_000).default(300),
-  strength: num('strength', 0).max(100, '--strength must be at most 100').default(50),
+  earlyStop: z.boolean().default(true),
+  stopTolerance: num('stop-tolerance', 0)
+    .max(1, '--stop-tolerance must be at most 1')
+    .default(DEFAULT_STOP.tolerance),
+  stopWindow: int('stop-window', 1, 100_000).default(DEFAULT_STOP.window),
+  /** Undefined: the preset's recommended strength, else the operator's default (STYLIZE_STRENGTH). */
+  strength: num('strength', 0).max(100, '--strength must be at most 100').optional(),
   contentWeight: num('content-weight', 0).optional(),
   styleWeight: num('style-weight', 0).optional(),
   tvWeight: num('tv-weight', 0).optional(),
@@ -44,13 +50,17 @@ export const runOptionsSchema = z.object({
 });
 export type RunOptions = z.infer<typeof runOptionsSchema>;
 
-/** `raw` as commander gives it; what it leaves out takes the operator's `defaults` (STYLIZE_SIZE and the rest). */
+/**
+ * `raw` as commander gives it; what it leaves out takes the operator's `defaults` (STYLIZE_SIZE and the rest).
+ * The strength stays undefined unless given: a preset's recommended strength comes before the operator's.
+ */
 export function parseRunOptions(
   raw: Record<string, unknown>,
-  defaults: Pick<RunOptions, 'size' | 'iterations' | 'strength' | 'layers'>,
+  defaults: Pick<RunOptions, 'size' | 'iterations' | 'layers'>,
 ): RunOptions {
   const given = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));
-  const parsed = runOptionsSchema.safeParse({ ...defaults, ...given });
+  const { size, iterations, layers } = defaults;
+  const parsed = runOptionsSchema.safeParse({ size, iterations, layers, ...given });
   if (!parsed.success) throw new Error(parsed.error.issues[0]!.message);
   return parsed.data;
 }

@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import { loadConfig } from '../../src/config.ts';
 import { comparison, decodeImage, encodeImage, formatForPath, probeImage } from '../../src/images/index.ts';
+import { recommendedStrength } from '../../src/presets/catalogue.ts';
 import {
   chooseBackend,
   createEvaluator,
@@ -63,7 +64,13 @@ export async function runStylize(contentPath: string, options: RunOptions) {
     layers,
     pooling: options.pooling,
   });
-  const defaults = weightsFromStrength(options.strength);
+  const strength =
+    options.strength ??
+    (await recommendedStrength(
+      styleFiles.map((s, i) => ({ preset: s.preset, weight: options.styleWeights?.[i] })),
+    )) ??
+    config.jobDefaults.strength;
+  const defaults = weightsFromStrength(strength);
   const weights: LossWeights = {
     content: options.contentWeight ?? defaults.content,
     style: options.styleWeight ?? defaults.style,
@@ -71,12 +78,12 @@ export async function runStylize(contentPath: string, options: RunOptions) {
   };
   const bar = process.stderr.isTTY
     ? new SingleBar({
-        format: 'stylize |{bar}| {value}/{total} it | scale {scale} | loss {loss} | eta {eta_formatted}',
+        format: 'stylize |{bar}| {value}/{total} it | scale {scale} | loss {loss} | {state}',
         stream: process.stderr,
         hideCursor: true,
       })
     : undefined;
-  bar?.start(options.iterations, 0, { scale: '-', loss: '-' });
+  bar?.start(options.iterations, 0, { scale: '-', loss: '-', state: '' });
   const interrupt = new AbortController();
   const onSigint = () => interrupt.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
@@ -88,6 +95,7 @@ export async function runStylize(contentPath: string, options: RunOptions) {
         styles,
         size: options.size,
         iterations: options.iterations,
+        stop: options.earlyStop ? { tolerance: options.stopTolerance, window: options.stopWindow } : false,
         layers,
         weights,
         optimizer: options.optimizer,
@@ -101,11 +109,15 @@ export async function runStylize(contentPath: string, options: RunOptions) {
       {
         signal: interrupt.signal,
         progressEvery: { iterations: 1, ms: 0 },
-        onProgress: (p) =>
+        onProgress: (p) => {
+          // Stopped early: the bar ends full, at the iterations the painting took.
+          if (p.converged) bar?.setTotal(p.iteration);
           bar?.update(p.iteration, {
             scale: `${p.scale}/${p.scales} ${p.width}x${p.height}`,
             loss: p.loss.toPrecision(4),
-          }),
+            state: p.converged ? 'converged' : `eta ${formatEta(p.etaMs)}`,
+          });
+        },
       },
     );
     bar?.stop();
@@ -121,6 +133,8 @@ export async function runStylize(contentPath: string, options: RunOptions) {
       size: { width: result.image.width, height: result.image.height },
       scales: result.sizes.map((s) => `${s.width}x${s.height}`),
       iterations: result.iterations,
+      converged: result.converged,
+      strength,
       seconds: Number((result.ms / 1000).toFixed(2)),
       loss: result.loss,
       parts: result.parts,
@@ -135,6 +149,14 @@ export async function runStylize(contentPath: string, options: RunOptions) {
     process.off('SIGINT', onSigint);
     evaluator.dispose();
   }
+}
+
+/** "42s", "3m05s": the engine's estimate, an upper bound that drops when a scale converges early. */
+function formatEta(ms: number): string {
+  const seconds = Number.isFinite(ms) ? Math.round(ms / 1000) : 0;
+  return seconds < 60
+    ? `${seconds}s`
+    : `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
 }
 
 async function readInput(path: string): Promise<Buffer> {

@@ -9,11 +9,14 @@ import { presetFiles } from '../../src/presets/files.ts';
 export async function resolveStyles(
   spec: string,
   presetsDir: string,
-): Promise<{ name: string; bytes: Buffer }[]> {
+): Promise<{ name: string; bytes: Buffer; preset?: string }[]> {
   return Promise.all(spec.split(',').map((s) => resolveStyle(s.trim(), presetsDir)));
 }
 
-async function resolveStyle(value: string, presetsDir: string): Promise<{ name: string; bytes: Buffer }> {
+async function resolveStyle(
+  value: string,
+  presetsDir: string,
+): Promise<{ name: string; bytes: Buffer; preset?: string }> {
   try {
     return { name: basename(value, extname(value)), bytes: await readFile(value) };
   } catch (error) {
@@ -25,5 +28,5 @@ async function resolveStyle(value: string, presetsDir: string): Promise<{ name: 
     const known = [...presets.keys()].join(', ') || `none installed in ${presetsDir}`;
     throw new Error(`style "${value}" is neither an image file nor a preset (presets: ${known})`);
   }
-  return { name: value, bytes: await readFile(file) };
+  return { name: value, bytes: await readFile(file), preset: value };
 }

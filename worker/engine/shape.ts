@@ -1,5 +1,5 @@
 import { fitSize } from './image.ts';
-import { scaleSizes } from './stylize.ts';
+import { scaleSizes } from './schedule.ts';
 import { deepestLayer, type LayerSet, poolsBefore } from './vgg.ts';
 
 /**

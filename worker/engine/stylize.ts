@@ -1,10 +1,19 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { combineLuminance, luminance, matchLuminance } from './color.ts';
-import type { Evaluator } from './evaluator.ts';
+import type { Evaluator, Objective } from './evaluator.ts';
 import { fitSize, type RgbImage, resize, rgbImage } from './image.ts';
 import { blendStyles, type LossParts, type LossWeights, lossTerms } from './losses.ts';
 import { createOptimizer, type OptimizerName } from './optimizers.ts';
 import { mulberry32 } from './random.ts';
+import {
+  type ConvergenceStop,
+  DEFAULT_SCHEDULE,
+  DEFAULT_STOP,
+  hasConverged,
+  planIterations,
+  type Schedule,
+  scaleSizes,
+} from './schedule.ts';
 import type { TargetsCache } from './targets-cache.ts';
 import type { LayerSet } from './vgg.ts';
 
@@ -25,8 +34,20 @@ export interface StylizeRequest {
   }[];
   /** Longer side of the output, in pixels. */
   size: number;
-  /** Optimiser steps in total, shared equally among the scales. */
+  /**
+   * The most optimiser steps in all scales together (each one loss evaluation), shared among the scales by
+   * `schedule`; with the convergence stop a scale ends as soon as its loss has stopped falling.
+   */
   iterations: number;
+  /** How the iterations are shared among the scales (default DEFAULT_SCHEDULE). */
+  schedule?: Schedule | undefined;
+  /** When a scale has converged (default DEFAULT_STOP); false runs every iteration of the ceiling. */
+  stop?: ConvergenceStop | false | undefined;
+  /**
+   * Keep the image within 0-255 at every step (default): the optimiser then never relies on values that saving
+   * the result clamps away. False only to measure what that gains.
+   */
+  project?: boolean | undefined;
   layers: LayerSet;
   weights: LossWeights;
   optimizer?: OptimizerName | undefined;
@@ -45,7 +66,10 @@ export interface StylizeRequest {
 export interface Progress {
   /** Iterations done so far, over all scales. */
   iteration: number;
+  /** The ceiling. */
   iterations: number;
+  /** The last scale has converged before the ceiling: this is the last report, and the painting is done. */
+  converged: boolean;
   /** 1-based index of the current scale, and how many there are. */
   scale: number;
   scales: number;
@@ -54,8 +78,12 @@ export interface Progress {
   loss: number;
   parts: LossParts;
   elapsedMs: number;
+  /**
+   * Time left until the ceiling at the speed so far, iterations weighted by their pixels: an upper bound, which
+   * drops when a scale converges early; 0 once the painting has converged.
+   */
   etaMs: number;
-  /** The image as it is now, at the current scale (clamped to 0-255). */
+  /** The image as it is now, at the current scale (within 0-255). */
   preview: RgbImage;
 }
 
@@ -76,20 +104,14 @@ export interface StylizeOptions {
 
 export interface StylizeResult {
   image: RgbImage;
+  /** Iterations done over all scales. */
   iterations: number;
+  /** The last scale converged before the ceiling. */
+  converged: boolean;
   loss: number;
   parts: LossParts;
   ms: number;
   sizes: { width: number; height: number }[];
-}
-
-/** Smallest side worth optimising at: below this VGG's deeper layers see only a few pixels. */
-const MIN_SCALE_SIDE = 100;
-
-/** Output sizes from coarse to fine, each twice the previous: 128 → [128], 256 → [128, 256], 512 → three. */
-export function scaleSizes(size: number, scales?: number): number[] {
-  const count = scales ?? 1 + Math.max(0, Math.floor(Math.log2(size / MIN_SCALE_SIDE)));
-  return Array.from({ length: count }, (_, i) => Math.round(size / 2 ** (count - 1 - i)));
 }
 
 export async function stylize(
@@ -103,75 +125,41 @@ export async function stylize(
     iterations: options.progressEvery?.iterations ?? 10,
     ms: options.progressEvery?.ms ?? 2000,
   };
-  const sides = scaleSizes(request.size, request.scales);
-  const sizes = sides.map((side) => fitSize(request.content.width, request.content.height, side));
-  const perScale = splitEvenly(request.iterations, sizes.length);
-  // Iteration cost grows with the pixel count: the ETA weights the remaining work by it.
-  const work = sizes.map((s, i) => s.width * s.height * perScale[i]!);
-  const totalWork = work.reduce((a, b) => a + b, 0);
-
-  const preserve = request.preserveColors ?? false;
-  const content = preserve ? luminance(request.content) : request.content;
-  const styles = request.styles.map((s) => ({
-    image: preserve ? matchLuminance(s.image, request.content) : s.image,
-    weight: s.weight ?? 1,
-    cacheKey: preserve ? undefined : s.cacheKey,
-  }));
-  const cache = options.targetsCache;
+  const sizes = scaleSizes(request.size, request.scales).map((side) =>
+    fitSize(request.content.width, request.content.height, side),
+  );
+  const pixels = sizes.map((s) => s.width * s.height);
+  const schedule = request.schedule ?? DEFAULT_SCHEDULE;
+  const stop = request.stop ?? DEFAULT_STOP;
+  /** Iterations × pixels of `total` iterations from scale `from` on: iteration cost grows with the pixels. */
+  const work = (total: number, from: number) =>
+    planIterations(schedule, total, pixels.slice(from)).reduce((sum, n, i) => sum + n * pixels[from + i]!, 0);
+  const problem = prepare(request);
 
   let image: RgbImage | undefined;
   let done = 0;
   let doneWork = 0;
+  let converged = false;
   let last = { loss: Number.NaN, parts: { content: 0, style: 0, tv: 0 } };
   let lastReport = { iteration: 0, at: start };
 
   for (const [index, size] of sizes.entries()) {
     signal?.throwIfAborted();
-    const contentAtScale = resize(content, size.width, size.height);
-    const contentTargets = await evaluator.targets(contentAtScale, {
-      content: request.layers.content,
-      style: [],
-    });
-    const styleSide = Math.max(16, Math.round(Math.max(size.width, size.height) * (request.styleScale ?? 1)));
-    const styleGrams = await Promise.all(
-      styles.map(async ({ image: style, weight, cacheKey }) => {
-        const at = fitSize(style.width, style.height, styleSide);
-        const began = performance.now();
-        const key =
-          cache && cacheKey !== undefined
-            ? cache.key({ style: cacheKey, ...at, layers: request.layers.style })
-            : undefined;
-        const cached = key === undefined ? undefined : await cache?.get(key);
-        if (cached) {
-          options.onStyleTargets?.({ cacheKey: cacheKey!, cached: true, ms: performance.now() - began });
-          return { grams: cached, weight };
-        }
-        const targets = await evaluator.targets(resize(style, at.width, at.height), {
-          content: [],
-          style: request.layers.style,
-        });
-        if (key !== undefined) {
-          await cache?.set(key, targets.style);
-          options.onStyleTargets?.({ cacheKey: cacheKey!, cached: false, ms: performance.now() - began });
-        }
-        return { grams: targets.style, weight };
-      }),
-    );
-    const terms = lossTerms(
-      { content: contentTargets.content, style: blendStyles(styleGrams) },
-      request.weights,
-    );
-    const objective = await evaluator.objective(size.width, size.height, terms);
+    // Planned again at each scale: what an earlier scale left when it converged goes to the later ones.
+    const budget = planIterations(schedule, request.iterations - done, pixels.slice(index))[0]!;
+    const { objective, content } = await scaleObjective(evaluator, request, problem, size, options);
     try {
       const x0 = image
         ? resize(image, size.width, size.height).data
         : request.init === 'noise'
-          ? noise(contentAtScale.data.length, request.seed ?? 0)
-          : contentAtScale.data;
+          ? noise(content.data.length, request.seed ?? 0)
+          : content.data;
       const optimizer = await createOptimizer(request.optimizer ?? 'lbfgs', objective, x0, {
         learningRate: request.learningRate,
+        bounds: request.project === false ? undefined : PIXEL_RANGE,
       });
-      for (let i = 0; i < perScale[index]!; i++) {
+      const losses: number[] = [];
+      for (let i = 0; i < budget; i++) {
         // Some backends (TensorFlow.js on WASM or plain JavaScript) never return to the event loop by
         // themselves: without this turn no timer or signal handler would run during a whole job (a worker's
         // heartbeat, the CLI's Ctrl-C). It costs microseconds per step.
@@ -179,28 +167,39 @@ export async function stylize(
         signal?.throwIfAborted();
         const result = await optimizer.step();
         last = { loss: result.loss, parts: result.parts };
+        losses.push(result.loss);
         done++;
-        doneWork += size.width * size.height;
+        doneWork += pixels[index]!;
+        const stopped = i < budget - 1 && stop !== false && hasConverged(losses, stop);
+        const final = stopped || i === budget - 1;
+        converged = stopped && index === sizes.length - 1;
         const now = performance.now();
-        const final = i === perScale[index]! - 1;
         if (
           onProgress &&
           (final || done - lastReport.iteration >= every.iterations || now - lastReport.at >= every.ms)
         ) {
           lastReport = { iteration: done, at: now };
           const elapsedMs = now - start;
+          // The work left until the ceiling, at the rate so far: an upper bound, which drops when a scale
+          // converges early.
+          const workLeft = final
+            ? work(request.iterations - done, index + 1)
+            : (budget - i - 1) * pixels[index]! +
+              work(request.iterations - done - (budget - i - 1), index + 1);
           onProgress({
             iteration: done,
             iterations: request.iterations,
+            converged,
             scale: index + 1,
             scales: sizes.length,
             ...size,
             ...last,
             elapsedMs,
-            etaMs: (elapsedMs / doneWork) * (totalWork - doneWork),
+            etaMs: converged ? 0 : (elapsedMs / doneWork) * workLeft,
             preview: clamped(rgbImage(size.width, size.height, optimizer.x.slice())),
           });
         }
+        if (stopped) break;
       }
       image = rgbImage(size.width, size.height, optimizer.x.slice());
     } finally {
@@ -209,16 +208,83 @@ export async function stylize(
   }
 
   const finalSize = sizes.at(-1)!;
-  let result = clamped(image ?? resize(content, finalSize.width, finalSize.height));
-  if (preserve) {
+  let result = clamped(image ?? resize(problem.content, finalSize.width, finalSize.height));
+  if (problem.preserve) {
     result = clamped(combineLuminance(result, resize(request.content, finalSize.width, finalSize.height)));
   }
-  return { image: result, iterations: done, ...last, ms: performance.now() - start, sizes };
+  return { image: result, iterations: done, converged, ...last, ms: performance.now() - start, sizes };
 }
 
-function splitEvenly(total: number, parts: number): number[] {
-  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+/**
+ * The loss a result of `request` is judged by: its objective at the final size, with the same targets as the
+ * driver's last scale (without `preserveColors`, whose result is recombined with the photo's colours after the
+ * optimisation). The caller disposes of it.
+ */
+export async function finalObjective(evaluator: Evaluator, request: StylizeRequest): Promise<Objective> {
+  const side = scaleSizes(request.size, request.scales).at(-1)!;
+  const size = fitSize(request.content.width, request.content.height, side);
+  return (await scaleObjective(evaluator, request, prepare(request), size, {})).objective;
 }
+
+/** The photo and the paintings as the optimisation sees them (luminance only when colours are kept). */
+function prepare(request: StylizeRequest) {
+  const preserve = request.preserveColors ?? false;
+  return {
+    preserve,
+    content: preserve ? luminance(request.content) : request.content,
+    styles: request.styles.map((s) => ({
+      image: preserve ? matchLuminance(s.image, request.content) : s.image,
+      weight: s.weight ?? 1,
+      cacheKey: preserve ? undefined : s.cacheKey,
+    })),
+  };
+}
+
+/** The objective at one scale: the photo's features and the blended paintings' Gram matrices at that size. */
+async function scaleObjective(
+  evaluator: Evaluator,
+  request: StylizeRequest,
+  problem: ReturnType<typeof prepare>,
+  size: { width: number; height: number },
+  options: Pick<StylizeOptions, 'targetsCache' | 'onStyleTargets'>,
+): Promise<{ objective: Objective; content: RgbImage }> {
+  const cache = options.targetsCache;
+  const content = resize(problem.content, size.width, size.height);
+  const contentTargets = await evaluator.targets(content, { content: request.layers.content, style: [] });
+  const styleSide = Math.max(16, Math.round(Math.max(size.width, size.height) * (request.styleScale ?? 1)));
+  const styleGrams = await Promise.all(
+    problem.styles.map(async ({ image: style, weight, cacheKey }) => {
+      const at = fitSize(style.width, style.height, styleSide);
+      const began = performance.now();
+      const key =
+        cache && cacheKey !== undefined
+          ? cache.key({ style: cacheKey, ...at, layers: request.layers.style })
+          : undefined;
+      const cached = key === undefined ? undefined : await cache?.get(key);
+      if (cached) {
+        options.onStyleTargets?.({ cacheKey: cacheKey!, cached: true, ms: performance.now() - began });
+        return { grams: cached, weight };
+      }
+      const targets = await evaluator.targets(resize(style, at.width, at.height), {
+        content: [],
+        style: request.layers.style,
+      });
+      if (key !== undefined) {
+        await cache?.set(key, targets.style);
+        options.onStyleTargets?.({ cacheKey: cacheKey!, cached: false, ms: performance.now() - began });
+      }
+      return { grams: targets.style, weight };
+    }),
+  );
+  const terms = lossTerms(
+    { content: contentTargets.content, style: blendStyles(styleGrams) },
+    request.weights,
+  );
+  return { objective: await evaluator.objective(size.width, size.height, terms), content };
+}
+
+/** Pixel levels: every image the optimiser evaluates is kept within them (measured in the README). */
+const PIXEL_RANGE = { min: 0, max: 255 };
 
 /** White noise in 0-255, as in the paper's random initialisation; the seed makes it repeatable. */
 function noise(length: number, seed: number): Float32Array {

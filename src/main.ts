@@ -4,7 +4,7 @@
  * runs BOT_WORKERS worker processes beside itself, and deletes expired images. With neither platform
  * configured it still runs the job system and logs each event.
  */
-import { loadConfig } from './config.ts';
+import { loadBotConfig } from './bot-config.ts';
 import { openCore } from './core/core.ts';
 import type { JobEvents } from './core/events.ts';
 import type { JobView } from './core/jobs.ts';
@@ -33,15 +33,14 @@ function loggedEvents(log: Logger): JobEvents {
   };
 }
 
-const config = loadConfig();
-const log = createLogger(config, 'bot');
-const core = await openCore(config, log);
+const config = loadBotConfig(process.env);
+const log = createLogger(config.process, 'bot');
+const core = await openCore(config.core, log);
 // Started before the adapters connect: /healthz answers at once, /readyz once they are connected.
 let connected = false;
 let stopping = false;
 const health = await startHealthServer({
-  port: config.health.botPort,
-  host: config.health.botHost,
+  ...config.health,
   db: core.db,
   log,
   check: () =>
@@ -53,7 +52,7 @@ const health = await startHealthServer({
 });
 const adapters = [
   ...(config.discord
-    ? [await startDiscord(core, config.discord, log, { jobDefaults: config.jobDefaults })]
+    ? [await startDiscord(core, config.discord, log, { jobDefaults: config.core.jobDefaults })]
     : []),
   ...(config.slack ? [await startSlack(core, config.slack, log)] : []),
 ];
@@ -67,7 +66,7 @@ const notifier = startNotifier(core, {
   failed: async (job, message) => void (await Promise.all(events.map((e) => e.failed(job, message)))),
   cancelled: async (job) => void (await Promise.all(events.map((e) => e.cancelled(job)))),
 });
-const workers = startWorkerProcesses(config.worker.localWorkers, log);
+const workers = startWorkerProcesses(config.localWorkers, log, process.env);
 
 const retention = startRetention(core);
 
@@ -87,4 +86,4 @@ async function shutdown(signal: string): Promise<void> {
 // A second SIGTERM or SIGINT exits at once (status 1).
 onShutdownSignals((signal) => void shutdown(signal));
 // Run by `npm start`: npm passes signals on, but if npm itself is killed the bot and its workers stop too.
-if (config.npmScript) onParentExit(() => void shutdown('npm exited'));
+if (config.process.npmScript) onParentExit(() => void shutdown('npm exited'));

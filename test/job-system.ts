@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import sharp from 'sharp';
-import { type Config, loadConfig } from '../src/config.ts';
+import { type CoreConfig, parseCoreConfig } from '../src/core/config.ts';
 import { type Core, openCore } from '../src/core/core.ts';
 import type { JobEvents } from '../src/core/events.ts';
 import type { Paints } from '../src/core/scheduler.ts';
 import { type SubmitRequest, submitJob } from '../src/core/submit.ts';
+import { parseProcessConfig } from '../src/env.ts';
 import { createLogger } from '../src/log.ts';
 import { SHALLOW_WEIGHTS } from './assets.ts';
 
@@ -107,13 +108,13 @@ export function testEnv(db: TestDatabase, extra: Record<string, string> = {}): R
   return { ...FAST_ENV, DATA_DIR: db.dataDir, DATABASE_URL: db.url, ...extra };
 }
 
-export function testConfig(db: TestDatabase, extra: Record<string, string> = {}): Config {
-  return loadConfig(testEnv(db, extra));
+export function testConfig(db: TestDatabase, extra: Record<string, string> = {}): CoreConfig {
+  return parseCoreConfig(testEnv(db, extra));
 }
 
 export async function testCore(db: TestDatabase, extra: Record<string, string> = {}): Promise<Core> {
-  const config = testConfig(db, { LOG_LEVEL: 'warn', ...extra });
-  return openCore(config, createLogger(config, 'test'));
+  const env = testEnv(db, { LOG_LEVEL: 'warn', ...extra });
+  return openCore(parseCoreConfig(env), createLogger(parseProcessConfig(env), 'test'));
 }
 
 /**

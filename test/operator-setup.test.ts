@@ -294,7 +294,7 @@ describe('images too long and narrow for the paper’s layers, on Discord and Sl
     core = await testCore(db, { PRESETS_DIR: asset('styles') });
     fakes = await platforms();
     const jobDefaults = { layers: 'paper' as const, size: 384, iterations: 2 };
-    const log = createLogger(core.config, 'test');
+    const log = createLogger({ logLevel: 'warn' }, 'test');
     discordBot = await startDiscord(
       core,
       requireDiscordConfig({

@@ -13,13 +13,13 @@ import {
   cliProgressReporter,
   DEFAULT_WEIGHTS_URL,
   type DownloadProgress,
-  defaultWeightsDir,
   downloadWeights,
   VGG19_CONV_LAYERS,
   VGG19_PINNED_SHARDS,
   WeightsDownloadError,
   weightsStatus,
 } from '../worker/weights/download.ts';
+import { defaultWeightsDir } from '../worker/weights/location.ts';
 import { groupByteLength, readManifest, type WeightsGroup } from '../worker/weights/manifest.ts';
 
 const SHARED = fileURLToPath(new URL('../../shared/assets/vgg19-conv1-3/', import.meta.url));

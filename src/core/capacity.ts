@@ -1,6 +1,5 @@
-import type { Limits } from '../config.ts';
 import { MemberFacingError } from '../member-error.ts';
-import type { LayersChoice } from '../request-rules.ts';
+import type { LayersChoice, Limits } from '../request-rules.ts';
 import type { Core } from './core.ts';
 import { type LayerSetName, paintingCapacity } from './workers.ts';
 

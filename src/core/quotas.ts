@@ -1,5 +1,5 @@
-import type { Limits } from '../config.ts';
 import { MemberFacingError } from '../member-error.ts';
+import type { Limits } from '../request-rules.ts';
 import type { Client, ServerRow, Tx } from './db.ts';
 import type { JobOptions } from './options.ts';
 import { plural } from './plural.ts';

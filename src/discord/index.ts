@@ -36,7 +36,7 @@ export interface DiscordAdapter {
 }
 
 export interface DiscordStartOptions {
-  /** Job options for what members leave out (the operator's: Config's jobDefaults); the core's for the rest. */
+  /** Job options for what members leave out (the operator's STYLIZE_ defaults); the core's for the rest. */
   jobDefaults?: JobOptionsInput;
 }
 

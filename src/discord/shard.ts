@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { REST } from '@discordjs/rest';
 import { ShardingManager } from 'discord.js';
 import { type RESTGetAPIGatewayBotResult, Routes } from 'discord-api-types/v10';
-import { type Config, loadConfig } from '../config.ts';
+import { type BotConfig, loadBotConfig } from '../bot-config.ts';
 import { openCore, startNotifier, startRetention } from '../core/index.ts';
 import { LOADER_ARGS } from '../entry-points.ts';
 import { createLogger } from '../log.ts';
@@ -35,17 +35,17 @@ export async function recommendedShards(config: DiscordConfig): Promise<number> 
   return Math.max(1, gateway.shards);
 }
 
-function discordOf(config: Config): DiscordConfig {
+function discordOf(config: BotConfig): DiscordConfig {
   if (!config.discord) throw new Error('the sharded bot needs DISCORD_TOKEN and DISCORD_APPLICATION_ID');
   return config.discord;
 }
 
 async function runShard(): Promise<void> {
-  const config = loadConfig();
+  const config = loadBotConfig(process.env);
   const discordConfig = discordOf(config);
-  const log = createLogger(config, 'discord-shard');
-  const core = await openCore(config, log);
-  const discord = await startDiscord(core, discordConfig, log, { jobDefaults: config.jobDefaults });
+  const log = createLogger(config.process, 'discord-shard');
+  const core = await openCore(config.core, log);
+  const discord = await startDiscord(core, discordConfig, log, { jobDefaults: config.core.jobDefaults });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -61,13 +61,13 @@ async function runShard(): Promise<void> {
 }
 
 async function runManager(): Promise<void> {
-  const config = loadConfig();
+  const config = loadBotConfig(process.env);
   const discordConfig = discordOf(config);
-  const log = createLogger(config, 'discord-shards');
-  const core = await openCore(config, log);
+  const log = createLogger(config.process, 'discord-shards');
+  const core = await openCore(config.core, log);
   const delivery = startDiscordEvents(core, discordConfig, log);
   const notifier = startNotifier(core, delivery.events);
-  const workers = startWorkerProcesses(config.worker.localWorkers, log);
+  const workers = startWorkerProcesses(config.localWorkers, log, process.env);
   const retention = startRetention(core);
 
   const totalShards = await recommendedShards(discordConfig);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LAYER_SETS, type LayerSetName } from '../../worker/engine/vgg.ts';
+import { LAYER_SETS, type LayerSetName } from '../engine.ts';
 import type { LayersChoice } from '../request-rules.ts';
 import type { Database } from './db.ts';
 

@@ -60,7 +60,7 @@ beforeAll(async () => {
   bot = await startDiscord(core, config, log, {
     jobDefaults: { size: 24, iterations: 2, layers: 'shallow' },
   });
-  notifier = startNotifier(core, bot.events);
+  notifier = startNotifier(core, { discord: bot.events });
 });
 
 afterAll(async () => {

@@ -195,8 +195,8 @@ export interface Child {
   exited: Promise<number | null>;
 }
 
-/** The programs the tests run as processes: the bot, the worker, and the test harnesses in test/jobs/. */
-export type Program = 'worker/main.ts' | 'src/main.ts' | `test/jobs/${string}.ts`;
+/** The programs the tests run as processes: the bot, the shard manager, the worker, and the harnesses in test/jobs/. */
+export type Program = 'worker/main.ts' | 'src/main.ts' | 'src/discord/shard.ts' | `test/jobs/${string}.ts`;
 
 /**
  * `node --import tsx FILE` with only the given environment (plus PATH and HOME), its output collected. With

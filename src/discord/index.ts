@@ -63,8 +63,9 @@ export async function startDiscord(
     down.add(shard);
     discordLog.warn({ shard, code: event.code }, 'discord: gateway disconnected');
   });
+  let stopping = false;
   client.on(Events.ShardReconnecting, (shard) => {
-    if (!down.has(shard)) discordLog.warn({ shard }, 'discord: gateway reconnecting');
+    if (!down.has(shard) && !stopping) discordLog.warn({ shard }, 'discord: gateway reconnecting');
     down.add(shard);
   });
   client.on(Events.ShardResume, (shard) => {
@@ -112,6 +113,7 @@ export async function startDiscord(
         ? { ready: true }
         : { ready: false, reason: 'the Discord gateway is disconnected; reconnecting' },
     async stop() {
+      stopping = true;
       await events.stop();
       await client.destroy();
       discordLog.info('discord: disconnected');

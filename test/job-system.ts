@@ -124,7 +124,7 @@ export async function testCore(db: TestDatabase, extra: Record<string, string> =
 export async function failWrites(
   core: Core,
   name: string,
-  spec: { table: 'Job' | 'Image'; op: 'INSERT' | 'UPDATE'; when: string },
+  spec: { table: 'Job' | 'Image' | 'Server'; op: 'INSERT' | 'UPDATE'; when: string },
 ): Promise<{ heal(): Promise<void> }> {
   const { prisma, provider } = core.db;
   await prisma.$executeRawUnsafe(`CREATE TABLE "${name}" ("on" INTEGER)`);

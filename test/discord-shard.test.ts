@@ -7,17 +7,16 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../src/core/core.ts';
-import { completeJob } from '../src/core/jobs.ts';
 import { claimJob } from '../src/core/scheduler.ts';
 import { submitJob } from '../src/core/submit.ts';
 import { asset } from './assets.ts';
 import {
   type Child,
   createTestDatabase,
+  finishJob,
   healthPort,
   logLines,
   PAINTS_ANY,
-  picture,
   request,
   spawnProcess,
   stopProcess,
@@ -134,11 +133,7 @@ describe('sharded start', () => {
     });
     const lease = (await claimJob(core.db, 'test-worker', core.config.limits, PAINTS_ANY))!;
     expect(lease.jobId).toBe(job.id);
-    const refs = {
-      resultRef: await core.images.put({ mime: 'image/png', bytes: await picture(4) }),
-      comparisonRef: await core.images.put({ mime: 'image/png', bytes: await picture(5) }),
-    };
-    await completeJob(core.db, core.images, lease, refs, new Date());
+    await finishJob(core, lease);
     const upload = await slack.waitForCall(
       'files.completeUploadExternal',
       (c) => (c.args.files as unknown[]).length === 2,

@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { type CoreConfig, parseCoreConfig } from '../src/core/config.ts';
 import { type Core, openCore } from '../src/core/core.ts';
 import type { JobEvents } from '../src/core/events.ts';
+import { completeJob, type Lease } from '../src/core/jobs.ts';
 import type { Paints } from '../src/core/scheduler.ts';
 import { type SubmitRequest, submitJob } from '../src/core/submit.ts';
 import { parseProcessConfig } from '../src/env.ts';
@@ -180,6 +181,17 @@ export async function request(
     styles: [{ image: await picture(2), name: 'test painting' }],
     options: { size: 16, iterations: 1, layers: 'shallow', ...options },
   };
+}
+
+/** Stores two small pictures as the result of the job `lease` holds, as its worker finishing it would. */
+export async function finishJob(core: Core, lease: Lease): Promise<void> {
+  const refs = {
+    resultRef: await core.images.put({ mime: 'image/png', bytes: await picture(4, 24, 18) }),
+    comparisonRef: await core.images.put({ mime: 'image/png', bytes: await picture(5, 72, 18) }),
+  };
+  if (!(await completeJob(core.db, core.images, lease, refs, new Date()))) {
+    throw new Error(`job ${lease.jobId}: the lease was lost before it was finished`);
+  }
 }
 
 export const submit = async (

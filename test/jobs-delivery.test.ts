@@ -1,13 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Core } from '../src/core/core.ts';
 import type { JobEvents } from '../src/core/events.ts';
-import { completeJob, type Lease, writeProgress } from '../src/core/jobs.ts';
+import { type Lease, writeProgress } from '../src/core/jobs.ts';
 import { type JobEventRoutes, type Notifier, startNotifier } from '../src/core/notifier.ts';
 import { claimJob } from '../src/core/scheduler.ts';
 import { submitJob } from '../src/core/submit.ts';
 import {
   createTestDatabase,
   failWrites,
+  finishJob,
   PAINTS_ANY,
   PROVIDERS,
   picture,
@@ -75,13 +76,7 @@ describe.each(PROVIDERS)('event delivery on %s', (provider) => {
     );
   }
 
-  async function complete(lease: Lease) {
-    const refs = {
-      resultRef: await core.images.put({ mime: 'image/png', bytes: await picture(4) }),
-      comparisonRef: await core.images.put({ mime: 'image/png', bytes: await picture(5) }),
-    };
-    expect(await completeJob(core.db, core.images, lease, refs, new Date())).toBe(true);
-  }
+  const complete = (lease: Lease) => finishJob(core, lease);
 
   const row = (id: number) => core.db.prisma.job.findUniqueOrThrow({ where: { id } });
 

@@ -1,10 +1,6 @@
 import { Command } from 'commander';
-import {
-  cliProgressReporter,
-  DEFAULT_WEIGHTS_URL,
-  downloadWeights,
-  weightsStatus,
-} from '../weights/download.ts';
+import { DEFAULT_WEIGHTS_URL, downloadWeights, weightsStatus } from '../weights/download.ts';
+import { cliProgressReporter } from '../weights/progress.ts';
 import type { CliSettings } from './settings.ts';
 
 /** `stylize weights download|status`: install the VGG-19 convolution weights into the cache. */

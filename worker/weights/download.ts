@@ -26,11 +26,6 @@ import { openSource, type WeightsSource } from './transfer.ts';
 
 export { CHECKSUMS_FILE, type PinnedShard, VGG19_PINNED_SHARDS } from './checksums.ts';
 export { ChecksumMismatchError, WeightsDownloadError, type WeightsErrorCode } from './errors.ts';
-export {
-  type CliProgressReporter,
-  type CliProgressReporterOptions,
-  cliProgressReporter,
-} from './progress.ts';
 
 /**
  * The TensorFlow.js conversion of the Keras VGG-19 (MIT): `model.json` whose `weightsManifest` holds one group

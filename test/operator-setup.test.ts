@@ -4,6 +4,7 @@
  * 1-3 installed. Then the paper's layers asked for with those weights. Then, with adapters in this process and a
  * worker that would paint with the paper's layers, images too long and narrow refused on both platforms.
  */
+import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PAINTING_UNAVAILABLE_TEXT } from '../src/core/capacity.ts';
@@ -102,6 +103,11 @@ describe('npm start with only the blocks 1-3 weights', () => {
     );
     expect(JSON.parse(warning)).toMatchObject({ level: 40, name: 'worker', layers: 'shallow' });
     expect(JSON.parse(warning).msg).toMatch(/hold VGG-19 blocks 1-3 only: painting with the shallow layers/);
+    // The worker beside the bot gets the bot's environment without the chat platforms' variables.
+    const workerPid = logLines(output(), 'worker process started')[0]?.workerPid as number;
+    const workerEnv = readFileSync(`/proc/${workerPid}/environ`, 'utf8').split('\0');
+    expect(workerEnv).toContainEqual(expect.stringMatching(/^DATABASE_URL=/));
+    expect(workerEnv.filter((v) => /^(DISCORD|SLACK)_/.test(v))).toEqual([]);
     // The worker's declaration reaches the database before the first request is checked against it.
     const core = await testCore(db);
     try {

@@ -141,8 +141,11 @@ export function startNotifier(core: Core, routes: JobEventRoutes, options: Notif
     };
   }
 
-  /** Runs one job's delivery in its platform's queue; a final state's completion is recorded after it. */
-  function start(job: PendingJob, deliver: () => Promise<void>, final: boolean): void {
+  /**
+   * Runs one job's delivery in its platform's queue; a final state's completion is recorded after it, also when
+   * the adapter failed (its error is logged: a post that fails is not tried again, as a progress edit is not).
+   */
+  function dispatch(job: PendingJob, deliver: () => Promise<void>, final: boolean): void {
     const fields = { jobId: job.id, server: job.server.externalId, platform: job.server.platform };
     if (final) posting.add(job.id);
     const task = queueOf(job)
@@ -206,7 +209,7 @@ export function startNotifier(core: Core, routes: JobEventRoutes, options: Notif
         { jobId: job.id },
         'a final state whose posting was not recorded: checking the thread and posting what is missing',
       );
-      start(job, deliver, true);
+      dispatch(job, deliver, true);
       resumedCount++;
     }
     return resumedCount;
@@ -238,7 +241,7 @@ export function startNotifier(core: Core, routes: JobEventRoutes, options: Notif
         });
         // Not ours: the job changed again (its newer state is passed on next round) or another notifier has it.
         if (count === 0 || !deliver) continue;
-        start(job, deliver, final);
+        dispatch(job, deliver, final);
         claimed++;
       }
       if (jobs.length < BATCH) return claimed;

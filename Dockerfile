@@ -29,9 +29,10 @@ COPY package.json package-lock.json scripts/install-production.sh ./
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN ./install-production.sh
 
-# The bot never loads the engine: the same install less the ML runtimes.
+# The bot runs no painting: the same install less the ML runtimes. It keeps wabt: the shape check of a request
+# (src/engine.ts) loads the engine's coarse-to-fine driver, whose optimiser kernels wabt compiles when used.
 FROM deps AS bot-deps
-RUN npm uninstall --no-audit --no-fund onnxruntime-node webgpu @tensorflow/tfjs @tensorflow/tfjs-backend-wasm wabt
+RUN npm uninstall --no-audit --no-fund onnxruntime-node webgpu @tensorflow/tfjs @tensorflow/tfjs-backend-wasm
 
 FROM ${NODE_IMAGE} AS runtime
 # Fonts for the labels of the side-by-side image.

@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
 import type { Database } from './core/db.ts';
+import { type Env, host, parseEnv, port } from './env.ts';
 import type { Logger } from './log.ts';
 import { registerJobGauges, registry } from './metrics.ts';
 
@@ -10,6 +12,28 @@ import { registerJobGauges, registry } from './metrics.ts';
  * also while it stops), /metrics the Prometheus text of src/metrics.ts. Nothing here reads configuration
  * secrets: the answers carry only states and counts.
  */
+/** Where a health server listens: `port` 0 picks a free one. */
+export interface HealthConfig {
+  port: number;
+  host: string;
+}
+
+const healthSchemas = {
+  /** The bot's (and the shard manager's). */
+  bot: z
+    .object({ HEALTH_PORT: port(9090), HEALTH_HOST: host })
+    .transform((e) => ({ port: e.HEALTH_PORT, host: e.HEALTH_HOST })),
+  /** Each worker's; the bot gives the workers it runs port 0, so they never collide. */
+  worker: z
+    .object({ WORKER_HEALTH_PORT: port(9091), WORKER_HEALTH_HOST: host })
+    .transform((e) => ({ port: e.WORKER_HEALTH_PORT, host: e.WORKER_HEALTH_HOST })),
+};
+
+/** HEALTH_PORT and HEALTH_HOST for the bot, WORKER_HEALTH_PORT and WORKER_HEALTH_HOST for a worker. */
+export function parseHealthConfig(env: Env, role: keyof typeof healthSchemas): HealthConfig {
+  return parseEnv(healthSchemas[role], env);
+}
+
 export type Readiness = { ready: true } | { ready: false; reason: string };
 
 export interface HealthOptions {

@@ -5,7 +5,6 @@
  * them (the quotas: src/core/quotas.ts), and the forms offer only what a server's limits allow
  * ({@link sizesAllowed}, {@link defaultsWithin}).
  */
-import type { Limits } from './config.ts';
 
 /** The longer side of a result, in pixels. */
 export const SIZE = { min: 16, max: 4096, default: 384 } as const;
@@ -52,7 +51,10 @@ export const LIMIT_RULES = {
   maxIterations: { key: 'max_iterations', min: ITERATIONS.min, max: ITERATIONS.max },
   serverRunningJobs: { key: 'server_running', min: 1, max: 100 },
   memberRunningJobs: { key: 'member_running', min: 1, max: 100 },
-} as const satisfies Record<keyof Limits, { key: string; min: number; max: number }>;
+} as const satisfies Record<string, { key: string; min: number; max: number }>;
+
+/** Limits per server: the operator's defaults (QUOTA_*), each of which a server's admins may set for theirs. */
+export type Limits = Record<keyof typeof LIMIT_RULES, number>;
 
 /** The limits that bound one request's options. */
 export type RequestLimits = Pick<Limits, 'maxSize' | 'maxIterations'>;

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { entryPoint, LOADER_ARGS } from './entry-points.ts';
+import type { Env } from './env.ts';
 import type { Logger } from './log.ts';
 
 const WORKER_MAIN = entryPoint('../worker/main', import.meta.url);
@@ -12,12 +13,17 @@ export interface WorkerProcesses {
   stop(): Promise<void>;
 }
 
+/** The chat platforms' variables (their tokens among them), which a worker neither reads nor gets. */
+const CHAT_VARIABLE = /^(DISCORD|SLACK)_/;
+
 /**
  * The worker processes `npm start` runs beside the bot: the engine never runs in the bot's own process. Each is
- * restarted (with backoff) when it exits on its own, and stopped with the bot. They inherit the environment,
- * and so the same configuration; they stop by themselves if the bot dies, when their IPC channel closes.
+ * restarted (with backoff) when it exits on its own, and stopped with the bot. They get the bot's environment
+ * (`env`) without the chat platforms' variables, and so the same database and job settings; they stop by
+ * themselves if the bot dies, when their IPC channel closes.
  */
-export function startWorkerProcesses(count: number, log: Logger): WorkerProcesses {
+export function startWorkerProcesses(count: number, log: Logger, env: Env): WorkerProcesses {
+  const workerEnv = Object.fromEntries(Object.entries(env).filter(([name]) => !CHAT_VARIABLE.test(name)));
   let stopping = false;
   const children = new Set<ChildProcess>();
 
@@ -25,7 +31,7 @@ export function startWorkerProcesses(count: number, log: Logger): WorkerProcesse
     const child = spawn(process.execPath, [...LOADER_ARGS, WORKER_MAIN], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       // Several workers beside the bot: each health server takes a free port (logged) rather than one fixed one.
-      env: { ...process.env, WORKER_HEALTH_PORT: '0' },
+      env: { ...workerEnv, WORKER_HEALTH_PORT: '0' },
     });
     const startedAt = Date.now();
     children.add(child);

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { importsFrom } from './imports.ts';
 import { ROOT } from './job-system.ts';
 
 /**
@@ -50,7 +51,6 @@ describe('compose.yaml', () => {
     for (const name of ['bot', 'worker-gpu', 'worker-cpu'] as const) {
       const service = services[name];
       expect(service.environment?.DATABASE_URL, name).toMatch(/^postgres:\/\/[^@]+@postgres:5432\//);
-      expect(service.env_file, name).toBeDefined();
       expect(service.volumes, name).toContainEqual(expect.stringMatching(/^presets:\/data\/presets/));
       const test = service.healthcheck?.test;
       expect(Array.isArray(test) && test[0], name).toBe('CMD');
@@ -66,6 +66,34 @@ describe('compose.yaml', () => {
       { driver: 'nvidia', count: 1, capabilities: ['gpu'] },
     ]);
     expect(services['worker-cpu'].deploy).toBeUndefined();
+  });
+
+  it("gives each service only its role's variables: the chat platforms' to the bot, the engine's to the workers", () => {
+    const files = (service: Service) =>
+      ((service.env_file ?? []) as { path: string; required?: boolean }[]).map((f) => {
+        expect(f.required, f.path).toBe(false);
+        return f.path;
+      });
+    expect(files(services.bot)).toEqual(['.env.jobs', '.env.chat']);
+    for (const name of ['worker-gpu', 'worker-cpu'] as const) {
+      expect(files(services[name]), name).toEqual(['.env.jobs', '.env.worker']);
+    }
+    // compose's own .env (POSTGRES_PASSWORD) reaches only postgres, through ${…} references.
+    for (const [name, service] of Object.entries(services)) {
+      expect(files(service), name).not.toContain('.env');
+      const foreign = name === 'bot' ? /^WORKER_/ : /^(DISCORD|SLACK)_/;
+      expect(
+        Object.keys(service.environment ?? {}).filter((v) => foreign.test(v)),
+        name,
+      ).toEqual([]);
+    }
+    const compose = readFileSync(join(ROOT, 'compose.yaml'), 'utf8');
+    for (const file of ['.env.jobs', '.env.chat', '.env.worker']) {
+      expect(compose, file).toContain(`#   ${file}`);
+      for (const ignore of ['.gitignore', '.dockerignore']) {
+        expect(readFileSync(join(ROOT, ignore), 'utf8').split('\n'), ignore).toContain('.env.*');
+      }
+    }
   });
 
   it('holds no secret inline: secret-looking variables are only variable references', () => {
@@ -222,6 +250,20 @@ describe('Dockerfile', () => {
       modulesFrom(stage('worker-cpu')).name,
     );
     expect(runs(modulesFrom(stage('bot'))).join('\n')).toMatch(/npm uninstall .*onnxruntime-node/);
+  });
+
+  it("leaves in the bot's image every package the bot's processes load", async () => {
+    const removed = runs(modulesFrom(stage('bot')))
+      .flatMap((command) => /npm uninstall (.*)/.exec(command)?.[1]?.split(/\s+/) ?? [])
+      .filter((word) => !word.startsWith('-'));
+    expect(removed).toContain('@tensorflow/tfjs');
+    for (const entry of ['src/main.ts', 'src/discord/shard.ts']) {
+      const loaded = await importsFrom(entry);
+      expect(
+        removed.filter((name) => loaded.has(name)),
+        entry,
+      ).toEqual([]);
+    }
   });
 
   it("builds the GPU worker's native modules on its own base, with ONNX Runtime's CUDA 12 provider", () => {

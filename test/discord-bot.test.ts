@@ -21,7 +21,14 @@ import { Painter } from '../worker/paint.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
 import { FakeDiscord, type InjectedInteraction, type RecordedRequest } from './discord/fake-discord.ts';
 import { downloadFaultCount } from './download-faults.ts';
-import { createTestDatabase, picture, type TestDatabase, testCore, waitFor } from './job-system.ts';
+import {
+  createTestDatabase,
+  failWrites,
+  picture,
+  type TestDatabase,
+  testCore,
+  waitFor,
+} from './job-system.ts';
 
 const EDIT_ORIGINAL = 'PATCH /webhooks/:applicationId/:token/messages/:messageId';
 const FOLLOWUP = 'POST /webhooks/:applicationId/:token';
@@ -60,7 +67,7 @@ beforeAll(async () => {
   bot = await startDiscord(core, config, log, {
     jobDefaults: { size: 24, iterations: 2, layers: 'shallow' },
   });
-  notifier = startNotifier(core, bot.events);
+  notifier = startNotifier(core, { discord: bot.events });
 });
 
 afterAll(async () => {
@@ -642,7 +649,7 @@ describe('Discord bot: presets', () => {
   });
 
   it('lists a server’s presets once for a run of keystrokes, and again once an admin changes them', async () => {
-    // Each listing reads the presets (and records the server, a write): count the reads.
+    // Each listing reads the presets: count the reads.
     let listings = 0;
     const prisma = core.db.prisma;
     const counting = new Proxy(prisma, {
@@ -661,6 +668,24 @@ describe('Discord bot: presets', () => {
     choices.delete(server); // what preset add and remove, and quota set and reset, do
     await choices.get(server);
     expect(listings).toBe(2);
+  });
+
+  it('answers a keystroke without writing: a server never seen gets the operator’s presets and limits', async () => {
+    const refused = await failWrites(core, 'no_server_writes', {
+      table: 'Server',
+      op: 'INSERT',
+      when: '1 = 1',
+    });
+    try {
+      const server = { platform: 'discord' as const, id: '999999999999999999' };
+      const { presets, limits } = await serverChoiceCache(core).get(server);
+      expect(presets.map((p) => p.name)).toContain('starry_night');
+      expect(presets.every((p) => !p.own)).toBe(true);
+      expect(limits.maxIterations).toBe(1000); // QUOTA_MAX_ITERATIONS
+      expect(await core.db.prisma.server.count({ where: { externalId: server.id } })).toBe(0);
+    } finally {
+      await refused.heal();
+    }
   });
 
   it('/stylize-presets shows the paintings by title and a contact sheet of thumbnails', async () => {

@@ -6,11 +6,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import sharp from 'sharp';
-import { type Config, loadConfig } from '../src/config.ts';
+import { type CoreConfig, parseCoreConfig } from '../src/core/config.ts';
 import { type Core, openCore } from '../src/core/core.ts';
 import type { JobEvents } from '../src/core/events.ts';
+import { completeJob, type Lease } from '../src/core/jobs.ts';
 import type { Paints } from '../src/core/scheduler.ts';
 import { type SubmitRequest, submitJob } from '../src/core/submit.ts';
+import { parseProcessConfig } from '../src/env.ts';
 import { createLogger } from '../src/log.ts';
 import { SHALLOW_WEIGHTS } from './assets.ts';
 
@@ -107,13 +109,13 @@ export function testEnv(db: TestDatabase, extra: Record<string, string> = {}): R
   return { ...FAST_ENV, DATA_DIR: db.dataDir, DATABASE_URL: db.url, ...extra };
 }
 
-export function testConfig(db: TestDatabase, extra: Record<string, string> = {}): Config {
-  return loadConfig(testEnv(db, extra));
+export function testConfig(db: TestDatabase, extra: Record<string, string> = {}): CoreConfig {
+  return parseCoreConfig(testEnv(db, extra));
 }
 
 export async function testCore(db: TestDatabase, extra: Record<string, string> = {}): Promise<Core> {
-  const config = testConfig(db, { LOG_LEVEL: 'warn', ...extra });
-  return openCore(config, createLogger(config, 'test'));
+  const env = testEnv(db, { LOG_LEVEL: 'warn', ...extra });
+  return openCore(parseCoreConfig(env), createLogger(parseProcessConfig(env), 'test'));
 }
 
 /**
@@ -123,7 +125,7 @@ export async function testCore(db: TestDatabase, extra: Record<string, string> =
 export async function failWrites(
   core: Core,
   name: string,
-  spec: { table: 'Job' | 'Image'; op: 'INSERT' | 'UPDATE'; when: string },
+  spec: { table: 'Job' | 'Image' | 'Server'; op: 'INSERT' | 'UPDATE'; when: string },
 ): Promise<{ heal(): Promise<void> }> {
   const { prisma, provider } = core.db;
   await prisma.$executeRawUnsafe(`CREATE TABLE "${name}" ("on" INTEGER)`);
@@ -181,6 +183,17 @@ export async function request(
   };
 }
 
+/** Stores two small pictures as the result of the job `lease` holds, as its worker finishing it would. */
+export async function finishJob(core: Core, lease: Lease): Promise<void> {
+  const refs = {
+    resultRef: await core.images.put({ mime: 'image/png', bytes: await picture(4, 24, 18) }),
+    comparisonRef: await core.images.put({ mime: 'image/png', bytes: await picture(5, 72, 18) }),
+  };
+  if (!(await completeJob(core.db, core.images, lease, refs, new Date()))) {
+    throw new Error(`job ${lease.jobId}: the lease was lost before it was finished`);
+  }
+}
+
 export const submit = async (
   core: Core,
   server: string,
@@ -194,8 +207,8 @@ export interface Child {
   exited: Promise<number | null>;
 }
 
-/** The programs the tests run as processes: the bot, the worker, and the test harnesses in test/jobs/. */
-export type Program = 'worker/main.ts' | 'src/main.ts' | `test/jobs/${string}.ts`;
+/** The programs the tests run as processes: the bot, the shard manager, the worker, and the harnesses in test/jobs/. */
+export type Program = 'worker/main.ts' | 'src/main.ts' | 'src/discord/shard.ts' | `test/jobs/${string}.ts`;
 
 /**
  * `node --import tsx FILE` with only the given environment (plus PATH and HOME), its output collected. With

@@ -25,7 +25,7 @@ describe.each(PROVIDERS)('a painting that converged early (%s)', (provider) => {
   beforeAll(async () => {
     db = await createTestDatabase(provider);
     core = await testCore(db);
-    notifier = startNotifier(core, recorded.events);
+    notifier = startNotifier(core, { discord: recorded.events });
   });
   afterAll(async () => {
     await notifier?.stop();

@@ -44,7 +44,7 @@ describe('three workers on postgresql', () => {
 
   it('runs each of 30 jobs exactly once', async () => {
     const recorded = recordingEvents();
-    notifier = startNotifier(core, recorded.events);
+    notifier = startNotifier(core, { discord: recorded.events });
     for (let i = 0; i < 3; i++)
       workers.push(spawnProcess('worker/main.ts', testEnv(db, { ...env, POLL_MAX_MS: '200' })));
     await waitFor('three workers', async () => (await core.db.prisma.worker.count()) === 3, 90_000);

@@ -41,7 +41,7 @@ describe('recovery on sqlite', () => {
 
   it('requeues the job of a worker killed with SIGKILL mid-job, and another worker finishes it once', async () => {
     const recorded = recordingEvents();
-    const notifier: Notifier = startNotifier(core, recorded.events);
+    const notifier: Notifier = startNotifier(core, { discord: recorded.events });
     try {
       const { job: submitted } = await submit(core, 'r', 'kim', { size: 24, iterations: 60 });
       // The killed worker paints with the (slower) WASM backend, so the job is surely still running when it dies.

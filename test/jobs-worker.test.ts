@@ -39,7 +39,7 @@ describe('worker process', () => {
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
     core = await testCore(db);
-    notifier = startNotifier(core, recorded.events);
+    notifier = startNotifier(core, { discord: recorded.events });
   });
   afterAll(async () => {
     if (worker) await stopProcess(worker);

@@ -4,9 +4,9 @@
  * 1-3 installed. Then the paper's layers asked for with those weights. Then, with adapters in this process and a
  * worker that would paint with the paper's layers, images too long and narrow refused on both platforms.
  */
+import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { registerCommands } from '../commands/register.ts';
 import { PAINTING_UNAVAILABLE_TEXT } from '../src/core/capacity.ts';
 import type { Core } from '../src/core/core.ts';
 import { workerAlive } from '../src/core/workers.ts';
@@ -16,7 +16,6 @@ import { createLogger } from '../src/log.ts';
 import type { SlackConfig } from '../src/slack/config.ts';
 import { type SlackAdapter, startSlack } from '../src/slack/index.ts';
 import { asset } from './assets.ts';
-import { FakeDiscord } from './discord/fake-discord.ts';
 import {
   type Child,
   createTestDatabase,
@@ -28,104 +27,17 @@ import {
   testEnv,
   waitFor,
 } from './job-system.ts';
-import { FakeSlack } from './slack/fake-slack.ts';
 import {
-  type FormView,
-  formState,
-  postSigned,
-  slashCommand,
-  viewSubmission,
-  type Who,
-} from './slack/requests.ts';
-
-const SECRET = 'test-signing-secret';
-const TOKEN = 'xoxb-test-token';
-const SEND = 'POST /channels/:channelId/messages';
-const alice: Who = { teamId: 'T0TEST', userId: 'U0ALICE', channelId: 'C0ART' };
-
-/** The two fake platforms, fresh for each test. */
-async function platforms() {
-  const discord = await FakeDiscord.start();
-  await registerCommands({
-    token: discord.token,
-    applicationId: discord.applicationId,
-    apiUrl: discord.apiUrl,
-    guildId: discord.guildId,
-  });
-  const slack = new FakeSlack(TOKEN, alice.teamId);
-  await slack.start();
-  slack.users.set(alice.userId, {});
-  return { discord, slack };
-}
-type Platforms = Awaited<ReturnType<typeof platforms>>;
-
-/** A member on Slack: opens the form (the view Slack was asked to show) and sends it. */
-function slackMember(slack: FakeSlack, endpoint: () => string) {
-  const post = (body: string) => postSigned(endpoint(), body, { secret: SECRET });
-  return {
-    async openForm(): Promise<FormView> {
-      const before = slack.callsOf('views.open').length;
-      const trigger = `trigger-${Math.random().toString(36).slice(2)}`;
-      expect(
-        (
-          await post(
-            slashCommand(alice, '/stylize', '', { triggerId: trigger, responseUrl: slack.responseUrl() }),
-          )
-        ).status,
-      ).toBe(200);
-      const call = await slack.waitForCall(
-        'views.open',
-        (c) => slack.callsOf('views.open').indexOf(c) >= before,
-      );
-      return call.args.view as FormView;
-    },
-    /** Sends the form with this photo and the painting; resolves with what the form shows in the end. */
-    async send(view: FormView, photo: Buffer, preset = 'starry_night'): Promise<string> {
-      const viewId = `V${Math.random().toString(36).slice(2)}`;
-      const file = slack.addFile('photo.png', photo);
-      const given = {
-        content: { value: { type: 'file_input', files: [slack.fileObject(file)] } },
-        preset: {
-          value: {
-            type: 'external_select',
-            selected_option: { text: { type: 'plain_text', text: preset }, value: preset },
-          },
-        },
-      };
-      const response = await post(
-        viewSubmission(
-          alice,
-          {
-            id: viewId,
-            callback_id: view.callback_id,
-            private_metadata: view.private_metadata,
-            blocks: view.blocks,
-          },
-          formState(view.blocks, given),
-        ),
-      );
-      expect(response.status).toBe(200);
-      const outcome = await slack.waitForCall(
-        'views.update',
-        (c) => c.args.view_id === viewId && !/Getting your images ready/.test(JSON.stringify(c.args.view)),
-        60_000,
-      );
-      return JSON.stringify(outcome.args.view);
-    },
-  };
-}
-
-/** Bob's /stylize on Discord: the text of an answer given at once (ephemeral), or undefined when deferred. */
-async function discordAnswer(discord: FakeDiscord, image: Buffer, style = 'starry_night') {
-  const sent = await discord.sendSlashCommand({
-    name: 'stylize',
-    options: { image: { filename: 'photo.png', bytes: image }, style },
-    user: discord.users.bob,
-  });
-  const callback = await discord.waitForCallback(sent, 10_000);
-  const body = callback.body as { type: number; data?: { content?: string; flags?: number } };
-  return { sent, type: body.type, content: body.data?.content, flags: body.data?.flags };
-}
+  alice,
+  chatEnv,
+  discordAnswer,
+  type Platforms,
+  platforms,
+  SECRET,
+  SEND,
+  slackMember,
+  TOKEN,
+} from './platforms.ts';
 
 const solid = (width: number, height: number) =>
   sharp({ create: { width, height, channels: 3, background: '#507090' } })
@@ -162,15 +74,7 @@ describe('npm start with only the blocks 1-3 weights', () => {
       BOT_WORKERS: '1',
       WORKER_BACKEND: 'onnx',
       PRESETS_DIR: asset('styles'),
-      DISCORD_TOKEN: discord.token,
-      DISCORD_APPLICATION_ID: discord.applicationId,
-      DISCORD_API_URL: discord.apiUrl,
-      DISCORD_CDN_URL: discord.cdnUrl,
-      SLACK_BOT_TOKEN: TOKEN,
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      SLACK_PORT: '0',
-      SLACK_HOST: '127.0.0.1',
+      ...chatEnv(fakes),
       // The operator's defaults, for paintings that take a second.
       STYLIZE_SIZE: '24',
       STYLIZE_ITERATIONS: '2',
@@ -199,6 +103,11 @@ describe('npm start with only the blocks 1-3 weights', () => {
     );
     expect(JSON.parse(warning)).toMatchObject({ level: 40, name: 'worker', layers: 'shallow' });
     expect(JSON.parse(warning).msg).toMatch(/hold VGG-19 blocks 1-3 only: painting with the shallow layers/);
+    // The worker beside the bot gets the bot's environment without the chat platforms' variables.
+    const workerPid = logLines(output(), 'worker process started')[0]?.workerPid as number;
+    const workerEnv = readFileSync(`/proc/${workerPid}/environ`, 'utf8').split('\0');
+    expect(workerEnv).toContainEqual(expect.stringMatching(/^DATABASE_URL=/));
+    expect(workerEnv.filter((v) => /^(DISCORD|SLACK)_/.test(v))).toEqual([]);
     // The worker's declaration reaches the database before the first request is checked against it.
     const core = await testCore(db);
     try {
@@ -294,7 +203,7 @@ describe('images too long and narrow for the paper’s layers, on Discord and Sl
     core = await testCore(db, { PRESETS_DIR: asset('styles') });
     fakes = await platforms();
     const jobDefaults = { layers: 'paper' as const, size: 384, iterations: 2 };
-    const log = createLogger(core.config, 'test');
+    const log = createLogger({ logLevel: 'warn' }, 'test');
     discordBot = await startDiscord(
       core,
       requireDiscordConfig({

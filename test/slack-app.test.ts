@@ -79,7 +79,7 @@ describe('Slack app', () => {
     const log = pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line)) });
     adapter = await startSlack(core, config, log);
     endpoint = `http://127.0.0.1:${adapter.port}/slack/events`;
-    notifier = startNotifier(core, adapter.events);
+    notifier = startNotifier(core, { slack: adapter.events });
   });
 
   afterAll(async () => {

@@ -10,17 +10,17 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ChecksumMismatchError,
-  cliProgressReporter,
   DEFAULT_WEIGHTS_URL,
   type DownloadProgress,
-  defaultWeightsDir,
   downloadWeights,
   VGG19_CONV_LAYERS,
   VGG19_PINNED_SHARDS,
   WeightsDownloadError,
   weightsStatus,
 } from '../worker/weights/download.ts';
+import { defaultWeightsDir } from '../worker/weights/location.ts';
 import { groupByteLength, readManifest, type WeightsGroup } from '../worker/weights/manifest.ts';
+import { cliProgressReporter } from '../worker/weights/progress.ts';
 
 const SHARED = fileURLToPath(new URL('../../shared/assets/vgg19-conv1-3/', import.meta.url));
 const README = fileURLToPath(new URL('../../shared/assets/README.md', import.meta.url));

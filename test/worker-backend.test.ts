@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
 import { registry } from '../src/metrics.ts';
+import { parseWorkerSettings } from '../worker/config.ts';
 import { chooseBackend } from '../worker/engine/index.ts';
 import { cpuThreads, Painter } from '../worker/paint.ts';
 import { SHALLOW_WEIGHTS } from './assets.ts';
@@ -52,7 +52,7 @@ describe('worker compute backend', () => {
     expect(cpuThreads(3, 2)).toBe(1);
     // BOT_WORKERS=0: a worker started by hand is the only one.
     expect(cpuThreads(0, 8)).toBe(8);
-    expect(loadConfig({ WORKER_BACKEND: 'onnx-webgpu' }).worker.backend).toBe('onnx-webgpu');
-    expect(loadConfig({ WORKER_BACKEND: 'onnx-cuda' }).worker.backend).toBe('onnx-cuda');
+    expect(parseWorkerSettings({ WORKER_BACKEND: 'onnx-webgpu' }).backend).toBe('onnx-webgpu');
+    expect(parseWorkerSettings({ WORKER_BACKEND: 'onnx-cuda' }).backend).toBe('onnx-cuda');
   });
 });

@@ -1,4 +1,4 @@
-import type { Capability } from '../src/core/workers.ts';
+import type { Capability } from '../src/core/worker-api.ts';
 import { type LayersChoice, SIZE } from '../src/request-rules.ts';
 import type { Backend } from './engine/backends.ts';
 import { largestSide } from './engine/memory.ts';

@@ -1,22 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Core } from '../src/core/core.ts';
-import { UserError } from '../src/core/errors.ts';
-import { ImageTooLargeError, type StoredImage } from '../src/core/image-store.ts';
 import {
+  abortableSleep,
+  type Core,
+  claimableSizes,
+  claimJob,
   completeJob,
   endJob,
   heartbeat,
+  ImageTooLargeError,
+  isTransient,
+  jobOptionsSchema,
   type Lease,
   loadJob,
+  measuredSpeed,
   releaseJob,
   requeueStale,
+  retryTransient,
+  type StoredImage,
+  styleRefsSchema,
+  UserError,
+  workerAlive,
+  workerGone,
   writeProgress,
-} from '../src/core/jobs.ts';
-import { jobOptionsSchema, styleRefsSchema } from '../src/core/options.ts';
-import { abortableSleep, isTransient, retryTransient } from '../src/core/retry.ts';
-import { claimJob } from '../src/core/scheduler.ts';
-import { claimableSizes, measuredSpeed, workerAlive, workerGone } from '../src/core/workers.ts';
+} from '../src/core/worker-api.ts';
 import { comparison, decodeImage, encodeImage } from '../src/images/index.ts';
 import type { Logger } from '../src/log.ts';
 import { memberReply } from '../src/member-error.ts';
@@ -54,8 +61,14 @@ const GENERIC_FAILURE = 'Something went wrong while painting this; please try ag
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
-export function startWorker(core: Core, painter: Painter): RunningWorker {
+export interface WorkerOptions {
+  /** Jobs painted at once (WORKER_CONCURRENCY; default 1). */
+  concurrency?: number | undefined;
+}
+
+export function startWorker(core: Core, painter: Painter, options: WorkerOptions = {}): RunningWorker {
   const { db, images, config } = core;
+  const concurrency = options.concurrency ?? 1;
   const { heartbeatMs, pollMinMs, pollMaxMs } = config.jobs;
   const id = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const log = core.log.child({ worker: id });
@@ -84,7 +97,7 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
   async function beat(): Promise<void> {
     const now = new Date();
     const { capability } = await painter.capability();
-    const info = { id, host: hostname(), concurrency: config.worker.concurrency, speed, capability };
+    const info = { id, host: hostname(), concurrency, speed, capability };
     await workerAlive(db, info, now);
     for (const job of active.values()) {
       const state = await heartbeat(db, job.lease, now);
@@ -353,10 +366,8 @@ export function startWorker(core: Core, painter: Painter): RunningWorker {
 
   const heartbeats = every('heartbeat', beat);
   const sweeps = every('stale job sweep', sweep);
-  const slots = heartbeats.ran.then(() =>
-    Promise.all(Array.from({ length: config.worker.concurrency }, slot)),
-  );
-  log.info({ concurrency: config.worker.concurrency, database: db.provider }, 'worker started');
+  const slots = heartbeats.ran.then(() => Promise.all(Array.from({ length: concurrency }, slot)));
+  log.info({ concurrency, database: db.provider }, 'worker started');
 
   return {
     id,

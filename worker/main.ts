@@ -1,39 +1,40 @@
 /**
  * `npm run worker`: one worker process. It needs only the database URL (and the VGG-19 weights): images travel
  * through the database. Run several, on this machine or others, against one PostgreSQL database to paint more
- * at once; `npm start` runs BOT_WORKERS of them beside the bot.
+ * at once; `npm start` runs BOT_WORKERS of them beside the bot. It reads the core's, its own and its health
+ * server's variables (worker/config.ts), never the chat platforms'.
  */
 import { join } from 'node:path';
-import { loadConfig } from '../src/config.ts';
-import { openCore } from '../src/core/core.ts';
+import { openCore } from '../src/core/worker-api.ts';
 import { startHealthServer } from '../src/health.ts';
 import { createLogger } from '../src/log.ts';
 import { onParentExit, onShutdownSignals } from '../src/signals.ts';
+import { loadWorkerConfig } from './config.ts';
 import { startWorker } from './loop.ts';
 import { cpuThreads, Painter, workerMemory } from './paint.ts';
 
-const config = loadConfig();
-const log = createLogger(config, 'worker');
+const config = loadWorkerConfig(process.env);
+const log = createLogger(config.process, 'worker');
 
-const core = await openCore(config, log);
+const core = await openCore(config.core, log);
+const { worker: settings } = config;
 const painter = await Painter.start(
   {
-    weightsDir: config.weightsDir,
-    backend: config.worker.backend,
-    threads: cpuThreads(config.worker.localWorkers),
-    targetsCacheDir: join(config.dataDir, 'cache', 'targets'),
-    layers: config.jobDefaults.layers,
-    concurrency: config.worker.concurrency,
-    memoryBytes: workerMemory(config.worker.localWorkers),
+    weightsDir: settings.weightsDir,
+    backend: settings.backend,
+    threads: cpuThreads(settings.localWorkers),
+    targetsCacheDir: join(config.core.dataDir, 'cache', 'targets'),
+    layers: config.core.jobDefaults.layers,
+    concurrency: settings.concurrency,
+    memoryBytes: workerMemory(settings.localWorkers),
   },
   log,
 );
 // Without weights for what STYLIZE_LAYERS asks, the worker stays up but not ready, and says why.
 const { problem } = (await painter.capability()).capability;
-const worker = startWorker(core, painter);
+const worker = startWorker(core, painter, { concurrency: settings.concurrency });
 const health = await startHealthServer({
-  port: config.health.workerPort,
-  host: config.health.workerHost,
+  ...config.health,
   db: core.db,
   log,
   check: () =>
@@ -72,6 +73,6 @@ if (startedByBot) {
   process.on('SIGINT', () => log.info('SIGINT: the bot stops its workers'));
   // Stop when the bot goes away, however it went (the IPC channel closes).
   process.on('disconnect', () => void shutdown('bot exited'));
-} else if (config.npmScript) {
+} else if (config.process.npmScript) {
   onParentExit(() => void shutdown('npm exited'));
 }

@@ -1,8 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
-import type { JobOptions } from '../src/core/options.ts';
-import { requirePaintableShape } from '../src/core/shape.ts';
-import type { LayerSetName } from '../src/core/workers.ts';
+import { type JobOptions, type LayerSetName, requirePaintableShape } from '../src/core/worker-api.ts';
 import type { OutputFormat } from '../src/images/index.ts';
 import { MemberFacingError } from '../src/member-error.ts';
 import { computeBackend } from '../src/metrics.ts';

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { Limits } from '../config.ts';
-import { LIMIT_RULES } from '../request-rules.ts';
+import { LIMIT_RULES, type Limits } from '../request-rules.ts';
 import type { Actor } from './cancel.ts';
 import type { Core } from './core.ts';
 import { UserError } from './errors.ts';

@@ -1,6 +1,5 @@
-import type { Limits } from '../config.ts';
 import { MemberFacingError } from '../member-error.ts';
-import type { LayersChoice } from '../request-rules.ts';
+import type { LayersChoice, Limits } from '../request-rules.ts';
 import type { Core } from './core.ts';
 import { type LayerSetName, paintingCapacity } from './workers.ts';
 
@@ -18,7 +17,7 @@ export interface OperatorBounds {
 /**
  * The operator's bounds on a request with `layers` now: QUOTA_MAX_SIZE and what the live workers can fit,
  * whichever is smaller, and the layers it may be painted with. With no worker alive (starting, or elsewhere and
- * down) the request waits in the queue as before, checked against the paper's layers for an `auto` request (the
+ * down) the request is accepted to wait in the queue, checked against the paper's layers for an `auto` request (the
  * deepest any worker may use). Throws the operator's MemberFacingError (the member reads that painting is
  * unavailable) when workers are alive but none can paint such a request, unless `refuse` is false (what a form
  * may offer: the refusal comes when the request is made).

@@ -5,7 +5,7 @@ import { UserError } from './errors.ts';
 import { type CheckedOptions, type JobOptionsInput, jobOptionsSchema } from './options.ts';
 import { requirePreset } from './presets.ts';
 import { checkQuotas, effectiveLimits } from './quotas.ts';
-import { ensureServer, type ServerRef } from './servers.ts';
+import { ensureServer, findServer, type ServerRef } from './servers.ts';
 import { type ImageSubject, requirePaintableShape } from './shape.ts';
 
 /** A /stylize request as far as it is known before its images are downloaded. */
@@ -58,14 +58,14 @@ export async function checkRequest(core: Core, request: RequestCheck): Promise<C
   return { options: chosen.strength === undefined ? rest : { ...rest, strength }, limits };
 }
 
-/** The server's limits on one request's options now (what the forms may offer). */
+/** The server's limits on one request's options now (what the forms may offer); reads only. */
 export async function requestLimits(
   core: Core,
   server: ServerRef,
   defaults: JobOptionsInput = {},
 ): Promise<RequestLimits> {
   const bounds = await operatorBounds(core, layersOf(defaults), { refuse: false });
-  const all = effectiveLimits(await ensureServer(core.db.prisma, server), bounds.limits);
+  const all = effectiveLimits(await findServer(core.db.prisma, server), bounds.limits);
   return { maxSize: all.maxSize, maxIterations: all.maxIterations };
 }
 

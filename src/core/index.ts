@@ -17,9 +17,10 @@ export {
 export { type Actor, cancelJob } from './cancel.ts';
 export { PAINTING_UNAVAILABLE_TEXT } from './capacity.ts';
 export { checkRequest, requestLimits } from './check-request.ts';
+export { type CoreConfig, type JobDefaults, parseCoreConfig } from './config.ts';
 export { type Core, openCore } from './core.ts';
 export { UserError } from './errors.ts';
-export type { JobEvents, JobProgress, ResultImages } from './events.ts';
+export type { FinalDelivery, JobEvents, JobProgress, ResultImages } from './events.ts';
 export type { StoredImage } from './image-store.ts';
 export { type JobStatus, type JobView, setChatRefs } from './jobs.ts';
 export { type Notifier, startNotifier } from './notifier.ts';

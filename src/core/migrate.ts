@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
-import type { DatabaseConfig } from '../config.ts';
+import type { DatabaseConfig } from './config.ts';
 
 /**
  * Applies the hand-written SQL migrations in prisma/migrations/<provider>/ (Prisma's layout; Prisma's own

@@ -45,7 +45,7 @@ export const styleRefsSchema = z
       ref: z.string(),
       name: z.string(),
       weight: z.number().positive(),
-      /** A preset (the worker caches its style targets); absent in jobs queued before this was recorded. */
+      /** A preset (the worker caches its style targets); absent in jobs stored by versions that did not record it. */
       preset: z.boolean().optional(),
     }),
   )

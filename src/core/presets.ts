@@ -7,7 +7,7 @@ import { PRESET_NAME } from '../request-rules.ts';
 import type { Core } from './core.ts';
 import type { ServerRow } from './db.ts';
 import { UserError } from './errors.ts';
-import { ensureServer, placeName, type ServerRef } from './servers.ts';
+import { findServer, placeName, type ServerRef } from './servers.ts';
 
 /**
  * Named paintings: a server's own (added by its admins, stored in the image store) and the operator's (image
@@ -28,10 +28,16 @@ export interface PresetInfo {
   own: boolean;
 }
 
+/**
+ * A server as the preset lookups take it: its row, or null for a server never seen (it has no presets of its
+ * own), so that listing them writes nothing.
+ */
+type Seen = ServerRow | null;
+
 /** The preset's image bytes and its label, or a UserError naming the presets there are. */
 export async function loadPreset(
   core: Core,
-  server: ServerRow,
+  server: Seen,
   name: string,
 ): Promise<{ bytes: Buffer; label: string }> {
   const own = await ownPreset(core, server, name);
@@ -45,20 +51,20 @@ export async function loadPreset(
 }
 
 /** Throws the UserError of {@link loadPreset} when the server has no preset called `name`; reads no image. */
-export async function requirePreset(core: Core, server: ServerRow, name: string): Promise<void> {
+export async function requirePreset(core: Core, server: Seen, name: string): Promise<void> {
   if (await ownPreset(core, server, name)) return;
   if ((await presetFiles(core.config.presetsDir)).has(name)) return;
   throw await noSuchPreset(core, server, name);
 }
 
-/** The preset names a member of this server can use. */
+/** The preset names a member of this server can use; reads only. */
 export async function listPresets(core: Core, server: ServerRef): Promise<string[]> {
-  return presetNames(core, await ensureServer(core.db.prisma, server));
+  return presetNames(core, await findServer(core.db.prisma, server));
 }
 
-/** The presets a member of this server can use, with their labels, in the order of the labels. */
+/** The presets a member of this server can use, with their labels, in the order of the labels; reads only. */
 export async function describePresets(core: Core, server: ServerRef): Promise<PresetInfo[]> {
-  const row = await ensureServer(core.db.prisma, server);
+  const row = await findServer(core.db.prisma, server);
   const own = new Set(await ownNames(core, row));
   const titles = await catalogueTitles(core);
   const files = [...(await presetFiles(core.config.presetsDir)).keys()].filter((name) => !own.has(name));
@@ -68,12 +74,13 @@ export async function describePresets(core: Core, server: ServerRef): Promise<Pr
   ].sort((a, b) => a.label.localeCompare(b.label, 'en', { sensitivity: 'base' }));
 }
 
-async function presetNames(core: Core, server: ServerRow): Promise<string[]> {
+async function presetNames(core: Core, server: Seen): Promise<string[]> {
   const files = await presetFiles(core.config.presetsDir);
   return [...new Set([...(await ownNames(core, server)), ...files.keys()])].sort();
 }
 
-async function ownNames(core: Core, server: ServerRow): Promise<string[]> {
+async function ownNames(core: Core, server: Seen): Promise<string[]> {
+  if (!server) return [];
   const own = await core.db.prisma.preset.findMany({
     where: { serverId: server.id },
     select: { name: true },
@@ -81,11 +88,12 @@ async function ownNames(core: Core, server: ServerRow): Promise<string[]> {
   return own.map((p) => p.name);
 }
 
-function ownPreset(core: Core, server: ServerRow, name: string) {
+async function ownPreset(core: Core, server: Seen, name: string) {
+  if (!server) return null;
   return core.db.prisma.preset.findUnique({ where: { serverId_name: { serverId: server.id, name } } });
 }
 
-async function noSuchPreset(core: Core, server: ServerRow, name: string): Promise<UserError> {
+async function noSuchPreset(core: Core, server: Seen, name: string): Promise<UserError> {
   const known = (await presetNames(core, server)).join(', ') || 'none yet';
   return new UserError('not-found', `There is no painting called "${name}" here (presets: ${known}).`);
 }

@@ -1,5 +1,5 @@
-import type { Limits } from '../config.ts';
 import { MemberFacingError } from '../member-error.ts';
+import type { Limits } from '../request-rules.ts';
 import type { Client, ServerRow, Tx } from './db.ts';
 import type { JobOptions } from './options.ts';
 import { plural } from './plural.ts';
@@ -38,12 +38,12 @@ export class QuotaError extends MemberFacingError {
 }
 
 /**
- * A server's limits: its admins' where they set one, else the operator's `defaults`. The operator's largest size
+ * A server's limits: its admins' where they set one, else (or for a server never seen, null) the operator's `defaults`. The operator's largest size
  * is also a ceiling (what the workers can paint): a server's admins may lower it, never raise it.
  */
-export function effectiveLimits(server: Pick<ServerRow, LimitName>, defaults: Limits): Limits {
+export function effectiveLimits(server: Pick<ServerRow, LimitName> | null, defaults: Limits): Limits {
   const limits = { ...defaults };
-  for (const name of LIMIT_NAMES) limits[name] = server[name] ?? defaults[name];
+  for (const name of LIMIT_NAMES) limits[name] = server?.[name] ?? defaults[name];
   limits.maxSize = Math.min(limits.maxSize, defaults.maxSize);
   return limits;
 }

@@ -14,9 +14,9 @@ export const ORPHAN_GRACE_MS = 3_600_000;
 const FORGET_WORKERS_AFTER_MS = 24 * 3_600_000;
 
 /**
- * Deletes the images of jobs that ended more than the retention ago (once their final event has been passed
- * on), then the images that nothing refers to (see deleteOrphans), and forgets long-gone workers. The job rows
- * stay: they are the history behind usage and ETAs. `images` counts both kinds of deleted images.
+ * Deletes the images of jobs that ended more than the retention ago (once their final state has been posted),
+ * then the images that nothing refers to (see deleteOrphans), and forgets long-gone workers. The job rows stay:
+ * they are the history behind usage and ETAs. `images` counts both kinds of deleted images.
  */
 export async function purgeExpired(core: Core, now: Date): Promise<{ jobs: number; images: number }> {
   const { prisma } = core.db;
@@ -25,7 +25,7 @@ export async function purgeExpired(core: Core, now: Date): Promise<{ jobs: numbe
   let images = 0;
   for (;;) {
     const batch = await prisma.job.findMany({
-      where: { finishedAt: { lte: cutoff }, imagesPurgedAt: null, eventPending: false },
+      where: { finishedAt: { lte: cutoff }, imagesPurgedAt: null, eventPending: false, deliveringAt: null },
       select: {
         id: true,
         contentRef: true,

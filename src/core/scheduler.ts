@@ -1,12 +1,11 @@
-import type { Limits } from '../config.ts';
-import { LAYERS, type LayersChoice } from '../request-rules.ts';
+import { LAYERS, type LayersChoice, type Limits } from '../request-rules.ts';
 import { type Database, TX_OPTIONS, type Tx } from './db.ts';
 import { CHANGED, type Lease } from './jobs.ts';
 
 /**
  * Which job runs next, fairly across servers. Workers are separate processes, possibly on other machines, so
- * an in-process queue per server (the p-queue sketch) could not be fair across them: the fairness lives in the
- * one atomic claim every worker makes against the database. The claim takes the first accepted queued job of
+ * an in-process queue per server could not be fair across them: the fairness lives in the one atomic claim
+ * every worker makes against the database. The claim takes the first accepted queued job of
  * the server served longest ago (round-robin by the server's lastClaimedAt), skipping servers already running
  * their `serverRunningJobs` and members already running their `memberRunningJobs`, and jobs the worker cannot
  * paint (layers its weights lack, a size its memory does not fit): those wait for a worker that can.

@@ -1,6 +1,4 @@
-import { fitSize } from '../../worker/engine/image.ts';
-import { checkShape } from '../../worker/engine/shape.ts';
-import { LAYER_SETS } from '../../worker/engine/vgg.ts';
+import { checkShape, fitSize, LAYER_SETS } from '../engine.ts';
 import { UserError } from './errors.ts';
 import type { LayerSetName } from './workers.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LAYER_SETS, type LayerSetName } from '../../worker/engine/vgg.ts';
+import { LAYER_SETS, type LayerSetName } from '../engine.ts';
 import type { LayersChoice } from '../request-rules.ts';
 import type { Database } from './db.ts';
 
@@ -14,7 +14,7 @@ export interface WorkerInfo {
   concurrency: number;
   /** Megapixel-iterations per second of one slot, measured on the worker's latest job; null until then. */
   speed: number | null;
-  /** What it can paint; absent for a worker that has not said (it then claims anything, as before). */
+  /** What it can paint; absent for a worker of a version that does not say (it then claims anything). */
   capability?: Capability | undefined;
 }
 
@@ -68,7 +68,7 @@ export async function workerAlive(db: Database, worker: WorkerInfo, now: Date): 
 
 /** What the live workers can paint for one value of a job's `layers`. */
 export type PaintingCapacity =
-  /** No worker is alive (starting, or all elsewhere and down): the job waits in the queue, as before. */
+  /** No worker is alive (starting, or all elsewhere and down): the job waits in the queue for one. */
   | { kind: 'unknown' }
   /**
    * `maxSize`: the largest result a live worker paints; `layers`: the deepest set such a job may be painted with

@@ -1,11 +1,12 @@
 /**
  * The Discord adapter's settings, from the environment: parseDiscordConfig for the bot, where Discord is
- * optional (loadConfig in src/config.ts), requireDiscordConfig for `npm run register`, which needs it. Nothing
- * here reads process.env itself: callers pass the environment in, so the config layer alone owns it.
+ * optional (src/bot-config.ts), requireDiscordConfig for `npm run register`, which needs it. Nothing here reads
+ * process.env itself: the entry points pass the environment in.
  *
  * The token is a secret: it is never logged, and errors name the variable, never its value.
  */
 import { z } from 'zod';
+import { type Env, positive } from '../env.ts';
 
 const DISCORD_CDN_HOSTS = ['https://cdn.discordapp.com', 'https://media.discordapp.net'] as const;
 
@@ -13,7 +14,6 @@ const httpUrl = (example: string) =>
   z
     .url({ protocol: /^https?$/, error: `must be an http(s) URL such as ${example}` })
     .transform((url) => url.replace(/\/+$/, ''));
-const positive = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
 const schema = z.object({
   DISCORD_TOKEN: z.string().trim().min(1, 'is required (the bot token from the Developer Portal)'),
@@ -53,8 +53,6 @@ export interface AttachmentPolicy {
 
 /** What `npm run register` needs: kept to these three so registering needs nothing else. */
 export type DiscordRegisterConfig = Pick<DiscordConfig, 'token' | 'applicationId' | 'apiUrl'>;
-
-type Env = Record<string, string | undefined>;
 
 /**
  * The Discord settings, or undefined when Discord is not configured (neither DISCORD_TOKEN nor

@@ -3,7 +3,9 @@
  * `progressEditMs` per job, only the latest state, never holding up the notifier: see progress-edits.ts), and at
  * the end the final message with the two images, the progress message closed and the command's reply edited to
  * link to it. Progress edits go through a per-channel limiter below Discord's rate, which leaves room for the
- * writes that end a job (they do not wait there).
+ * writes that end a job (they do not wait there). A job's end passed on again (`resumed`: a bot stopped while
+ * posting it) first looks for its message among the bot's latest in the thread, and posts only if it is not
+ * there; the edits are made again, as they change nothing the second time.
  *
  * Everything goes through the REST API with the bot token, by the ids stored with the job (ChatRefs), never by
  * the interaction token (which expires after 15 minutes) and never through discord.js's cache: so it works after
@@ -11,10 +13,17 @@
  * logged and the rest goes on.
  */
 import type { REST } from '@discordjs/rest';
-import { Routes } from 'discord-api-types/v10';
+import { type APIMessage, type APIUser, Routes } from 'discord-api-types/v10';
 import { progressEdits } from '../chat/progress-edits.ts';
 import { type WriteLimiter, type WriteRate, writeLimiter } from '../chat/write-limiter.ts';
-import { type Core, type JobEvents, type JobProgress, type JobView, jobStatus } from '../core/index.ts';
+import {
+  type Core,
+  type FinalDelivery,
+  type JobEvents,
+  type JobProgress,
+  type JobView,
+  jobStatus,
+} from '../core/index.ts';
 import type { Logger } from '../log.ts';
 import { safeError } from './errors.ts';
 import { fitToUpload } from './fit.ts';
@@ -48,6 +57,11 @@ const SETUP_WAIT_MS = 20_000;
 const SETUP_POLL_MS = 200;
 /** Jobs older than this with no refs are not waited for (a restart lost their set-up). */
 const RECENT_MS = 2 * 60_000;
+/**
+ * The latest messages of a job's thread searched for its final message before it is posted again. A job's thread
+ * holds its progress message and its end; a hundred (one page) leaves room for members' replies.
+ */
+const THREAD_LOOKBACK = 100;
 
 export function discordEvents(deps: EventsDeps): DiscordEvents {
   const { core, rest, log, setups } = deps;
@@ -83,6 +97,39 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
 
   async function send(channelId: string, spec: render.MessageSpec): Promise<{ id: string }> {
     return (await rest.post(Routes.channelMessages(channelId), render.toRest(spec))) as { id: string };
+  }
+
+  let me: Promise<string> | undefined;
+  /** The bot's user id (GET /users/@me), asked once. */
+  function botId(): Promise<string> {
+    me ??= (rest.get(Routes.user('@me')) as Promise<APIUser>).then((user) => user.id);
+    me.catch(() => {
+      me = undefined;
+    });
+    return me;
+  }
+
+  /**
+   * Sends `spec` in the channel, unless this is a resumed delivery and the bot's latest messages there already
+   * hold one with its text (an earlier delivery posted it before the bot stopped): that one is returned.
+   */
+  async function sendOnce(
+    channelId: string,
+    spec: render.MessageSpec,
+    delivery: FinalDelivery | undefined,
+  ): Promise<{ id: string }> {
+    if (delivery?.resumed) {
+      const [bot, latest] = await Promise.all([
+        botId(),
+        rest.get(Routes.channelMessages(channelId), {
+          query: new URLSearchParams({ limit: String(THREAD_LOOKBACK) }),
+        }) as Promise<APIMessage[]>,
+      ]);
+      const { content } = render.toRest(spec).body;
+      const posted = latest.find((m) => m.author.id === bot && m.content === content);
+      if (posted) return posted;
+    }
+    return send(channelId, spec);
   }
 
   async function edit(
@@ -127,7 +174,11 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
     return refs;
   }
 
-  async function completed(job: JobView, images: Parameters<JobEvents['completed']>[1]): Promise<void> {
+  async function completed(
+    job: JobView,
+    images: Parameters<JobEvents['completed']>[1],
+    delivery?: FinalDelivery,
+  ): Promise<void> {
     const refs = await end(job);
     if (!refs) return;
     const files = await fitToUpload(
@@ -140,7 +191,9 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
     const final = render.finalMessage(job, files);
     const threaded = refs.threadId !== null;
     const posted = threaded
-      ? await attempt(job, 'post the final images in the thread', () => send(refs.threadId!, final))
+      ? await attempt(job, 'post the final images in the thread', () =>
+          sendOnce(refs.threadId!, final, delivery),
+        )
       : undefined;
     if (threaded && refs.progressId !== refs.replyId) {
       await attempt(job, 'close the progress message', () =>
@@ -160,11 +213,13 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
     log.info(fields(job), 'discord: painting delivered');
   }
 
-  async function failed(job: JobView, message: string): Promise<void> {
+  async function failed(job: JobView, message: string, delivery?: FinalDelivery): Promise<void> {
     const refs = await end(job);
     if (!refs) return;
     if (refs.threadId !== null) {
-      await attempt(job, 'post the failure', () => send(refs.threadId!, render.failedMessage(job, message)));
+      await attempt(job, 'post the failure', () =>
+        sendOnce(refs.threadId!, render.failedMessage(job, message), delivery),
+      );
       if (refs.progressId !== refs.replyId) {
         await attempt(job, 'close the progress message', () =>
           edit(refs.progressChannelId, refs.progressId, render.progressEnded(job, 'failed')),
@@ -176,11 +231,13 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
     );
   }
 
-  async function cancelled(job: JobView): Promise<void> {
+  async function cancelled(job: JobView, delivery?: FinalDelivery): Promise<void> {
     const refs = await end(job);
     if (!refs) return;
     if (refs.threadId !== null) {
-      await attempt(job, 'post the cancellation', () => send(refs.threadId!, render.cancelledMessage(job)));
+      await attempt(job, 'post the cancellation', () =>
+        sendOnce(refs.threadId!, render.cancelledMessage(job), delivery),
+      );
       if (refs.progressId !== refs.replyId) {
         await attempt(job, 'close the progress message', () =>
           edit(refs.progressChannelId, refs.progressId, render.progressEnded(job, 'cancelled')),
@@ -192,20 +249,21 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
     );
   }
 
-  const forDiscord =
+  /** A job's end, waited for by stop(); none once stopped. */
+  const ending =
     <A extends unknown[]>(handler: (job: JobView, ...args: A) => Promise<void>) =>
     async (job: JobView, ...args: A): Promise<void> => {
-      if (job.platform !== 'discord' || stopped) return;
+      if (stopped) return;
       await track(handler(job, ...args));
     };
 
   return {
     async progress(job, progress) {
-      if (job.platform === 'discord') edits.report(job.id, { job, progress });
+      edits.report(job.id, { job, progress });
     },
-    completed: forDiscord(completed),
-    failed: forDiscord(failed),
-    cancelled: forDiscord(cancelled),
+    completed: ending(completed),
+    failed: ending(failed),
+    cancelled: ending(cancelled),
     async stop() {
       stopped = true;
       await edits.stop();

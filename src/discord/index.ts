@@ -2,11 +2,10 @@
  * The Discord adapter: a thin layer between discord.js and the core.
  *
  *   const discord = await startDiscord(core, config.discord, log);   // logs in, answers interactions
- *   const notifier = startNotifier(core, discord.events);            // job events → thread messages
+ *   const notifier = startNotifier(core, { discord: discord.events }); // job events → thread messages
  *   …
  *   await notifier.stop(); await discord.stop();
  *
- * `events` ignores jobs of other platforms, so it can be combined with the Slack adapter's by platform.
  * Run exactly one notifier per deployment: events are taken from the database once, by whichever notifier
  * drains first. Under the ShardingManager (shard.ts) the manager process delivers them with
  * startDiscordEvents, and the shards only answer interactions.
@@ -16,6 +15,7 @@ import { REST, RESTEvents } from '@discordjs/rest';
 import { Events } from 'discord.js';
 import { serverChoiceCache } from '../chat/preset-choices.ts';
 import type { Core, JobEvents, JobOptionsInput } from '../core/index.ts';
+import type { Readiness } from '../health.ts';
 import type { Logger } from '../log.ts';
 import { rateLimited } from '../metrics.ts';
 import { createClient, restOptions } from './client.ts';
@@ -31,12 +31,17 @@ export { type DiscordConfig, parseDiscordConfig, requireDiscordConfig } from './
 export interface DiscordAdapter {
   /** The core's JobEvents for Discord jobs; pass to startNotifier. */
   events: JobEvents;
+  /** Ready while every gateway shard of this process is connected (ready, or resumed after a disconnect). */
+  readiness(): Readiness;
   /** Stops answering and editing, and disconnects. */
   stop(): Promise<void>;
 }
 
+/** What startDiscordEvents returns: the events alone, without a gateway connection. */
+export type DiscordEventsAdapter = Omit<DiscordAdapter, 'readiness'>;
+
 export interface DiscordStartOptions {
-  /** Job options for what members leave out (the operator's: Config's jobDefaults); the core's for the rest. */
+  /** Job options for what members leave out (the operator's STYLIZE_ defaults); the core's for the rest. */
   jobDefaults?: JobOptionsInput;
 }
 
@@ -52,10 +57,22 @@ export async function startDiscord(
   watchRest(client.rest, discordLog);
   client.on(Events.Error, (error) => discordLog.error({ err: safeError(error) }, 'discord: client error'));
   client.on(Events.Warn, (message) => discordLog.warn({ message }, 'discord: warning'));
-  client.on(Events.ShardDisconnect, (event, shard) =>
-    discordLog.warn({ shard, code: event.code }, 'discord: gateway disconnected'),
-  );
-  client.on(Events.ShardResume, (shard) => discordLog.info({ shard }, 'discord: gateway resumed'));
+  // Shards between a disconnect and their resume (or a new session): interactions cannot arrive meanwhile.
+  const down = new Set<number>();
+  client.on(Events.ShardDisconnect, (event, shard) => {
+    down.add(shard);
+    discordLog.warn({ shard, code: event.code }, 'discord: gateway disconnected');
+  });
+  let stopping = false;
+  client.on(Events.ShardReconnecting, (shard) => {
+    if (!down.has(shard) && !stopping) discordLog.warn({ shard }, 'discord: gateway reconnecting');
+    down.add(shard);
+  });
+  client.on(Events.ShardResume, (shard) => {
+    down.delete(shard);
+    discordLog.info({ shard }, 'discord: gateway resumed');
+  });
+  client.on(Events.ShardReady, (shard) => down.delete(shard));
 
   const setups = new Setups();
   const ctx: Context = {
@@ -91,7 +108,12 @@ export async function startDiscord(
 
   return {
     events,
+    readiness: () =>
+      down.size === 0 && client.isReady()
+        ? { ready: true }
+        : { ready: false, reason: 'the Discord gateway is disconnected; reconnecting' },
     async stop() {
+      stopping = true;
       await events.stop();
       await client.destroy();
       discordLog.info('discord: disconnected');
@@ -103,7 +125,7 @@ export async function startDiscord(
  * Only the job events, over REST with the bot token and no gateway connection: for the process that runs the
  * notifier when the gateway connections live elsewhere (the shard manager, shard.ts).
  */
-export function startDiscordEvents(core: Core, config: DiscordConfig, log: Logger): DiscordAdapter {
+export function startDiscordEvents(core: Core, config: DiscordConfig, log: Logger): DiscordEventsAdapter {
   const discordLog = log.child({ adapter: 'discord' });
   const rest = new REST(restOptions(config)).setToken(config.token);
   watchRest(rest, discordLog);

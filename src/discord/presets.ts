@@ -4,8 +4,8 @@
  * (src/chat/preset-choices.ts), so members are offered only what the server allows.
  */
 import { type AutocompleteInteraction, type ChatInputCommandInteraction, MessageFlags } from 'discord.js';
-import type { RgbImage } from '../../worker/engine/image.ts';
 import { describePresets, presetImage } from '../core/index.ts';
+import type { RgbImage } from '../engine.ts';
 import { contactSheet, decodeImage } from '../images/index.ts';
 import { memberReply } from '../member-error.ts';
 import { defaultsWithin } from '../request-rules.ts';

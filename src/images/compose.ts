@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { type RgbImage, resize } from '../../worker/engine/image.ts';
+import { type RgbImage, resize } from '../engine.ts';
 import { encodeAs, type OutputFormat, rawPipeline } from './encode.ts';
 import { BACKGROUND, label } from './labels.ts';
 

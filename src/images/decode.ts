@@ -1,5 +1,5 @@
 import sharp, { type Metadata } from 'sharp';
-import { fitSize, type RgbImage, rgbImage } from '../../worker/engine/image.ts';
+import { fitSize, type RgbImage, rgbImage } from '../engine.ts';
 import { ImageError } from './errors.ts';
 import type { ImageFormat } from './formats.ts';
 

@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
-import type { RgbImage } from '../../worker/engine/image.ts';
+import type { RgbImage } from '../engine.ts';
 
 export type OutputFormat = 'png' | 'jpeg';
 

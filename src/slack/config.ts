@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { JobOptionsInput } from '../core/index.ts';
+import { type Env, parseEnv } from '../env.ts';
 import { OFFERED_SIZES } from '../request-rules.ts';
 
 /**
- * The Slack app's settings, parsed from the environment by the bot's loadConfig (which calls parseSlackConfig):
+ * The Slack app's settings, parsed from the environment the bot's entry point passes in (src/bot-config.ts):
  * nothing in src/slack reads process.env. The tokens and the signing secret are secrets: never logged.
  */
 export interface SlackConfig {
@@ -52,20 +53,11 @@ const slackEnvSchema = z.object({
 
 /**
  * The Slack settings, or undefined when SLACK_BOT_TOKEN is not set (the bot then runs without Slack), with the
- * operator's `jobDefaults` (loadConfig's, shared with Discord and the CLI). Throws a one-line error naming what is
- * wrong, like loadConfig.
+ * operator's `jobDefaults` (the core's STYLIZE_ defaults, shared with Discord and the CLI). Throws a one-line
+ * error naming what is wrong.
  */
-export function parseSlackConfig(
-  env: NodeJS.ProcessEnv,
-  jobDefaults: JobOptionsInput = {},
-): SlackConfig | undefined {
-  const parsed = slackEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new Error(
-      `invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
-  const e = parsed.data;
+export function parseSlackConfig(env: Env, jobDefaults: JobOptionsInput = {}): SlackConfig | undefined {
+  const e = parseEnv(slackEnvSchema, env);
   if (e.SLACK_BOT_TOKEN === undefined) {
     if (e.SLACK_SIGNING_SECRET !== undefined || e.SLACK_APP_TOKEN !== undefined) {
       throw new Error('invalid configuration: SLACK_BOT_TOKEN is needed to connect to Slack');

@@ -1,6 +1,13 @@
 import { progressEdits } from '../chat/progress-edits.ts';
 import { type WriteLimiter, type WriteRate, writeLimiter } from '../chat/write-limiter.ts';
-import type { JobEvents, JobProgress, JobView, ResultImages, StoredImage } from '../core/index.ts';
+import type {
+  FinalDelivery,
+  JobEvents,
+  JobProgress,
+  JobView,
+  ResultImages,
+  StoredImage,
+} from '../core/index.ts';
 import type { Logger } from '../log.ts';
 import type { SlackConfig } from './config.ts';
 import {
@@ -23,9 +30,12 @@ import type { SlackClient, SlackMessage } from './slack-types.ts';
  *
  * Nothing here waits long on the notifier's behalf: progress is throttled per job (at most one chat.update per
  * `progressEveryMs`, the latest state winning: see progress-edits.ts) and written in the background; the end of a
- * job waits for that job's progress write under way, then is written before the call returns, so a bot that dies
- * meanwhile delivers it again at its next start. Progress edits are limited per workspace below Slack's rate
- * for chat.update, which leaves room for the updates that end a job (they do not wait there).
+ * job waits for that job's progress write under way, then is written before the call returns. A job's end passed
+ * on again (`resumed`: the bot stopped while posting it, before it recorded `done`) first reads the thread
+ * (conversations.replies) for the bot's result files or failure message, and posts only what is not there; the
+ * progress message is updated again, which changes nothing the second time. Progress edits are limited per
+ * workspace below Slack's rate for chat.update, which leaves room for the updates that end a job (they do not
+ * wait there).
  *
  * Previews: editing the progress message cannot show a new image without a public image URL, and a file per
  * progress update would flood the thread, so the preview is posted in the thread only `previewsPerJob` times
@@ -57,6 +67,9 @@ export function parseRefs(chatRefs: string | null): SlackRefs | undefined {
  * ends. Without this, 20 live jobs make about 400 a minute.
  */
 export const UPDATE_RATE: WriteRate = { intervalCap: 40, interval: 60_000 };
+
+/** The replies of a job's thread read for what an earlier delivery of its end posted (one page of them). */
+const THREAD_LOOKBACK = 200;
 
 export interface SlackJobEvents extends JobEvents {
   /**
@@ -162,9 +175,50 @@ export function createSlackEvents(deps: {
       }),
   });
 
+  let me: Promise<{ userId?: string | undefined; botId?: string | undefined }> | undefined;
+  /** Who the bot is (auth.test), asked once: its messages are told apart from members' in a thread by it. */
+  function botIdentity() {
+    me ??= client.auth.test().then((who) => ({ userId: who.user_id, botId: who.bot_id }));
+    me.catch(() => {
+      me = undefined;
+    });
+    return me;
+  }
+
+  /**
+   * Whether the bot's replies in the job's thread already hold a message that `posted` recognises (a resumed
+   * delivery's earlier attempt posted it). Without the history scope the thread cannot be read: the end is posted
+   * again, as a repeat is better than a result lost, and the log names the scope.
+   */
+  async function inThread(
+    job: JobView,
+    refs: SlackRefs,
+    posted: (message: SlackReply) => boolean,
+  ): Promise<boolean> {
+    try {
+      const [bot, replies] = await Promise.all([
+        botIdentity(),
+        client.conversations.replies({
+          channel: job.channelId,
+          ts: threadOf(job, refs),
+          limit: THREAD_LOOKBACK,
+        }),
+      ]);
+      return (replies.messages ?? []).some(
+        (m) => (m.user === bot.userId || (bot.botId !== undefined && m.bot_id === bot.botId)) && posted(m),
+      );
+    } catch (error) {
+      log.warn(
+        { ...fields(job), err: slackError(error) },
+        'slack: could not read the thread (the app needs channels:history and groups:history); posting the end again',
+      );
+      return false;
+    }
+  }
+
   /** The end of a job: its progress write under way first, pending ones dropped, then `write`, once. */
   async function end(job: JobView, what: string, write: (refs: SlackRefs) => Promise<void>): Promise<void> {
-    if (job.platform !== 'slack' || stopped || !(await edits.end(job.id))) return;
+    if (stopped || !(await edits.end(job.id))) return;
     const writing = (async () => {
       try {
         const refs = await refsFor(job);
@@ -199,33 +253,40 @@ export function createSlackEvents(deps: {
     },
 
     async progress(job, progress) {
-      if (job.platform === 'slack') edits.report(job.id, { job, progress });
+      edits.report(job.id, { job, progress });
     },
 
-    completed: (job, images) =>
+    completed: (job, images, delivery?: FinalDelivery) =>
       end(job, 'post the result', async (refs) => {
-        await client.files.uploadV2({
-          channel_id: job.channelId,
-          thread_ts: threadOf(job, refs),
-          initial_comment: resultComment(job),
-          file_uploads: resultFiles(job, images),
-        });
+        const files = resultFiles(job, images);
+        const result = files[0]!.filename;
+        const uploaded =
+          delivery?.resumed &&
+          (await inThread(job, refs, (m) => (m.files ?? []).some((f) => f.name === result)));
+        if (!uploaded) {
+          await client.files.uploadV2({
+            channel_id: job.channelId,
+            thread_ts: threadOf(job, refs),
+            initial_comment: resultComment(job),
+            file_uploads: files,
+          });
+        }
         const done = { ...refs, done: true };
         await saveRefs(job, done);
         await update(job, refs.progressTs, completedMessage(job));
       }),
 
-    failed: (job, message) =>
+    failed: (job, message, delivery?: FinalDelivery) =>
       end(job, 'report the failure', async (refs) => {
         await update(job, refs.progressTs, failedMessage(job, message));
-        await client.chat.postMessage({
-          channel: job.channelId,
-          thread_ts: threadOf(job, refs),
-          text: failedReply(job, message),
-        });
+        const text = failedReply(job, message);
+        if (!delivery?.resumed || !(await inThread(job, refs, (m) => m.text === text))) {
+          await client.chat.postMessage({ channel: job.channelId, thread_ts: threadOf(job, refs), text });
+        }
         await saveRefs(job, { ...refs, done: true });
       }),
 
+    // Updates only: a resumed delivery makes them again.
     cancelled: (job) =>
       end(job, 'report the cancellation', async (refs) => {
         await update(job, refs.progressTs, cancelledMessage(job));
@@ -238,6 +299,14 @@ export function createSlackEvents(deps: {
       await Promise.allSettled([...ends]);
     },
   };
+}
+
+/** What the end of a job is recognised by among a thread's replies (conversations.replies). */
+interface SlackReply {
+  user?: string | undefined;
+  bot_id?: string | undefined;
+  text?: string | undefined;
+  files?: { name?: string | undefined }[] | undefined;
 }
 
 function imageName(base: string, image: StoredImage): string {

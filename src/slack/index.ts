@@ -1,5 +1,6 @@
 import { serverChoiceCache } from '../chat/preset-choices.ts';
 import { type Core, type JobEvents, setChatRefs } from '../core/index.ts';
+import type { Readiness } from '../health.ts';
 import type { Logger } from '../log.ts';
 import { adminCheck, registerAdmin } from './admin.ts';
 import { createSlackApp } from './app.ts';
@@ -18,6 +19,8 @@ export interface SlackAdapter {
   events: JobEvents;
   /** HTTP mode: the port the request URL's server listens on (SLACK_PORT, or the one picked for port 0). */
   port: number | undefined;
+  /** Ready once started: its request URL's server listens (or its Socket Mode connection is open). */
+  readiness(): Readiness;
   stop(): Promise<void>;
 }
 
@@ -37,6 +40,7 @@ export async function startSlack(core: Core, config: SlackConfig, log: Logger): 
   return {
     events,
     port,
+    readiness: () => ({ ready: true }),
     async stop() {
       await slack.stop();
       await events.stop();

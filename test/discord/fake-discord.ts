@@ -12,7 +12,8 @@
  *
  * Everything that reaches the REST API or the CDN is recorded (`requests`, `waitFor`); interactions are
  * injected with `sendSlashCommand`, `sendAutocomplete` and `sendButton`; `rateLimit` and `intercept` make
- * chosen requests fail. The server keeps the state Discord would (channels, threads, messages, interaction
+ * chosen requests fail (or go unanswered), `disconnectGateway` and `holdGateway` cut the gateway and keep it
+ * away. The server keeps the state Discord would (channels, threads, messages, interaction
  * responses, commands) and enforces the rules a bot trips over: a 3 s deadline for the first interaction
  * response, one response per interaction, no edits before the response, file size limits, threads only on
  * visible (non-ephemeral) messages, bot permissions for channel messages and threads.
@@ -166,6 +167,11 @@ export interface InterceptOptions {
   status?: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * Handle the request (a message is created, an edit made) and record it, but never answer: what a client sees
+   * when Discord did the work and the connection then broke, or the client died waiting.
+   */
+  unanswered?: boolean;
 }
 
 export interface RateLimitOptions {
@@ -336,6 +342,7 @@ interface Intercept {
   remaining: number;
   hits: number;
   delayMs: number;
+  unanswered?: boolean;
   respond:
     | ((req: RecordedRequest) => { status: number; body: unknown; headers: Record<string, string> })
     | null;
@@ -386,6 +393,8 @@ export class FakeDiscord {
   private readonly events = new EventEmitter();
   private readonly router = new Router<{ auth: boolean; handler: Handler }>();
   private readonly intercepts: Intercept[] = [];
+  /** Set while the gateway is held: the HELLOs to send when it is released. */
+  private heldHellos: (() => void)[] | null = null;
   private port = 0;
 
   private readonly guilds = new Map<string, Guild>();
@@ -607,6 +616,7 @@ export class FakeDiscord {
       remaining: options.times ?? 1,
       hits: 0,
       delayMs: options.delayMs ?? 0,
+      unanswered: options.unanswered ?? false,
       respond:
         status === undefined
           ? null
@@ -983,6 +993,21 @@ export class FakeDiscord {
     for (const connection of this.connections) connection.ws.close(code, reason);
   }
 
+  /**
+   * Until `release()`, gateway connections opened from now on get no HELLO: a client that lost its connection
+   * waits to resume, as while Discord's gateway is unreachable.
+   */
+  holdGateway(): { release(): void } {
+    const held: (() => void)[] = [];
+    this.heldHellos = held;
+    return {
+      release: () => {
+        if (this.heldHellos === held) this.heldHellos = null;
+        for (const hello of held.splice(0)) hello();
+      },
+    };
+  }
+
   /** Whether a client has identified (or resumed) and is connected. */
   get connected(): boolean {
     return [...this.sessions.values()].some((s) => s.connection !== null);
@@ -1041,10 +1066,16 @@ export class FakeDiscord {
       connection.log('in', { op: payload.op, t: null, s: null, d: payload.d });
       this.onGatewayMessage(connection, payload);
     });
-    connection.send({
-      op: GatewayOpcodes.Hello,
-      d: { heartbeat_interval: this.options.heartbeatIntervalMs, _trace: ['["fake-discord",{"micros":0}]'] },
-    });
+    const hello = () =>
+      connection.send({
+        op: GatewayOpcodes.Hello,
+        d: {
+          heartbeat_interval: this.options.heartbeatIntervalMs,
+          _trace: ['["fake-discord",{"micros":0}]'],
+        },
+      });
+    if (this.heldHellos) this.heldHellos.push(hello);
+    else hello();
   }
 
   private onGatewayMessage(connection: GatewayConnection, payload: { op: number; d: unknown }): void {
@@ -1273,6 +1304,7 @@ export class FakeDiscord {
       record.route = `${method} ${match.template}`;
       record.params = match.params;
 
+      let unanswered = false;
       for (const intercept of this.intercepts) {
         if (intercept.remaining <= 0 || !this.matches(intercept.matcher, record)) continue;
         intercept.remaining--;
@@ -1283,6 +1315,7 @@ export class FakeDiscord {
           this.finish(res, record, reply.status, reply.body, reply.headers);
           return;
         }
+        unanswered = intercept.unanswered ?? false;
         break;
       }
 
@@ -1293,6 +1326,12 @@ export class FakeDiscord {
         body,
         json: isObject(body.json) ? body.json : {},
       });
+      if (unanswered) {
+        record.status = reply.status;
+        record.response = reply.body ?? null;
+        this.record(record);
+        return;
+      }
       this.finish(res, record, reply.status, reply.body, this.bucketHeaders(record));
     } catch (error) {
       if (error instanceof DiscordHttpError) {

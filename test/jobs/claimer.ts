@@ -4,14 +4,15 @@
  * processes have separate database connections, as real workers do.
  */
 import { createInterface } from 'node:readline';
-import { loadConfig } from '../../src/config.ts';
+import { parseCoreConfig } from '../../src/core/config.ts';
 import { openCore } from '../../src/core/core.ts';
 import { claimJob } from '../../src/core/scheduler.ts';
+import { parseProcessConfig } from '../../src/env.ts';
 import { createLogger } from '../../src/log.ts';
 import { PAINTS_ANY } from '../job-system.ts';
 
-const config = loadConfig();
-const core = await openCore(config, createLogger(config, 'claimer'));
+const config = parseCoreConfig(process.env);
+const core = await openCore(config, createLogger(parseProcessConfig(process.env), 'claimer'));
 const name = `claimer-${process.pid}`;
 const reply = (body: unknown) => process.stdout.write(`${JSON.stringify({ reply: body })}\n`);
 reply({ ready: true });

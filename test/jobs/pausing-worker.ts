@@ -4,16 +4,16 @@
  * and goes on only when a line arrives on stdin. The test kills it there, as a crash at that point would.
  */
 import { createInterface } from 'node:readline';
-import { loadConfig } from '../../src/config.ts';
 import { openCore } from '../../src/core/core.ts';
 import type { ImageStore } from '../../src/core/image-store.ts';
 import { createLogger } from '../../src/log.ts';
+import { loadWorkerConfig } from '../../worker/config.ts';
 import { startWorker } from '../../worker/loop.ts';
 import { Painter } from '../../worker/paint.ts';
 
-const config = loadConfig();
-const log = createLogger(config, 'worker');
-const core = await openCore(config, log);
+const config = loadWorkerConfig(process.env);
+const log = createLogger(config.process, 'worker');
+const core = await openCore(config.core, log);
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 let writes = 0;
 async function pause(op: 'put' | 'delete'): Promise<void> {
@@ -37,5 +37,5 @@ const images: ImageStore = {
 };
 startWorker(
   { ...core, images },
-  new Painter({ weightsDir: config.weightsDir, backend: config.worker.backend }),
+  new Painter({ weightsDir: config.worker.weightsDir, backend: config.worker.backend }),
 );

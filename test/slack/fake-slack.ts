@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 /**
  * A local stand-in for Slack's Web API, enough for the Slack adapter: the methods it calls (answered the way
  * Slack answers: HTTP 200 with `ok` true or false), files.uploadV2's three steps (files.getUploadURLExternal,
- * the upload URL it hands out, files.completeUploadExternal), private file downloads (url_private_download,
- * Bearer token checked), and response_url posts. Every call is recorded with its parsed arguments.
+ * the upload URL it hands out, files.completeUploadExternal), the bot's messages and shared files kept by
+ * channel and thread for conversations.replies, private file downloads (url_private_download, Bearer token
+ * checked), and response_url posts. Every call is recorded with its parsed arguments.
  *
  * The Web API client sends arguments form-encoded, with objects (view, blocks, files) as JSON strings; uploads
  * are multipart/form-data with the bytes in the field `body`.
@@ -32,6 +33,20 @@ export interface FakeUser {
   is_owner?: boolean;
 }
 
+/** A message the bot posted (chat.postMessage, or files shared with files.completeUploadExternal). */
+export interface FakeMessage {
+  channel: string;
+  ts: string;
+  thread_ts?: string | undefined;
+  user: string;
+  bot_id: string;
+  text: string;
+  files?: { id: string; name: string }[];
+}
+
+const BOT_USER = 'U0BOT';
+const BOT_ID = 'B0BOT';
+
 interface MemberFile {
   id: string;
   name: string;
@@ -49,6 +64,9 @@ export class FakeSlack {
   /** GETs of private files: which file, and whether the request carried the bot token. */
   readonly downloads: { path: string; authorized: boolean }[] = [];
   readonly users = new Map<string, FakeUser>();
+  readonly messages: FakeMessage[] = [];
+  /** Methods whose next call is carried out but never answered (the connection then breaks, or the bot dies). */
+  readonly unanswered = new Set<string>();
   /** Channels the bot may not post in (chat.postMessage answers not_in_channel). */
   readonly closedChannels = new Set<string>();
   /**
@@ -217,9 +235,14 @@ export class FakeSlack {
       const call: FakeCall = { method, args, authorized };
       this.calls.push(call);
       call.result = authorized ? this.answer(method, args) : { ok: false, error: 'not_authed' };
+      if (this.unanswered.delete(method)) return;
       return json(200, call.result);
     }
     res.writeHead(404).end();
+  }
+
+  private post(message: Omit<FakeMessage, 'user' | 'bot_id'>): void {
+    this.messages.push({ ...message, user: BOT_USER, bot_id: BOT_ID });
   }
 
   private ts(): string {
@@ -235,8 +258,8 @@ export class FakeSlack {
           team: 'Test',
           user: 'stylize',
           team_id: this.teamId,
-          user_id: 'U0BOT',
-          bot_id: 'B0BOT',
+          user_id: BOT_USER,
+          bot_id: BOT_ID,
         };
       case 'views.open':
       case 'views.update':
@@ -249,6 +272,12 @@ export class FakeSlack {
         const channel = args.channel as string;
         if (this.closedChannels.has(channel)) return { ok: false, error: 'not_in_channel' };
         const ts = this.ts();
+        this.post({
+          channel,
+          ts,
+          thread_ts: args.thread_ts as string | undefined,
+          text: String(args.text ?? ''),
+        });
         return { ok: true, channel, ts, message: { text: args.text, ts, thread_ts: args.thread_ts } };
       }
       case 'chat.update':
@@ -285,10 +314,27 @@ export class FakeSlack {
           if (!upload?.bytes) return { ok: false, error: 'file_not_found' };
         }
         for (const file of files) this.uploads.get(file.id)!.completed = true;
+        if (typeof args.channel_id === 'string') {
+          this.post({
+            channel: args.channel_id,
+            ts: this.ts(),
+            thread_ts: args.thread_ts as string | undefined,
+            text: String(args.initial_comment ?? ''),
+            files: files.map((f) => ({ id: f.id, name: this.uploads.get(f.id)!.filename })),
+          });
+        }
         return {
           ok: true,
           files: files.map((f) => ({ id: f.id, title: f.title, name: this.uploads.get(f.id)!.filename })),
         };
+      }
+      case 'conversations.replies': {
+        const { channel, ts } = args as { channel?: string; ts?: string };
+        const thread = this.messages.filter(
+          (m) => m.channel === channel && (m.ts === ts || m.thread_ts === ts),
+        );
+        if (thread.length === 0) return { ok: false, error: 'thread_not_found' };
+        return { ok: true, messages: thread, has_more: false };
       }
       default:
         return { ok: false, error: 'unknown_method' };

@@ -1,11 +1,12 @@
 import { Command } from 'commander';
-import { loadConfig } from '../../src/config.ts';
-import { BACKENDS } from '../engine/backends.ts';
-import { DEFAULT_STOP } from '../engine/index.ts';
+import { BACKENDS, DEFAULT_STOP } from '../engine/index.ts';
 import { parseRunOptions } from './options.ts';
 import { presetsCommand } from './presets.ts';
 import { runStylize } from './run.ts';
+import { cliSettings } from './settings.ts';
 import { weightsCommand } from './weights.ts';
+
+const settings = cliSettings(process.env);
 
 const program = new Command('stylize')
   .description('Paint a photo in the style of a painting (Gatys et al. neural style transfer on VGG-19)')
@@ -50,8 +51,8 @@ const program = new Command('stylize')
       program.help({ error: true });
       return;
     }
-    const options = parseRunOptions(raw, loadConfig().jobDefaults);
-    const summary = await runStylize(content, options);
+    const options = parseRunOptions(raw, settings().jobDefaults);
+    const summary = await runStylize(content, options, settings());
     if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else
       process.stderr.write(
@@ -59,8 +60,8 @@ const program = new Command('stylize')
       );
   });
 
-program.addCommand(weightsCommand());
-program.addCommand(presetsCommand());
+program.addCommand(weightsCommand(settings));
+program.addCommand(presetsCommand(settings));
 
 try {
   await program.parseAsync();

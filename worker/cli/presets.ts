@@ -1,11 +1,11 @@
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import { loadConfig } from '../../src/config.ts';
 import { loadCatalogue } from '../../src/presets/catalogue.ts';
 import { type PresetProgress, presetsStatus, setupPresets } from '../presets/setup.ts';
+import type { CliSettings } from './settings.ts';
 
 /** `stylize presets setup|list`: install the catalogue's public-domain paintings into PRESETS_DIR. */
-export function presetsCommand(): Command {
+export function presetsCommand(settings: () => CliSettings): Command {
   const presets = new Command('presets').description('install or list the preset paintings');
   presets
     .command('setup')
@@ -16,7 +16,7 @@ export function presetsCommand(): Command {
       'a local directory or base URL holding files named by id, e.g. starry_night.jpg',
     )
     .action(async (options: { dir?: string; from?: string }) => {
-      const dir = options.dir ?? loadConfig().presetsDir;
+      const dir = options.dir ?? settings().presetsDir;
       const catalogue = await loadCatalogue();
       const bar = process.stderr.isTTY ? progressBar() : undefined;
       const result = await setupPresets({
@@ -40,7 +40,7 @@ export function presetsCommand(): Command {
     .description('list the catalogue paintings, installed or missing')
     .option('--dir <dir>', 'the presets directory')
     .action(async (options: { dir?: string }) => {
-      const dir = options.dir ?? loadConfig().presetsDir;
+      const dir = options.dir ?? settings().presetsDir;
       const status = await presetsStatus(await loadCatalogue(), dir);
       for (const { painting, file } of status) {
         const state = file ? 'installed' : 'missing  ';

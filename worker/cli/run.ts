@@ -1,6 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
-import { loadConfig } from '../../src/config.ts';
 import { comparison, decodeImage, encodeImage, formatForPath, probeImage } from '../../src/images/index.ts';
 import { recommendedStrength } from '../../src/presets/catalogue.ts';
 import {
@@ -13,14 +12,18 @@ import {
 } from '../engine/index.ts';
 import type { RunOptions } from './options.ts';
 import { cliLayers, requireMemory, requireShape } from './preflight.ts';
+import type { CliSettings } from './settings.ts';
 import { resolveStyles } from './styles.ts';
 
 /** Style images are decoded no larger than this: enough for a style scale of 2 at the largest sizes. */
 const MAX_STYLE_SIDE = 2048;
 
 /** One stylization from files to files. Returns the summary that `--json` prints. */
-export async function runStylize(contentPath: string, options: RunOptions) {
-  const config = loadConfig();
+export async function runStylize(
+  contentPath: string,
+  options: RunOptions,
+  config: Pick<CliSettings, 'presetsDir' | 'weightsDir' | 'jobDefaults'>,
+) {
   const outFormat = formatForPath(options.out);
   const compareFormat = options.compare ? formatForPath(options.compare) : undefined;
   // Before anything is allocated for the painting, from the files' headers: they are images, the painting's

@@ -1,14 +1,10 @@
 import { Command } from 'commander';
-import { loadConfig } from '../../src/config.ts';
-import {
-  cliProgressReporter,
-  DEFAULT_WEIGHTS_URL,
-  downloadWeights,
-  weightsStatus,
-} from '../weights/download.ts';
+import { DEFAULT_WEIGHTS_URL, downloadWeights, weightsStatus } from '../weights/download.ts';
+import { cliProgressReporter } from '../weights/progress.ts';
+import type { CliSettings } from './settings.ts';
 
 /** `stylize weights download|status`: install the VGG-19 convolution weights into the cache. */
-export function weightsCommand(): Command {
+export function weightsCommand(settings: () => CliSettings): Command {
   const weights = new Command('weights').description('install or inspect the VGG-19 weights');
   weights
     .command('download')
@@ -20,7 +16,7 @@ export function weightsCommand(): Command {
     )
     .option('--dir <dir>', 'where to install them (default: $STYLIZE_WEIGHTS_DIR or ~/.cache/stylize/vgg19)')
     .action(async (options: { from: string; dir?: string }) => {
-      const dir = options.dir ?? loadConfig().weightsDir;
+      const dir = options.dir ?? settings().weightsDir;
       const progress = process.stderr.isTTY ? cliProgressReporter() : undefined;
       const result = await downloadWeights({ from: options.from, dir, onProgress: progress }).finally(() =>
         progress?.stop(),
@@ -34,7 +30,7 @@ export function weightsCommand(): Command {
     .description('list the installed layers')
     .option('--dir <dir>', 'the weights directory')
     .action(async (options: { dir?: string }) => {
-      const dir = options.dir ?? loadConfig().weightsDir;
+      const dir = options.dir ?? settings().weightsDir;
       process.stdout.write(`${JSON.stringify(await weightsStatus(dir))}\n`);
     });
   return weights;

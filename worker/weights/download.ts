@@ -1,6 +1,5 @@
 import { mkdir, readFile, rename } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import {
   CHECKSUMS_FILE,
@@ -27,11 +26,6 @@ import { openSource, type WeightsSource } from './transfer.ts';
 
 export { CHECKSUMS_FILE, type PinnedShard, VGG19_PINNED_SHARDS } from './checksums.ts';
 export { ChecksumMismatchError, WeightsDownloadError, type WeightsErrorCode } from './errors.ts';
-export {
-  type CliProgressReporter,
-  type CliProgressReporterOptions,
-  cliProgressReporter,
-} from './progress.ts';
 
 /**
  * The TensorFlow.js conversion of the Keras VGG-19 (MIT): `model.json` whose `weightsManifest` holds one group
@@ -58,21 +52,6 @@ const CONV_WEIGHT = /^(block\d+_conv\d+)\/(kernel|bias)$/;
 const SAFE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 const RESERVED_FILES = new Set([MANIFEST_FILE, CHECKSUMS_FILE, SHA256SUMS_FILE, 'model.json']);
 
-/**
- * Where the weights live unless told otherwise: `$STYLIZE_WEIGHTS_DIR`, else `$XDG_CACHE_HOME/stylize/vgg19`,
- * else `~/.cache/stylize/vgg19`. Takes the environment as a parameter so the config layer owns `process.env`.
- */
-export function defaultWeightsDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  const home = env.HOME || homedir();
-  const explicit = env.STYLIZE_WEIGHTS_DIR;
-  if (explicit)
-    return resolve(explicit === '~' || explicit.startsWith('~/') ? home + explicit.slice(1) : explicit);
-  const xdg = env.XDG_CACHE_HOME;
-  // The XDG spec says a relative $XDG_CACHE_HOME is invalid and must be ignored.
-  const cache = xdg && isAbsolute(xdg) ? xdg : join(home, '.cache');
-  return join(cache, 'stylize', 'vgg19');
-}
-
 export interface DownloadProgress {
   /** The shard being fetched. */
   readonly file: string;
@@ -90,8 +69,8 @@ export interface DownloadWeightsOptions {
   /** Base URL (http/https) or local directory holding `model.json` or `weights_manifest.json` and the shards;
    *  or the URL/path of such a `.json` file itself. Default: {@link DEFAULT_WEIGHTS_URL}. */
   readonly from?: string;
-  /** The directory to install into. Default: {@link defaultWeightsDir}(). */
-  readonly dir?: string;
+  /** The directory to install into (the CLI's default: defaultWeightsDir in location.ts). */
+  readonly dir: string;
   readonly onProgress?: (progress: DownloadProgress) => void;
   /** Stops the download; what is on disk stays there to be resumed, and no manifest is written. */
   readonly signal?: AbortSignal;
@@ -145,8 +124,8 @@ interface ShardPlan {
  * earlier runs (trust on first use for shards nothing else vouches for, such as groups 9-16 of the default
  * source: the first download records them and every later run must agree).
  */
-export async function downloadWeights(opts: DownloadWeightsOptions = {}): Promise<DownloadWeightsResult> {
-  const dir = resolve(opts.dir ?? defaultWeightsDir());
+export async function downloadWeights(opts: DownloadWeightsOptions): Promise<DownloadWeightsResult> {
+  const dir = resolve(opts.dir);
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const signal = opts.signal;
   let from = opts.from ?? DEFAULT_WEIGHTS_URL;

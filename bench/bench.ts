@@ -33,7 +33,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import type { RgbImage } from '../worker/engine/image.ts';
+import type { RgbImage } from '../engine/image.ts';
 import {
   BACKENDS,
   type Backend,
@@ -43,10 +43,10 @@ import {
   type Evaluator,
   LAYER_SETS,
   rgbImage,
-} from '../worker/engine/index.ts';
-import { weightsFromStrength } from '../worker/engine/losses.ts';
-import { stylize } from '../worker/engine/stylize.ts';
-import { pixelsSha256, TargetsCache, weightsFingerprint } from '../worker/engine/targets-cache.ts';
+} from '../engine/index.ts';
+import { weightsFromStrength } from '../engine/losses.ts';
+import { stylize } from '../engine/stylize.ts';
+import { pixelsSha256, TargetsCache, weightsFingerprint } from '../engine/targets-cache.ts';
 import {
   deepestLayer,
   type LayerSet,
@@ -54,7 +54,7 @@ import {
   loadVggWeights,
   randomVggWeights,
   type VggWeights,
-} from '../worker/engine/vgg.ts';
+} from '../engine/vgg.ts';
 import { cpuThreads, Painter } from '../worker/paint.ts';
 import { crossCheck, measureIterations, median, noise, round } from './measure.ts';
 

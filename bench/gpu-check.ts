@@ -14,10 +14,10 @@
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { ONNX_BACKENDS, type OnnxBackend } from '../worker/engine/backends.ts';
-import { chooseBackend, createEvaluator, type Evaluator, rgbImage, stylize } from '../worker/engine/index.ts';
-import { weightsFromStrength } from '../worker/engine/losses.ts';
-import { deepestLayer, LAYER_SETS, loadVggWeights, randomVggWeights } from '../worker/engine/vgg.ts';
+import { ONNX_BACKENDS, type OnnxBackend } from '../engine/backends.ts';
+import { chooseBackend, createEvaluator, type Evaluator, rgbImage, stylize } from '../engine/index.ts';
+import { weightsFromStrength } from '../engine/losses.ts';
+import { deepestLayer, LAYER_SETS, loadVggWeights, randomVggWeights } from '../engine/vgg.ts';
 import { crossCheck, measureIterations, noise, round } from './measure.ts';
 
 const { values: args } = parseArgs({

@@ -38,10 +38,7 @@ export async function packGpuCheck(outDir: string): Promise<string> {
     await mkdir(app, { recursive: true });
 
     await bundle(app);
-    await copyFile(
-      fileURLToPath(new URL('../worker/engine/lbfgs.wat', import.meta.url)),
-      join(app, 'lbfgs.wat'),
-    );
+    await copyFile(fileURLToPath(new URL('../engine/lbfgs.wat', import.meta.url)), join(app, 'lbfgs.wat'));
 
     const ortBin = join(dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', 'linux', 'x64');
     const ortDest = join(root, 'bin', 'napi-v6', 'linux', 'x64');
@@ -95,7 +92,7 @@ export async function bundle(outdir: string): Promise<void> {
     // The WebGPU adapter query runs as its own process (see providers.ts): a second script beside the check.
     entryPoints: [
       fileURLToPath(new URL('gpu-check.ts', import.meta.url)),
-      fileURLToPath(new URL('../worker/engine/onnx/adapter-query.ts', import.meta.url)),
+      fileURLToPath(new URL('../engine/onnx/adapter-query.ts', import.meta.url)),
     ],
     outdir,
     entryNames: '[name]',

@@ -2,12 +2,12 @@
  * The measurements `npm run bench` and `npm run gpu-check` share. Nothing here reads files or decodes images,
  * so the GPU check bundles into one script.
  */
-import type { Evaluator, Objective } from '../worker/engine/evaluator.ts';
-import { type RgbImage, rgbImage } from '../worker/engine/image.ts';
-import { type LossTerms, lossTerms, weightsFromStrength } from '../worker/engine/losses.ts';
-import { createOptimizer } from '../worker/engine/optimizers.ts';
-import { mulberry32 } from '../worker/engine/random.ts';
-import { deepestLayer, type LayerSet, networkUpTo, type VggWeights } from '../worker/engine/vgg.ts';
+import type { Evaluator, Objective } from '../engine/evaluator.ts';
+import { type RgbImage, rgbImage } from '../engine/image.ts';
+import { type LossTerms, lossTerms, weightsFromStrength } from '../engine/losses.ts';
+import { createOptimizer } from '../engine/optimizers.ts';
+import { mulberry32 } from '../engine/random.ts';
+import { deepestLayer, type LayerSet, networkUpTo, type VggWeights } from '../engine/vgg.ts';
 
 /** Iterations between two timings of the graphs alone; the first of them is not timed. */
 const STEPS_PER_ROUND = 3;

@@ -1,5 +1,5 @@
 /**
- * Memory of one painting, as the worker's and the CLI's estimate (worker/engine/memory.ts) needs it:
+ * Memory of one painting, as the worker's and the CLI's estimate (engine/memory.ts) needs it:
  * `npx tsx bench/memory.ts [--layers shallow,paper] [--sizes 128,256,384,512] [--backend onnx]
  * [--per-scale 12] [--json]`.
  *
@@ -22,8 +22,8 @@ import {
   scaleSizes,
   stylize,
   weightsFromStrength,
-} from '../worker/engine/index.ts';
-import { deepestLayer, type LayerSetName } from '../worker/engine/vgg.ts';
+} from '../engine/index.ts';
+import { deepestLayer, type LayerSetName } from '../engine/vgg.ts';
 import { noise } from './measure.ts';
 
 const { values: args } = parseArgs({

@@ -17,8 +17,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { decodeImage, encodeImage } from '../src/images/index.ts';
-import { recommendedStrength } from '../src/presets/catalogue.ts';
 import {
   type Backend,
   createEvaluator,
@@ -28,10 +26,12 @@ import {
   type StylizeRequest,
   stylize,
   weightsFromStrength,
-} from '../worker/engine/index.ts';
-import { DEFAULT_SCHEDULE, SCHEDULES, type Schedule } from '../worker/engine/schedule.ts';
-import { finalObjective } from '../worker/engine/stylize.ts';
-import { LAYER_SETS } from '../worker/engine/vgg.ts';
+} from '../engine/index.ts';
+import { DEFAULT_SCHEDULE, SCHEDULES, type Schedule } from '../engine/schedule.ts';
+import { finalObjective } from '../engine/stylize.ts';
+import { LAYER_SETS } from '../engine/vgg.ts';
+import { decodeImage, encodeImage } from '../src/images/index.ts';
+import { recommendedStrength } from '../src/presets/catalogue.ts';
 
 const SHARED = fileURLToPath(new URL('../../shared/assets/', import.meta.url));
 

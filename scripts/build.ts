@@ -18,7 +18,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNTIME_ASSETS = [
   'prisma/migrations', // src/core/migrate.ts
   'presets/catalogue.json', // src/presets/catalogue.ts
-  'worker/engine/lbfgs.wat', // worker/engine/vectors.ts
+  'engine/lbfgs.wat', // engine/vectors.ts
 ] as const;
 
 const out = resolve(ROOT, process.argv[2] ?? 'dist');

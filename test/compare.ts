@@ -1,15 +1,15 @@
 import { expect } from 'vitest';
-import type { Evaluator, Objective } from '../worker/engine/evaluator.ts';
-import { type RgbImage, rgbImage } from '../worker/engine/image.ts';
-import { lossTerms } from '../worker/engine/losses.ts';
-import { mulberry32 } from '../worker/engine/random.ts';
+import type { Evaluator, Objective } from '../engine/evaluator.ts';
+import { type RgbImage, rgbImage } from '../engine/image.ts';
+import { lossTerms } from '../engine/losses.ts';
+import { mulberry32 } from '../engine/random.ts';
 import {
   type LayerSet,
   loadVggWeights,
   type Pooling,
   randomVggWeights,
   type VggWeights,
-} from '../worker/engine/vgg.ts';
+} from '../engine/vgg.ts';
 import { SHALLOW_WEIGHTS } from './assets.ts';
 
 /** How the evaluator tests compare two backends: the cases, and the measures of their difference. */

@@ -79,9 +79,9 @@ describe('configuration by role', () => {
       const modules = await importsFrom(entry);
       expect(modules.has('worker/weights/download.ts'), entry).toBe(false);
       expect(modules.has('cli-progress'), entry).toBe(false);
-      expect(
-        [...modules].filter((m) => m === 'worker/config.ts' || m.startsWith('worker/engine/onnx/')),
-      ).toEqual([]);
+      expect([...modules].filter((m) => m === 'worker/config.ts' || m.startsWith('engine/onnx/'))).toEqual(
+        [],
+      );
     }
   });
 });

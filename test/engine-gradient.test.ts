@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createEvaluator, randomVggWeights, rgbImage } from '../worker/engine/index.ts';
-import { lossTerms } from '../worker/engine/losses.ts';
-import { mulberry32 } from '../worker/engine/random.ts';
-import { loadVggWeights } from '../worker/engine/vgg.ts';
+import { createEvaluator, randomVggWeights, rgbImage } from '../engine/index.ts';
+import { lossTerms } from '../engine/losses.ts';
+import { mulberry32 } from '../engine/random.ts';
+import { loadVggWeights } from '../engine/vgg.ts';
 import { SHALLOW_WEIGHTS } from './assets.ts';
 
 const random = mulberry32(7);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Evaluation, Objective } from '../worker/engine/evaluator.ts';
-import { CurvaturePairs, createOptimizer } from '../worker/engine/optimizers.ts';
-import { mulberry32 } from '../worker/engine/random.ts';
-import { VectorMemory } from '../worker/engine/vectors.ts';
+import type { Evaluation, Objective } from '../engine/evaluator.ts';
+import { CurvaturePairs, createOptimizer } from '../engine/optimizers.ts';
+import { mulberry32 } from '../engine/random.ts';
+import { VectorMemory } from '../engine/vectors.ts';
 
 /** f(x) = ½ Σ aᵢ(xᵢ − cᵢ)², curvatures aᵢ spread over four orders of magnitude: ill-conditioned on purpose. */
 function quadratic(n: number, seed: number) {

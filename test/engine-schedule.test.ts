@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasConverged, planIterations, SCHEDULES, scaleSizes } from '../worker/engine/schedule.ts';
+import { hasConverged, planIterations, SCHEDULES, scaleSizes } from '../engine/schedule.ts';
 
 describe('the schedule of the coarse-to-fine scales', () => {
   const pixels = [96 * 128, 192 * 256, 384 * 512];

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage } from '../src/images/index.ts';
 import {
   createEvaluator,
   type Evaluator,
@@ -11,8 +10,9 @@ import {
   resize,
   stylize,
   weightsFromStrength,
-} from '../worker/engine/index.ts';
-import { finalObjective } from '../worker/engine/stylize.ts';
+} from '../engine/index.ts';
+import { finalObjective } from '../engine/stylize.ts';
+import { decodeImage } from '../src/images/index.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
 
 const layers = { style: [...LAYER_SETS.shallow.style], content: [...LAYER_SETS.shallow.content] };

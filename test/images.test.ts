@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { type RgbImage, rgbImage } from '../engine/image.ts';
 import {
   comparisonLayout,
   decodeImage,
@@ -12,7 +13,6 @@ import {
   probeImage,
   sideBySide,
 } from '../src/images/index.ts';
-import { type RgbImage, rgbImage } from '../worker/engine/image.ts';
 import { asset } from './assets.ts';
 
 // Every fixture is made here in memory; only the shared sample photos are read from disk, never copied.

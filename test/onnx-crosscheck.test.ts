@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Evaluator } from '../worker/engine/evaluator.ts';
-import { createEvaluator, randomVggWeights } from '../worker/engine/index.ts';
-import { lossTerms } from '../worker/engine/losses.ts';
-import { OnnxEvaluator } from '../worker/engine/onnx/evaluator.ts';
-import { buildLossGraph } from '../worker/engine/onnx/graph.ts';
-import { deepestLayer } from '../worker/engine/vgg.ts';
+import type { Evaluator } from '../engine/evaluator.ts';
+import { createEvaluator, randomVggWeights } from '../engine/index.ts';
+import { lossTerms } from '../engine/losses.ts';
+import { OnnxEvaluator } from '../engine/onnx/evaluator.ts';
+import { buildLossGraph } from '../engine/onnx/graph.ts';
+import { deepestLayer } from '../engine/vgg.ts';
 import { EVALUATOR_CASES, expectSameEvaluations, randomImages } from './compare.ts';
 
 /**

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createEvaluator, type RgbImage, rgbImage, stylize } from '../worker/engine/index.ts';
-import { weightsFromStrength } from '../worker/engine/losses.ts';
-import { LAYER_SETS, loadVggWeights } from '../worker/engine/vgg.ts';
+import { createEvaluator, type RgbImage, rgbImage, stylize } from '../engine/index.ts';
+import { weightsFromStrength } from '../engine/losses.ts';
+import { LAYER_SETS, loadVggWeights } from '../engine/vgg.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
 
 const run = promisify(execFile);

@@ -69,7 +69,7 @@ describe('production build', () => {
   });
 
   it('compiles every module to JavaScript that imports no .ts file', () => {
-    for (const dir of ['src', 'worker', 'commands']) {
+    for (const dir of ['src', 'engine', 'worker', 'commands']) {
       const sources = filesUnder(join(ROOT, dir), '.ts').filter((f) => !f.endsWith('.d.ts'));
       expect(sources.length, dir).toBeGreaterThan(0);
       for (const source of sources) {
@@ -84,7 +84,7 @@ describe('production build', () => {
 
   it('copies each file the code reads beside itself (new URL(…, import.meta.url)) into the build', () => {
     const read: string[] = [];
-    for (const dir of ['src', 'worker', 'commands']) {
+    for (const dir of ['src', 'engine', 'worker', 'commands']) {
       for (const source of filesUnder(join(ROOT, dir), '.ts')) {
         for (const match of readFileSync(source, 'utf8').matchAll(
           /new URL\(\s*'([^']+)',\s*import\.meta\.url/g,
@@ -101,7 +101,7 @@ describe('production build', () => {
       expect.arrayContaining([
         'prisma/migrations',
         'presets/catalogue.json',
-        join('worker', 'engine', 'lbfgs.wat'),
+        join('engine', 'lbfgs.wat'),
       ]),
     );
     for (const path of read) expect(existsSync(join(out, path)), path).toBe(true);

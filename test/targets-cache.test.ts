@@ -2,7 +2,6 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage } from '../src/images/index.ts';
 import {
   createEvaluator,
   type Evaluator,
@@ -10,8 +9,9 @@ import {
   type RgbImage,
   stylize,
   weightsFromStrength,
-} from '../worker/engine/index.ts';
-import { pixelsSha256, TargetsCache, weightsFingerprint } from '../worker/engine/targets-cache.ts';
+} from '../engine/index.ts';
+import { pixelsSha256, TargetsCache, weightsFingerprint } from '../engine/targets-cache.ts';
+import { decodeImage } from '../src/images/index.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
 
 const layers = { style: [...LAYER_SETS.shallow.style], content: [...LAYER_SETS.shallow.content] };

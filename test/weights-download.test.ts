@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { groupByteLength, readManifest, type WeightsGroup } from '../engine/manifest.ts';
 import {
   ChecksumMismatchError,
   DEFAULT_WEIGHTS_URL,
@@ -19,7 +20,6 @@ import {
   weightsStatus,
 } from '../worker/weights/download.ts';
 import { defaultWeightsDir } from '../worker/weights/location.ts';
-import { groupByteLength, readManifest, type WeightsGroup } from '../worker/weights/manifest.ts';
 import { cliProgressReporter } from '../worker/weights/progress.ts';
 
 const SHARED = fileURLToPath(new URL('../../shared/assets/vgg19-conv1-3/', import.meta.url));

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomVggWeights } from '../worker/engine/vgg.ts';
+import { randomVggWeights } from '../engine/vgg.ts';
 
 /**
  * A weights directory in the TensorFlow.js format the worker reads, with VGG-19-shaped random weights up to

@@ -1,8 +1,8 @@
+import type { Backend } from '../engine/backends.ts';
+import { largestSide } from '../engine/memory.ts';
+import { LAYER_SETS, type LayerSetName, resolveLayers, usableLayerSets } from '../engine/vgg.ts';
 import type { Capability } from '../src/core/worker-api.ts';
 import { type LayersChoice, SIZE } from '../src/request-rules.ts';
-import type { Backend } from './engine/backends.ts';
-import { largestSide } from './engine/memory.ts';
-import { LAYER_SETS, type LayerSetName, resolveLayers, usableLayerSets } from './engine/vgg.ts';
 
 /**
  * What this process can paint, decided once at its start: the layer sets its weights hold, the operator's

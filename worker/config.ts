@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BACKENDS, type Backend } from '../engine/index.ts';
 import { type CoreConfig, parseCoreConfig } from '../src/core/worker-api.ts';
 import {
   type Env,
@@ -9,7 +10,6 @@ import {
   positive,
 } from '../src/env.ts';
 import { type HealthConfig, parseHealthConfig } from '../src/health.ts';
-import { BACKENDS, type Backend } from './engine/index.ts';
 import { defaultWeightsDir } from './weights/location.ts';
 
 /**

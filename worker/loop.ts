@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Progress } from '../engine/index.ts';
 import {
   abortableSleep,
   type Core,
@@ -28,7 +29,6 @@ import { comparison, decodeImage, encodeImage } from '../src/images/index.ts';
 import type { Logger } from '../src/log.ts';
 import { memberReply } from '../src/member-error.ts';
 import { iterationsPerSecond, jobDuration, jobFailures } from '../src/metrics.ts';
-import type { Progress } from './engine/index.ts';
 import { encodeToFit, type Painter } from './paint.ts';
 
 /**

@@ -1,12 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
-import { type JobOptions, type LayerSetName, requirePaintableShape } from '../src/core/worker-api.ts';
-import type { OutputFormat } from '../src/images/index.ts';
-import { MemberFacingError } from '../src/member-error.ts';
-import { computeBackend } from '../src/metrics.ts';
-import type { LayersChoice } from '../src/request-rules.ts';
-import { describeCapability, MEMORY_SHARE } from './capability.ts';
-import { errorLine } from './engine/backends.ts';
+import { errorLine } from '../engine/backends.ts';
 import {
   type Backend,
   type BackendChoice,
@@ -18,8 +12,14 @@ import {
   resolveLayers,
   stylize,
   weightsFromStrength,
-} from './engine/index.ts';
-import { pixelsSha256, TargetsCache, weightsFingerprint } from './engine/targets-cache.ts';
+} from '../engine/index.ts';
+import { pixelsSha256, TargetsCache, weightsFingerprint } from '../engine/targets-cache.ts';
+import { type JobOptions, type LayerSetName, requirePaintableShape } from '../src/core/worker-api.ts';
+import type { OutputFormat } from '../src/images/index.ts';
+import { MemberFacingError } from '../src/member-error.ts';
+import { computeBackend } from '../src/metrics.ts';
+import type { LayersChoice } from '../src/request-rules.ts';
+import { describeCapability, MEMORY_SHARE } from './capability.ts';
 
 export interface PainterOptions {
   weightsDir: string;

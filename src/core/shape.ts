@@ -7,7 +7,7 @@ export type ImageSubject = { kind: 'photo' } | { kind: 'style' } | { kind: 'pres
 
 /**
  * Refuses, with a sentence that says what to do, an image too long and narrow to paint at `size` with `layers`:
- * the deepest layer must still see it at the coarse-to-fine driver's smallest scale (worker/engine/shape.ts).
+ * the deepest layer must still see it at the coarse-to-fine driver's smallest scale (engine/shape.ts).
  * `width` × `height` are the image's own pixels; `maxSize` the largest size the member may ask for, to suggest
  * one where a larger size would do. Nothing is decoded: a header's size is enough.
  */

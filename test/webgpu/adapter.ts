@@ -1,5 +1,5 @@
-import { BackendUnavailable } from '../../worker/engine/backends.ts';
-import { findDevice } from '../../worker/engine/onnx/providers.ts';
+import { BackendUnavailable } from '../../engine/backends.ts';
+import { findDevice } from '../../engine/onnx/providers.ts';
 
 /**
  * Why the WebGPU tests cannot run here, or undefined when they can. They run on any Vulkan adapter, lavapipe

@@ -4,9 +4,9 @@
  * process (the log level is set once per process): `node --import tsx placement.ts avg|max`.
  */
 import * as ort from 'onnxruntime-node';
-import { buildLossGraph } from '../../worker/engine/onnx/graph.ts';
-import { sessionOptions } from '../../worker/engine/onnx/providers.ts';
-import { LAYER_SETS, randomVggWeights } from '../../worker/engine/vgg.ts';
+import { buildLossGraph } from '../../engine/onnx/graph.ts';
+import { sessionOptions } from '../../engine/onnx/providers.ts';
+import { LAYER_SETS, randomVggWeights } from '../../engine/vgg.ts';
 
 const pooling = process.argv[2] === 'max' ? 'max' : 'avg';
 const layers = { style: [...LAYER_SETS.paper.style], content: [...LAYER_SETS.paper.content] };

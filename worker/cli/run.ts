@@ -1,7 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
-import { comparison, decodeImage, encodeImage, formatForPath, probeImage } from '../../src/images/index.ts';
-import { recommendedStrength } from '../../src/presets/catalogue.ts';
 import {
   chooseBackend,
   createEvaluator,
@@ -9,7 +7,9 @@ import {
   type LossWeights,
   stylize,
   weightsFromStrength,
-} from '../engine/index.ts';
+} from '../../engine/index.ts';
+import { comparison, decodeImage, encodeImage, formatForPath, probeImage } from '../../src/images/index.ts';
+import { recommendedStrength } from '../../src/presets/catalogue.ts';
 import type { RunOptions } from './options.ts';
 import { cliLayers, requireMemory, requireShape } from './preflight.ts';
 import type { CliSettings } from './settings.ts';

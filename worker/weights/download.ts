@@ -2,6 +2,13 @@ import { mkdir, readFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import {
+  groupByteLength,
+  MANIFEST_FILE,
+  parseManifest,
+  type WeightsGroup,
+  type WeightsManifest,
+} from '../../engine/manifest.ts';
+import {
   CHECKSUMS_FILE,
   isSha256,
   type PinnedShard,
@@ -15,13 +22,6 @@ import {
 } from './checksums.ts';
 import { ChecksumMismatchError, WeightsDownloadError } from './errors.ts';
 import { fileSize, removeIfExists, syncFile } from './fs-util.ts';
-import {
-  groupByteLength,
-  MANIFEST_FILE,
-  parseManifest,
-  type WeightsGroup,
-  type WeightsManifest,
-} from './manifest.ts';
 import { openSource, type WeightsSource } from './transfer.ts';
 
 export { CHECKSUMS_FILE, type PinnedShard, VGG19_PINNED_SHARDS } from './checksums.ts';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readManifest } from '../weights/manifest.ts';
+import { readManifest } from './manifest.ts';
 import { mulberry32 } from './random.ts';
 
 /**

@@ -98,11 +98,7 @@ describe('production build', () => {
       }
     }
     expect(read).toEqual(
-      expect.arrayContaining([
-        'prisma/migrations',
-        'presets/catalogue.json',
-        join('engine', 'lbfgs.wat'),
-      ]),
+      expect.arrayContaining(['prisma/migrations', 'presets/catalogue.json', join('engine', 'lbfgs.wat')]),
     );
     for (const path of read) expect(existsSync(join(out, path)), path).toBe(true);
   });

@@ -1,6 +1,6 @@
 /**
  * What the chat adapters (src/discord, src/slack) use: open the core once, check a request before downloading
- * its images (checkRequest), submit and cancel jobs, answer status and /stylize-admin, and receive job events
+ * its images (checkRequest), submit, vary and cancel jobs, answer status and /stylize-admin, and receive job events
  * through JobEvents. Platform code never touches Prisma.
  * Refusals arrive as UserError, QuotaError or ImageError, each with a message written for the member.
  */
@@ -24,7 +24,13 @@ export type { FinalDelivery, JobEvents, JobProgress, ResultImages } from './even
 export type { StoredImage } from './image-store.ts';
 export { type JobStatus, type JobView, setChatRefs } from './jobs.ts';
 export { type Notifier, startNotifier } from './notifier.ts';
-export type { CheckedOptions, JobOptions, JobOptionsInput } from './options.ts';
+export {
+  type CheckedOptions,
+  type JobOptions,
+  type JobOptionsInput,
+  VARIATIONS,
+  type VariationKind,
+} from './options.ts';
 export { plural } from './plural.ts';
 export { presetImage } from './preset-image.ts';
 export { describePresets, type PresetInfo } from './presets.ts';
@@ -34,3 +40,11 @@ export { PLATFORMS, type Platform, type ServerRef } from './servers.ts';
 export type { ImageSubject } from './shape.ts';
 export { type JobStatusReport, jobStatus } from './status.ts';
 export { checkImages, type Submission, type SubmitRequest, submitJob } from './submit.ts';
+export {
+  checkVariation,
+  LARGER_FACTOR,
+  STRENGTH_STEP,
+  submitVariation,
+  type VariationRequest,
+  variationChoices,
+} from './variations.ts';

@@ -51,3 +51,10 @@ export const styleRefsSchema = z
   )
   .min(1);
 export type StyleRefs = z.infer<typeof styleRefsSchema>;
+
+/**
+ * What a variation of a finished painting changes (variations.ts): the strength up or down, the colours kept or
+ * not, or a larger size started from the painting itself.
+ */
+export const VARIATIONS = ['more-style', 'less-style', 'colours', 'larger'] as const;
+export type VariationKind = (typeof VARIATIONS)[number];

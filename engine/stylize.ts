@@ -200,8 +200,7 @@ export async function stylize(
           // converges early.
           const workLeft = final
             ? work(ceiling - done, index + 1)
-            : (budget - i - 1) * pixels[index]! +
-              work(ceiling - done - (budget - i - 1), index + 1);
+            : (budget - i - 1) * pixels[index]! + work(ceiling - done - (budget - i - 1), index + 1);
           onProgress({
             iteration: done,
             iterations: ceiling,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Limits } from '../request-rules.ts';
 import { decodeImage, encodeImage, probeImage } from '../images/index.ts';
 import { recommendedStrength } from '../presets/catalogue.ts';
+import type { Limits } from '../request-rules.ts';
 import { type OperatorBounds, operatorBounds } from './capacity.ts';
 import type { Core } from './core.ts';
 import { type ServerRow, TX_OPTIONS } from './db.ts';

@@ -88,7 +88,7 @@ describe.each(PROVIDERS)('a member’s history on %s', (provider) => {
     const ids: number[] = [];
     for (let i = 0; i < HISTORY_LENGTH + 2; i++) ids.push((await submit(core, 'many', 'dee')).job.id);
     const server = { platform: 'discord' as const, id: 'many' };
-    const newest = ids.toReversed();
+    const newest = [...ids].reverse();
     expect((await memberHistory(core, server, 'dee')).map((e) => e.job.id)).toEqual(
       newest.slice(0, HISTORY_LENGTH),
     );

@@ -59,8 +59,8 @@ export const STYLIZE_SHORTCUT = 'stylize_this_image';
 
 const USAGE =
   '`/stylize` opens the form: your photo, a painting, strength, size and iterations. `/stylize status JOB` tells ' +
-  'where a job stands; `/stylize history` lists your latest paintings. On a message with an image, the “Stylize this image” shortcut (in the message’s ⋮ menu) ' +
-  'paints it.';
+  'where a job stands; `/stylize history` lists your latest paintings. On a message with an image, the ' +
+  '“Stylize this image” shortcut (in the message’s ⋮ menu) paints it.';
 
 export function registerStylize(app: App, deps: SlackDeps): void {
   const { core, log } = deps;

@@ -2,7 +2,7 @@
  * The bot's slash commands, as data: what `npm run register` sends to Discord, and what the Discord adapter
  * reads option names and limits from.
  *
- * All three commands are guild-only (contexts: Guild; installable to servers only): jobs, quotas, presets and
+ * All the commands are guild-only (contexts: Guild; installable to servers only): jobs, quotas, presets and
  * the queue all belong to one server, and a DM has no server to charge a job to or admins to manage it.
  * Discord hides `/stylize-admin` from members without Manage Guild (`default_member_permissions`), but server
  * admins can override that in Server Settings → Integrations, so the adapter re-checks the permission.
@@ -20,6 +20,7 @@ export const COMMAND = {
   stylize: 'stylize',
   presets: 'stylize-presets',
   admin: 'stylize-admin',
+  history: 'stylize-history',
 } as const;
 
 /**
@@ -99,6 +100,16 @@ export const presetsCommand = guildOnly(
   new SlashCommandBuilder()
     .setName(COMMAND.presets)
     .setDescription('Show the preset paintings you can use with /stylize'),
+);
+
+/**
+ * A separate command rather than a subcommand of /stylize: Discord does not let a command have both options
+ * and subcommands, and /stylize keeps its options.
+ */
+export const historyCommand = guildOnly(
+  new SlashCommandBuilder()
+    .setName(COMMAND.history)
+    .setDescription('List your latest paintings on this server, with links to them'),
 );
 
 export const adminCommand = guildOnly(
@@ -194,4 +205,5 @@ export const commandDefinitions: RESTPostAPIChatInputApplicationCommandsJSONBody
   stylizeCommand.toJSON(),
   presetsCommand.toJSON(),
   adminCommand.toJSON(),
+  historyCommand.toJSON(),
 ];

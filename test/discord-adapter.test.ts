@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePreset } from '../src/chat/preset-choices.ts';
-import type { Core } from '../src/core/index.ts';
+import type { Core, JobView } from '../src/core/index.ts';
 import { type PresetInfo, QuotaError, UserError } from '../src/core/index.ts';
 import { checkAttachment, downloadAttachment, isAllowedUrl } from '../src/discord/attachments.ts';
 import { type AttachmentPolicy, parseDiscordConfig, requireDiscordConfig } from '../src/discord/config.ts';
@@ -427,6 +427,51 @@ describe('render', () => {
 });
 
 // ------------------------------------------------------------------------------------------------ fit
+
+describe('render: history', () => {
+  const guild = 'https://discord.com/channels/111111111111111111';
+  const at = new Date(1_700_000_000_000);
+  const entry = (job: Partial<JobView>, kept = { imagesKept: true, resultKept: false }) => ({
+    job: jobView({ createdAt: at, ...job }),
+    ...kept,
+  });
+
+  it('links each painting: the message showing it while kept, else its thread, reply or channel', () => {
+    const inReply = encodeRefs({ ...refs, threadId: null, result: { channelId: '10', messageId: '20' } });
+    const lines = render
+      .historyMessage([
+        entry({ id: 5, status: 'queued', chatRefs: encodeRefs(refs), threadId: '20' }),
+        entry(
+          { id: 4, status: 'succeeded', finishedAt: at, chatRefs: inReply },
+          { imagesKept: true, resultKept: true },
+        ),
+        entry(
+          { id: 3, status: 'succeeded', finishedAt: at, chatRefs: inReply },
+          { imagesKept: false, resultKept: false },
+        ),
+        entry({ id: 2, status: 'failed', finishedAt: at }, { imagesKept: false, resultKept: false }),
+        entry({ id: 1, status: 'running', chatRefs: encodeRefs({ ...refs, threadId: null }) }),
+      ])
+      .content.split('\n');
+    expect(lines).toEqual([
+      'Your last 5 paintings on this server, newest first:',
+      `• #5 · **starry_night** · asked <t:1700000000:R> · waiting in the queue · [open the thread](${guild}/20)`,
+      `• #4 · **starry_night** · asked <t:1700000000:R> · done <t:1700000000:R> · [see the painting](${guild}/10/20)`,
+      `• #3 · **starry_night** · asked <t:1700000000:R> · done <t:1700000000:R> (no longer kept) · [open the thread](${guild}/10/20)`,
+      `• #2 · **starry_night** · asked <t:1700000000:R> · failed <t:1700000000:R> · [open the thread](${guild}/222222222222222222)`,
+      `• #1 · **starry_night** · asked <t:1700000000:R> · being painted · [open the thread](${guild}/10/20)`,
+    ]);
+  });
+
+  it('counts one painting in the singular, and says how to start when there is none', () => {
+    expect(render.historyMessage([entry({ status: 'cancelled', finishedAt: at })]).content).toMatch(
+      /^Your last 1 painting on this server:\n• #7 · .* · cancelled <t:1700000000:R> · /,
+    );
+    expect(render.historyMessage([]).content).toBe(
+      'You have no paintings on this server yet. Start one with `/stylize`.',
+    );
+  });
+});
 
 describe('fitToUpload', () => {
   const noise = (side: number) => {

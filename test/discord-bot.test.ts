@@ -705,6 +705,48 @@ describe('Discord bot: presets', () => {
   });
 });
 
+describe('Discord bot: history', () => {
+  const history = async (user: keyof typeof fake.users) =>
+    ephemeralAnswer(await fake.sendSlashCommand({ name: 'stylize-history', user: fake.users[user] }));
+  const jobsOf = (userId: string) =>
+    core.db.prisma.job.findMany({ where: { requesterId: userId }, orderBy: { id: 'desc' } });
+
+  it('/stylize-history lists only the member’s own paintings, with links, and says which are no longer kept', async () => {
+    const alice = await jobsOf(fake.users.alice.id);
+    const [cancelled, done] = alice; // the Cancel test's, then the first test's
+    expect(cancelled).toMatchObject({ status: 'cancelled' });
+    expect(done).toMatchObject({ status: 'succeeded' });
+    const guild = `https://discord.com/channels/${fake.guildId}`;
+    // The link the first job's reply got to the message with the painting, in its thread.
+    const painting = /https:\/\/discord\.com\/channels\/\S+/.exec(fake.message(done!.threadId!)!.content)![0];
+    expect(painting.startsWith(`${guild}/${done!.threadId}/`)).toBe(true);
+
+    const answer = await history('alice');
+    const lines = answer.split('\n');
+    expect(lines[0]).toBe(`Your last ${alice.length} paintings on this server, newest first:`);
+    expect(lines.slice(1).map((l) => /^• #(\d+) /.exec(l)?.[1])).toEqual(alice.map((j) => String(j.id)));
+    const line = (id: number) => lines.find((l) => l.startsWith(`• #${id} `))!;
+    expect(line(cancelled!.id)).toMatch(/ · cancelled <t:\d+:R> · /);
+    expect(line(cancelled!.id)).toContain(`[open the thread](${guild}/${cancelled!.threadId})`);
+    expect(line(done!.id)).toMatch(/ · done <t:\d+:R> · /);
+    expect(line(done!.id)).toContain(`[see the painting](${painting})`);
+    for (const other of await jobsOf(fake.users.bob.id)) expect(answer).not.toContain(`#${other.id} `);
+
+    // Once retention has deleted its images, the painting's line says so and links to its thread.
+    await notifier.drain();
+    await purgeExpired(core, new Date(Date.now() + core.config.jobs.retentionMs + 1000));
+    const later = (await history('alice')).split('\n').find((l) => l.startsWith(`• #${done!.id} `))!;
+    expect(later).toMatch(/ · done <t:\d+:R> \(no longer kept\) · /);
+    expect(later).toContain(`[open the thread](${guild}/${done!.threadId})`);
+  });
+
+  it('tells a member with no paintings how to start one', async () => {
+    expect(await history('owner')).toBe(
+      'You have no paintings on this server yet. Start one with `/stylize`.',
+    );
+  });
+});
+
 describe('Discord bot: variations', () => {
   const server = () => ({ platform: 'discord' as const, id: fake.guildId });
   const ADMIN = { userId: 'admin', isAdmin: true };

@@ -353,13 +353,18 @@ describe('fake Discord CDN', () => {
 });
 
 describe('npm run register against the fake', () => {
-  it('registers the three commands globally and to a guild, idempotently', async () => {
+  it('registers the four commands globally and to a guild, idempotently', async () => {
     const global = await registerCommands({
       token: fake.token,
       applicationId: fake.applicationId,
       apiUrl: fake.apiUrl,
     });
-    expect(global.map((c) => c.name)).toEqual(['stylize', 'stylize-presets', 'stylize-admin']);
+    expect(global.map((c) => c.name)).toEqual([
+      'stylize',
+      'stylize-presets',
+      'stylize-admin',
+      'stylize-history',
+    ]);
     const again = await registerCommands({
       token: fake.token,
       applicationId: fake.applicationId,
@@ -382,6 +387,7 @@ describe('npm run register against the fake', () => {
       'stylize',
       'stylize-presets',
       'stylize-admin',
+      'stylize-history',
     ]);
     expect(describeRegistered(global)).toContain('/stylize-admin (id');
     expect(describeRegistered(global)).toContain(
@@ -421,10 +427,10 @@ describe('npm run register against the fake', () => {
         (e: { code: number; stderr: string; stdout: string }) => e,
       ),
     ]);
-    expect(stdout).toContain(`Registered 3 command(s) to guild ${fake.guildId}`);
+    expect(stdout).toContain(`Registered 4 command(s) to guild ${fake.guildId}`);
     expect(stdout).toContain('/stylize-admin');
     expect(stdout + stderr).not.toContain(fake.token);
-    expect(fake.commands(fake.guildId)).toHaveLength(3);
+    expect(fake.commands(fake.guildId)).toHaveLength(4);
 
     expect('code' in failed && failed.code).toBe(1);
     expect(failed.stderr).toContain('DISCORD_APPLICATION_ID');

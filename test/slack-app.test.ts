@@ -627,6 +627,61 @@ describe('Slack app', () => {
     expect(JSON.stringify(form.args.view)).toContain('"initial_value":"monet"');
   });
 
+  /** `/stylize history` as `who`: the answer posted to the command's response_url. */
+  async function history(who: Who): Promise<Record<string, unknown>> {
+    const responseUrl = slack.responseUrl();
+    const id = responseUrl.split('/').at(-1);
+    expect(
+      (await post(slashCommand(who, '/stylize', 'history', { triggerId: trigger(), responseUrl }))).status,
+    ).toBe(200);
+    return waitFor('the history', async () => slack.responses.find((r) => r.id === id)?.body);
+  }
+
+  it('/stylize history lists the member’s own paintings to them alone, linked to their threads', async () => {
+    const jobs = await core.db.prisma.job.findMany({
+      where: { requesterId: alice.userId },
+      orderBy: { id: 'desc' },
+      take: 10,
+    });
+    const painted = jobs.find((j) => j.status === 'succeeded')!;
+    const cancelled = jobs.find((j) => j.status === 'cancelled')!;
+    expect(painted).toBeDefined();
+    expect(cancelled).toBeDefined();
+
+    const answer = await history(alice);
+    expect(answer.response_type).toBe('ephemeral');
+    const lines = String(answer.text).split('\n');
+    expect(lines[0]).toMatch(/^\*Your last \d+ paintings in this workspace\*, newest first:$/);
+    expect(lines.slice(1).map((l) => Number(/^• Job (\d+) · /.exec(l)?.[1]))).toEqual(jobs.map((j) => j.id));
+    const line = (id: number, text: string) => text.split('\n').find((l) => l.startsWith(`• Job ${id} · `))!;
+    expect(line(painted.id, String(answer.text))).toContain(
+      `done <!date^${Math.floor(painted.finishedAt!.getTime() / 1000)}^`,
+    );
+    expect(line(painted.id, String(answer.text))).toMatch(
+      new RegExp(
+        `· <${slack.permalink(alice.channelId, painted.threadId!)}\\|see the painting in its thread>$`,
+      ),
+    );
+    expect(line(cancelled.id, String(answer.text))).toMatch(
+      new RegExp(
+        `cancelled <!date[^>]*> · <${slack.permalink(alice.channelId, cancelled.threadId!)}\\|open the thread>$`,
+      ),
+    );
+    expect(slack.callsOf('chat.getPermalink').every((c) => c.authorized)).toBe(true);
+
+    // Once retention has deleted its images, the painting's line says so.
+    await notifier.drain();
+    await purgeExpired(core, new Date(Date.now() + core.config.jobs.retentionMs + 1000));
+    const later = line(painted.id, String((await history(alice)).text));
+    expect(later).toMatch(/ \(no longer kept\) · <[^|]+\|open the thread>$/);
+
+    const none = await history({ ...alice, userId: 'U0DAN' });
+    expect(none).toMatchObject({
+      response_type: 'ephemeral',
+      text: 'You have no paintings in this workspace yet. Start one with `/stylize`.',
+    });
+  });
+
   it('paints each variation button’s job in the painting’s thread; refuses others, limits and gone images', async () => {
     worker ??= spawnProcess('worker/main.ts', testEnv(db, { WORKER_BACKEND: 'wasm' }));
     const server = { platform: 'slack' as const, id: alice.teamId };

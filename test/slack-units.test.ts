@@ -20,6 +20,8 @@ import {
   completedMessage,
   errorText,
   formatDuration,
+  historyText,
+  localTime,
   progressBar,
   progressMessage,
 } from '../src/slack/render.ts';
@@ -329,6 +331,26 @@ describe('rendering', () => {
       tellMember: true,
     });
     expect(errorText(told)).toBe(`${OPERATOR_FAULT_TEXT} Slack sent a &lt;web page&gt;.`);
+  });
+});
+
+describe('/stylize history text', () => {
+  it('counts one painting in the singular, and leaves out a link Slack would not give', () => {
+    const at = new Date(1_700_000_000_000);
+    const text = historyText(
+      [
+        {
+          job: jobView({ platform: 'slack', status: 'failed', createdAt: at, finishedAt: at }),
+          imagesKept: false,
+          resultKept: false,
+        },
+      ],
+      new Map(),
+    );
+    expect(text).toBe(
+      '*Your last 1 painting in this workspace*:\n' +
+        `• Job 7 · *starry_night* · asked ${localTime(at)} · failed ${localTime(at)}`,
+    );
   });
 });
 

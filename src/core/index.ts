@@ -1,7 +1,7 @@
 /**
  * What the chat adapters (src/discord, src/slack) use: open the core once, check a request before downloading
- * its images (checkRequest), submit, vary and cancel jobs, answer status and /stylize-admin, and receive job events
- * through JobEvents. Platform code never touches Prisma.
+ * its images (checkRequest), submit, vary and cancel jobs, answer status, a member's history (memberHistory) and
+ * /stylize-admin, and receive job events through JobEvents. Platform code never touches Prisma.
  * Refusals arrive as UserError, QuotaError or ImageError, each with a message written for the member.
  */
 export {
@@ -21,6 +21,7 @@ export { type CoreConfig, type JobDefaults, parseCoreConfig } from './config.ts'
 export { type Core, openCore } from './core.ts';
 export { UserError } from './errors.ts';
 export type { FinalDelivery, JobEvents, JobProgress, ResultImages } from './events.ts';
+export { HISTORY_LENGTH, type HistoryEntry, memberHistory } from './history.ts';
 export type { StoredImage } from './image-store.ts';
 export { type JobStatus, type JobView, setChatRefs } from './jobs.ts';
 export { type Notifier, startNotifier } from './notifier.ts';

@@ -23,12 +23,13 @@ import {
   type JobProgress,
   type JobView,
   jobStatus,
+  setChatRefs,
   variationChoices,
 } from '../core/index.ts';
 import type { Logger } from '../log.ts';
 import { safeError } from './errors.ts';
 import { fitToUpload } from './fit.ts';
-import { type ChatRefs, decodeRefs, messageLink, type Setups } from './refs.ts';
+import { type ChatRefs, decodeRefs, encodeRefs, messageLink, type Setups } from './refs.ts';
 import * as render from './render.ts';
 
 export interface DiscordEvents extends JobEvents {
@@ -205,7 +206,9 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
         edit(refs.progressChannelId, refs.progressId, render.progressEnded(job, 'done')),
       );
     }
+    let result: ChatRefs['result'];
     if (posted) {
+      result = { channelId: refs.threadId!, messageId: posted.id };
       const link = messageLink(job.server, refs.threadId!, posted.id);
       await attempt(job, 'link the reply to the images', () =>
         edit(refs.channelId, refs.replyId, render.replyDone(job, link)),
@@ -213,7 +216,18 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
     } else {
       // No thread, or posting there failed: the reply itself carries the images.
       const reply = { ...render.replyDone(job, null), files: final.files!, components: final.components! };
-      await attempt(job, 'put the images in the reply', () => edit(refs.channelId, refs.replyId, reply));
+      const shown = await attempt(job, 'put the images in the reply', async () => {
+        await edit(refs.channelId, refs.replyId, reply);
+        return true;
+      });
+      if (shown) result = { channelId: refs.channelId, messageId: refs.replyId };
+    }
+    // Recorded for the member's history (/stylize-history), which links to the painting while it is kept.
+    if (result) {
+      const chatRefs = encodeRefs({ ...refs, result });
+      await attempt(job, 'record where the painting is', () =>
+        setChatRefs(core, { platform: 'discord', id: job.server }, job.id, { chatRefs }),
+      );
     }
     log.info(fields(job), 'discord: painting delivered');
   }

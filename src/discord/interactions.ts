@@ -10,6 +10,7 @@ import { COMMAND } from '../../commands/definitions.ts';
 import { handleAdmin, isAdmin } from './admin.ts';
 import type { Context } from './context.ts';
 import { safeError } from './errors.ts';
+import { handleHistory } from './history.ts';
 import { handleAutocomplete, handlePresets } from './presets.ts';
 import * as render from './render.ts';
 import { handleCancelButton, handleStylize } from './stylize.ts';
@@ -45,6 +46,8 @@ export async function handleInteraction(ctx: Context, interaction: Interaction):
           return await handlePresets(ctx, interaction);
         case COMMAND.admin:
           return await handleAdmin(ctx, interaction);
+        case COMMAND.history:
+          return await handleHistory(ctx, interaction);
       }
       return;
     }

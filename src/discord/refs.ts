@@ -16,6 +16,8 @@ const chatRefsSchema = z.object({
   progressId: z.string(),
   /** Bytes one message may upload in this guild (the interaction's attachment_size_limit). */
   uploadLimit: z.number().int().positive(),
+  /** The message that shows the finished painting (in the thread, or the reply itself), once it is posted. */
+  result: z.object({ channelId: z.string(), messageId: z.string() }).optional(),
 });
 export type ChatRefs = z.infer<typeof chatRefsSchema>;
 
@@ -76,4 +78,9 @@ type Resolve = (refs: ChatRefs | undefined) => void;
 
 export function messageLink(guildId: string, channelId: string, messageId: string): string {
   return `https://discord.com/channels/${guildId}/${channelId}/${messageId}`;
+}
+
+/** A link that opens a channel or a thread. */
+export function channelLink(guildId: string, channelId: string): string {
+  return `https://discord.com/channels/${guildId}/${channelId}`;
 }

@@ -14,6 +14,7 @@ import {
 import { LIMIT_OPTIONS } from '../../commands/definitions.ts';
 import { matchPresets } from '../chat/preset-choices.ts';
 import {
+  type HistoryEntry,
   type JobProgress,
   type JobView,
   type LimitsReport,
@@ -25,6 +26,7 @@ import {
 } from '../core/index.ts';
 import { memberReply } from '../member-error.ts';
 import { LIMIT_RULES, OFFERED_SIZES, type RequestLimits, SIZE, sizesAllowed } from '../request-rules.ts';
+import { channelLink, decodeRefs, messageLink } from './refs.ts';
 
 export interface FileSpec {
   name: string;
@@ -410,6 +412,44 @@ export function presetsMessage(labels: readonly string[], shown: number): Messag
         '(start typing a painting, an artist or a name)',
       ...labels.map((label) => `• ${label}`),
     ]),
+  };
+}
+
+// ------------------------------------------------------------------------------------------ history
+
+/**
+ * /stylize-history: one line per painting, newest first, each with one link: to the message that shows the
+ * painting while the bot keeps it (it is in the thread, or is the reply when there is none), otherwise to the
+ * job's thread (or its reply, or its channel, for a job shown nowhere else).
+ */
+export function historyMessage(entries: readonly HistoryEntry[]): MessageSpec {
+  if (entries.length === 0) {
+    return { content: 'You have no paintings on this server yet. Start one with `/stylize`.' };
+  }
+  const lines = entries.map(({ job, imagesKept, resultKept }) => {
+    const refs = decodeRefs(job.chatRefs);
+    const thread = job.threadId
+      ? channelLink(job.server, job.threadId)
+      : refs
+        ? messageLink(job.server, refs.channelId, refs.replyId)
+        : channelLink(job.server, job.channelId);
+    const result = resultKept && refs?.result;
+    const link = result
+      ? `[see the painting](${messageLink(job.server, result.channelId, result.messageId)})`
+      : `[open the thread](${thread})`;
+    const ended = job.finishedAt ? ` ${timestamp(job.finishedAt.getTime())}` : '';
+    const state = {
+      queued: 'waiting in the queue',
+      running: 'being painted',
+      succeeded: `done${ended}${imagesKept ? '' : ' (no longer kept)'}`,
+      failed: `failed${ended}`,
+      cancelled: `cancelled${ended}`,
+    }[job.status];
+    return `• #${job.id} · **${styleNames(job)}** · asked ${timestamp(job.createdAt.getTime())} · ${state} · ${link}`;
+  });
+  const order = entries.length > 1 ? ', newest first' : '';
+  return {
+    content: clipLines([`Your last ${plural(entries.length, 'painting')} on this server${order}:`, ...lines]),
   };
 }
 

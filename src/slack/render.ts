@@ -1,7 +1,9 @@
 import {
+  type HistoryEntry,
   type JobProgress,
   type JobStatusReport,
   type JobView,
+  plural,
   VARIATIONS,
   type VariationKind,
 } from '../core/index.ts';
@@ -229,6 +231,37 @@ export function statusText(report: JobStatusReport): string {
     case 'cancelled':
       return `Job ${job.id} (${styles}) was cancelled.`;
   }
+}
+
+/**
+ * `/stylize history`: one line per painting, newest first, with a link to its thread (where the painting is posted)
+ * when `threadLinks` has one for the job (chat.getPermalink of its request message), and "(no longer kept)" for a
+ * painting whose images retention has deleted.
+ */
+export function historyText(
+  entries: readonly HistoryEntry[],
+  threadLinks: ReadonlyMap<number, string>,
+): string {
+  if (entries.length === 0) return 'You have no paintings in this workspace yet. Start one with `/stylize`.';
+  const lines = entries.map(({ job, imagesKept, resultKept }) => {
+    const ended = job.finishedAt ? ` ${localTime(job.finishedAt)}` : '';
+    const state = {
+      queued: 'waiting in the queue',
+      running: 'being painted',
+      succeeded: `done${ended}${imagesKept ? '' : ' (no longer kept)'}`,
+      failed: `failed${ended}`,
+      cancelled: `cancelled${ended}`,
+    }[job.status];
+    const link = threadLinks.get(job.id);
+    const where = link
+      ? ` · <${link}|${resultKept ? 'see the painting in its thread' : 'open the thread'}>`
+      : '';
+    return `• Job ${job.id} · ${styleList(job.styles)} · asked ${localTime(job.createdAt)} · ${state}${where}`;
+  });
+  const order = entries.length > 1 ? ', newest first' : '';
+  return [`*Your last ${plural(entries.length, 'painting')} in this workspace*${order}:`, ...lines].join(
+    '\n',
+  );
 }
 
 /**

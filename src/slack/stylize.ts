@@ -6,6 +6,7 @@ import {
   checkImages,
   checkRequest,
   jobStatus,
+  memberHistory,
   QuotaError,
   type SubmitRequest,
   setChatRefs,
@@ -32,6 +33,7 @@ import {
 import {
   CANCEL_ACTION,
   errorText,
+  historyText,
   pendingRequestMessage,
   queuedMessage,
   requestMessage,
@@ -40,10 +42,10 @@ import {
 import type { ModalView, SlackClient } from './slack-types.ts';
 
 /**
- * `/stylize` (the form), the "Stylize this image" message shortcut (the same form, with the message's image as
- * the photo), the form's painting search, the form's submission (the job), and the Cancel button. Every listener
- * acknowledges Slack first (Slack waits 3 s at most) and then does the slow part: fetching files, deciding,
- * posting.
+ * `/stylize` (the form; `/stylize status JOB` and `/stylize history` answered to the member alone), the "Stylize
+ * this image" message shortcut (the same form, with the message's image as the photo), the form's painting
+ * search, the form's submission (the job), and the Cancel button. Every listener acknowledges Slack first (Slack
+ * waits 3 s at most) and then does the slow part: fetching files, deciding, posting.
  *
  * Nothing is posted in the channel before everything that can be checked without the images has been, and the
  * images are downloaded: the form offers only the sizes and iterations the workspace allows; its submission is
@@ -57,14 +59,27 @@ export const STYLIZE_SHORTCUT = 'stylize_this_image';
 
 const USAGE =
   '`/stylize` opens the form: your photo, a painting, strength, size and iterations. `/stylize status JOB` tells ' +
-  'where a job stands. On a message with an image, the “Stylize this image” shortcut (in the message’s ⋮ menu) ' +
-  'paints it.';
+  'where a job stands; `/stylize history` lists your latest paintings. On a message with an image, the ' +
+  '“Stylize this image” shortcut (in the message’s ⋮ menu) paints it.';
 
 export function registerStylize(app: App, deps: SlackDeps): void {
   const { core, log } = deps;
 
-  app.command(STYLIZE_COMMAND, async ({ command, ack, client }) => {
+  app.command(STYLIZE_COMMAND, async ({ command, ack, client, respond }) => {
     const text = command.text.trim();
+    if (/^history$/i.test(text)) {
+      // Acknowledged first: the permalinks are one Web API call per painting.
+      await ack();
+      const message = await historyFor(deps, client, command.team_id, command.user_id).catch(
+        (error: unknown) => {
+          if (memberReply(error).log)
+            log.error({ server: command.team_id, err: slackError(error) }, 'slack: history');
+          return errorText(error);
+        },
+      );
+      await respond({ response_type: 'ephemeral', text: message });
+      return;
+    }
     const status = /^status\s+#?(\d+)$/i.exec(text);
     if (status) {
       const message = await jobStatus(core, workspace(command.team_id), Number(status[1])).then(
@@ -253,6 +268,36 @@ async function stylizeForm(
       );
     return messageModal('Stylize', errorText(error));
   }
+}
+
+/**
+ * `/stylize history` for this member: their latest paintings in the workspace, each linked to its thread (the
+ * permalink of its request message). A link Slack will not give (the message deleted, the bot out of the channel)
+ * is left out; the rest of the list still comes.
+ */
+async function historyFor(
+  deps: SlackDeps,
+  client: SlackClient,
+  teamId: string,
+  userId: string,
+): Promise<string> {
+  const entries = await memberHistory(deps.core, workspace(teamId), userId);
+  const links = new Map<number, string>();
+  await Promise.all(
+    entries.map(async ({ job }) => {
+      if (!job.threadId) return;
+      try {
+        const { permalink } = await client.chat.getPermalink({
+          channel: job.channelId,
+          message_ts: job.threadId,
+        });
+        if (permalink) links.set(job.id, permalink);
+      } catch (error) {
+        deps.log.debug({ jobId: job.id, server: teamId, err: slackError(error) }, 'slack: no permalink');
+      }
+    }),
+  );
+  return historyText(entries, links);
 }
 
 /** The form's field a refusal is about, to show it there: the size, the iterations, the painting. */

@@ -5,8 +5,9 @@ import type { AddressInfo } from 'node:net';
  * A local stand-in for Slack's Web API, enough for the Slack adapter: the methods it calls (answered the way
  * Slack answers: HTTP 200 with `ok` true or false), files.uploadV2's three steps (files.getUploadURLExternal,
  * the upload URL it hands out, files.completeUploadExternal), the bot's messages and shared files kept by
- * channel and thread for conversations.replies, private file downloads (url_private_download, Bearer token
- * checked), and response_url posts. Every call is recorded with its parsed arguments.
+ * channel and thread for conversations.replies and chat.getPermalink, private file downloads
+ * (url_private_download, Bearer token checked), and response_url posts. Every call is recorded with its parsed
+ * arguments.
  *
  * The Web API client sends arguments form-encoded, with objects (view, blocks, files) as JSON strings; uploads
  * are multipart/form-data with the bytes in the field `body`.
@@ -134,6 +135,11 @@ export class FakeSlack {
   /** A response_url for a command or an action. */
   responseUrl(): string {
     return `${this.baseUrl}/respond/${++this.counter}`;
+  }
+
+  /** A message's permalink, in the form Slack gives (the ts without its dot); the workspace is auth.test's url. */
+  permalink(channel: string, ts: string): string {
+    return `https://test.slack.com/archives/${channel}/p${ts.replace('.', '')}`;
   }
 
   callsOf(method: string): FakeCall[] {
@@ -327,6 +333,13 @@ export class FakeSlack {
           ok: true,
           files: files.map((f) => ({ id: f.id, title: f.title, name: this.uploads.get(f.id)!.filename })),
         };
+      }
+      case 'chat.getPermalink': {
+        const { channel, message_ts } = args as { channel?: string; message_ts?: string };
+        if (!this.messages.some((m) => m.channel === channel && m.ts === message_ts)) {
+          return { ok: false, error: 'message_not_found' };
+        }
+        return { ok: true, channel, permalink: this.permalink(channel!, message_ts!) };
       }
       case 'conversations.replies': {
         const { channel, ts } = args as { channel?: string; ts?: string };

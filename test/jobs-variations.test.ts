@@ -10,6 +10,7 @@ import { claimJob } from '../src/core/scheduler.ts';
 import type { ServerRef } from '../src/core/servers.ts';
 import { submitJob } from '../src/core/submit.ts';
 import { checkVariation, submitVariation, variationChoices } from '../src/core/variations.ts';
+import { probeImage } from '../src/images/index.ts';
 import {
   createTestDatabase,
   finishJob,
@@ -107,6 +108,9 @@ describe.each(PROVIDERS)('variations on %s', (provider) => {
     expect(colours.job.options).toMatchObject({ strength: 60, preserveColors: true, size: 24 });
 
     // Larger: 1.5 times the size, from the painting itself; its pixels are the photo's at that size.
+    // The photo was kept at the size a Larger painting has (24 × 1.5), so that one paints it with its own detail.
+    const kept = await probeImage((await core.images.get(parent.contentRef))!.bytes);
+    expect([kept.width, kept.height]).toEqual([36, 27]);
     const larger = await vary('opt', parentId, 'larger');
     expect(larger.job.options).toMatchObject({ size: 36, strength: 60, iterations: 5 });
     expect(await row(larger.job.id)).toMatchObject({ startRef: parent.resultRef, pixels: 36 * 27 });

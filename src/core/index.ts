@@ -29,6 +29,7 @@ export {
   type CheckedOptions,
   type JobOptions,
   type JobOptionsInput,
+  LARGER_FACTOR,
   VARIATIONS,
   type VariationKind,
 } from './options.ts';
@@ -43,7 +44,6 @@ export { type JobStatusReport, jobStatus } from './status.ts';
 export { checkImages, type Submission, type SubmitRequest, submitJob } from './submit.ts';
 export {
   checkVariation,
-  LARGER_FACTOR,
   STRENGTH_STEP,
   submitVariation,
   type VariationRequest,

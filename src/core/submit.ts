@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fitSize } from '../engine.ts';
 import { decodeImage, encodeImage, probeImage } from '../images/index.ts';
 import { recommendedStrength } from '../presets/catalogue.ts';
 import type { Limits } from '../request-rules.ts';
@@ -7,7 +8,13 @@ import type { Core } from './core.ts';
 import { type ServerRow, TX_OPTIONS } from './db.ts';
 import { UserError } from './errors.ts';
 import { type JobView, loadJob, toJobView } from './jobs.ts';
-import { type CheckedOptions, type JobOptions, jobOptionsSchema, type StyleRefs } from './options.ts';
+import {
+  type CheckedOptions,
+  type JobOptions,
+  jobOptionsSchema,
+  largerSize,
+  type StyleRefs,
+} from './options.ts';
 import { loadPreset, MAX_STYLE_SIDE } from './presets.ts';
 import { standing } from './queue.ts';
 import { checkQuotas, effectiveLimits, recordUsage } from './quotas.ts';
@@ -97,10 +104,15 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
   };
   let accepted: { jobId: number; at: Date };
   try {
-    // Decoded at the size of the result, so its pixels are the job's (the queue's ETA counts them).
-    const content = await decodeImage(req.content, { maxSide: req.options.size });
+    // Kept at the size a Larger variation of this painting would have (variations.ts), within the server's
+    // largest: that painting then has the photo's and the paintings' own detail rather than these upsampled.
+    const { maxSize } = effectiveLimits(server, bounds.limits);
+    const keptSide = largerSize(req.options.size, maxSize) ?? req.options.size;
+    const content = await decodeImage(req.content, { maxSide: keptSide });
     const contentRef = await store(content);
-    const styleSide = Math.min(MAX_STYLE_SIDE, req.options.size);
+    // The result's pixels (the photo fitted to the size, as the engine paints it): the queue's ETA counts them.
+    const result = fitSize(content.width, content.height, req.options.size);
+    const styleSide = Math.min(MAX_STYLE_SIDE, keptSide);
     const styleRefs: StyleRefs = [];
     for (const style of req.styles) {
       // A preset is named by its label ("The Starry Night — Vincent van Gogh, 1889") wherever the job shows it.
@@ -123,7 +135,7 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
       threadId: req.threadId ?? null,
       contentRef,
       styleRefs: JSON.stringify(styleRefs),
-      pixels: content.width * content.height,
+      pixels: result.width * result.height,
     });
   } catch (error) {
     await core.images.delete(stored);

@@ -7,7 +7,13 @@ import type { Core } from './core.ts';
 import type { JobRow, ServerRow } from './db.ts';
 import { UserError } from './errors.ts';
 import { type JobView, loadServerJob } from './jobs.ts';
-import { type JobOptions, jobOptionsSchema, styleRefsSchema, type VariationKind } from './options.ts';
+import {
+  type JobOptions,
+  jobOptionsSchema,
+  largerSize,
+  styleRefsSchema,
+  type VariationKind,
+} from './options.ts';
 import { plural } from './plural.ts';
 import { checkQuotas, effectiveLimits, QuotaError } from './quotas.ts';
 import { placeName, type ServerRef } from './servers.ts';
@@ -18,11 +24,11 @@ import { type AcceptedJob, acceptJob, type Submission, submission } from './subm
  * option changed. `more-style` and `less-style` move the strength by STRENGTH_STEP within 0-100, `colours` keeps
  * the photo's colours or stops keeping them, `larger` paints LARGER_FACTOR times the size (at most the server's
  * largest) starting from the painting itself, upsampled as the coarse-to-fine driver's next scale would be, so
- * only the final scale's iterations are run (engine/stylize.ts, `start`). A variation is a job like any other:
+ * only the final scale's iterations are run (engine/stylize.ts, `start`); submitJob keeps the photo and paintings
+ * at that larger size, so that it paints them with their own detail. A variation is a job like any other:
  * the same quotas and usage, the same acceptance, shown in the same thread.
  */
 export const STRENGTH_STEP = 25;
-export const LARGER_FACTOR = 1.5;
 
 export interface VariationRequest {
   server: ServerRef;
@@ -79,12 +85,6 @@ export async function variationChoices(core: Core, job: JobView): Promise<Variat
     choices.push('larger');
   }
   return choices;
-}
-
-/** The size of a larger variation: LARGER_FACTOR times, at most `maxSize`; null when that is no larger. */
-export function largerSize(size: number, maxSize: number): number | null {
-  const larger = Math.min(Math.round(size * LARGER_FACTOR), maxSize);
-  return larger > size ? larger : null;
 }
 
 async function planVariation(core: Core, request: VariationRequest) {

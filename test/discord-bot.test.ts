@@ -773,9 +773,9 @@ describe('Discord bot: variations', () => {
   }
 
   /** A press answered in public in the thread: the job it queued, once its final message is in the thread. */
-  async function varied(final: APIMessage, label: string) {
+  async function varied(final: APIMessage, label: string, user = fake.users.alice) {
     const before = await latestJobId();
-    const sent = await press(final, label);
+    const sent = await press(final, label, user);
     expect((await fake.waitForCallback(sent)).body).toMatchObject({ type: 5 });
     const jobId = await waitFor('the variation', async () =>
       (await latestJobId()) > before ? latestJobId() : undefined,
@@ -789,7 +789,7 @@ describe('Discord bot: variations', () => {
     return { jobId, row: await job(jobId), final: posted.response as APIMessage, posted };
   }
 
-  it('paints More style, Larger and Keep my colours in the thread; refuses others, limits and gone images', async () => {
+  it('paints each variation in the thread, for the requester and admins; refuses others, limits and gone images', async () => {
     startPainting();
     const sent = await fake.sendSlashCommand({
       name: 'stylize',
@@ -854,6 +854,11 @@ describe('Discord bot: variations', () => {
       'Less style',
       'Use the painting’s colours',
     ]);
+
+    // An admin may vary Alice's painting: the variation is then the admin's.
+    const less = await varied(final, 'Less style', fake.users.admin);
+    expect(less.row.requesterId).toBe(fake.users.admin.id);
+    expect(JSON.parse(less.row.options).strength).toBe(parentOptions.strength - 25);
 
     // A daily limit reached: refused to Alice alone, with when it resets.
     await setLimits(core, server(), { maxSize: null, memberDailyJobs: await usage() }, ADMIN);

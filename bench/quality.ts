@@ -33,7 +33,7 @@ import { LAYER_SETS } from '../engine/vgg.ts';
 import { decodeImage, encodeImage } from '../src/images/index.ts';
 import { recommendedStrength } from '../src/presets/catalogue.ts';
 
-const SHARED = fileURLToPath(new URL('../../shared/assets/', import.meta.url));
+export const SHARED = fileURLToPath(new URL('../../shared/assets/', import.meta.url));
 
 export interface QualityOptions {
   /** Longer side of the result, px. */
@@ -201,12 +201,12 @@ export async function qualityBench(
 /** Today's engine before the convergence stop: even split, no projection, every iteration of the ceiling. */
 const BEFORE: Partial<StylizeRequest> = { schedule: 'even', stop: false, project: false };
 
-function medianBy<T>(items: T[], key: (item: T) => number): T {
+export function medianBy<T>(items: T[], key: (item: T) => number): T {
   return [...items].sort((a, b) => key(a) - key(b))[Math.floor((items.length - 1) / 2)]!;
 }
 
 /** One stylization, timed, with its evaluations counted per scale and its saved result judged. */
-async function measured(
+export async function measured(
   evaluator: Evaluator,
   request: StylizeRequest,
   judge: (image: RgbImage) => Promise<number>,
@@ -239,14 +239,18 @@ async function measured(
   };
 }
 
-async function readImage(nameOrPath: string, folder: 'content' | 'styles', size: number): Promise<RgbImage> {
+export async function readImage(
+  nameOrPath: string,
+  folder: 'content' | 'styles',
+  size: number,
+): Promise<RgbImage> {
   const path =
     isAbsolute(nameOrPath) || extname(nameOrPath) ? nameOrPath : join(SHARED, folder, `${nameOrPath}.jpg`);
   return decodeImage(await readFile(path), { maxSide: size });
 }
 
-const name = (nameOrPath: string) => basename(nameOrPath, extname(nameOrPath));
-const round = (value: number, digits: number) => Number(value.toFixed(digits));
+export const name = (nameOrPath: string) => basename(nameOrPath, extname(nameOrPath));
+export const round = (value: number, digits: number) => Number(value.toFixed(digits));
 
 /** `npm run bench -- --quality …`: one JSON line per pair on stdout, a summary per pair on stderr. */
 export async function main(argv: string[]): Promise<void> {

@@ -61,6 +61,12 @@ export interface StylizeRequest {
   preserveColors?: boolean | undefined;
   /** Number of coarse-to-fine scales; by default it follows the size (see `scaleSizes`). */
   scales?: number | undefined;
+  /**
+   * Continue from this image (a painting of the same request at a smaller size): it is upsampled to the final
+   * size, as the next scale would start from the previous one's result, and only the final scale runs, with the
+   * iterations `schedule` gives it. A result painted with `preserveColors` is continued on its luminance.
+   */
+  start?: RgbImage | undefined;
 }
 
 export interface Progress {
@@ -125,18 +131,28 @@ export async function stylize(
     iterations: options.progressEvery?.iterations ?? 10,
     ms: options.progressEvery?.ms ?? 2000,
   };
-  const sizes = scaleSizes(request.size, request.scales).map((side) =>
+  const allSizes = scaleSizes(request.size, request.scales).map((side) =>
     fitSize(request.content.width, request.content.height, side),
   );
-  const pixels = sizes.map((s) => s.width * s.height);
   const schedule = request.schedule ?? DEFAULT_SCHEDULE;
   const stop = request.stop ?? DEFAULT_STOP;
+  const from = request.start;
+  // A continued painting has done the coarser scales already: it runs the final one with the final one's share.
+  const sizes = from ? allSizes.slice(-1) : allSizes;
+  const ceiling = from
+    ? planIterations(
+        schedule,
+        request.iterations,
+        allSizes.map((s) => s.width * s.height),
+      ).at(-1)!
+    : request.iterations;
+  const pixels = sizes.map((s) => s.width * s.height);
   /** Iterations × pixels of `total` iterations from scale `from` on: iteration cost grows with the pixels. */
   const work = (total: number, from: number) =>
     planIterations(schedule, total, pixels.slice(from)).reduce((sum, n, i) => sum + n * pixels[from + i]!, 0);
   const problem = prepare(request);
 
-  let image: RgbImage | undefined;
+  let image: RgbImage | undefined = from && (problem.preserve ? luminance(from) : from);
   let done = 0;
   let doneWork = 0;
   let converged = false;
@@ -146,7 +162,7 @@ export async function stylize(
   for (const [index, size] of sizes.entries()) {
     signal?.throwIfAborted();
     // Planned again at each scale: what an earlier scale left when it converged goes to the later ones.
-    const budget = planIterations(schedule, request.iterations - done, pixels.slice(index))[0]!;
+    const budget = planIterations(schedule, ceiling - done, pixels.slice(index))[0]!;
     const { objective, content } = await scaleObjective(evaluator, request, problem, size, options);
     try {
       const x0 = image
@@ -183,12 +199,11 @@ export async function stylize(
           // The work left until the ceiling, at the rate so far: an upper bound, which drops when a scale
           // converges early.
           const workLeft = final
-            ? work(request.iterations - done, index + 1)
-            : (budget - i - 1) * pixels[index]! +
-              work(request.iterations - done - (budget - i - 1), index + 1);
+            ? work(ceiling - done, index + 1)
+            : (budget - i - 1) * pixels[index]! + work(ceiling - done - (budget - i - 1), index + 1);
           onProgress({
             iteration: done,
-            iterations: request.iterations,
+            iterations: ceiling,
             converged,
             scale: index + 1,
             scales: sizes.length,

@@ -275,7 +275,32 @@ describe('render', () => {
       'Done ✅ (converged early, after 97 of up to 300 iterations).',
     );
     expect(render.progressEnded(job, 'done').content).not.toContain('converged');
-    expect(render.finalMessage(job, []).mentionUsers).toEqual([job.requesterId]);
+    expect(render.finalMessage(job, [], []).mentionUsers).toEqual([job.requesterId]);
+  });
+
+  it('puts the variations a finished painting offers under it, each button naming its job and requester', () => {
+    const done = jobView({ status: 'succeeded' });
+    const final = render.finalMessage(done, [], ['more-style', 'less-style', 'colours', 'larger']);
+    const buttons = final.components![0]!.components as { label: string; custom_id: string }[];
+    expect(buttons.map((b) => b.label)).toEqual(['More style', 'Less style', 'Keep my colours', 'Larger']);
+    expect(buttons[3]!.custom_id).toBe('stylize:vary:larger:7:333333333333333333');
+    expect(render.parseVariationButtonId(buttons[2]!.custom_id)).toEqual({
+      kind: 'colours',
+      jobId: 7,
+      requesterId: '333333333333333333',
+    });
+    expect(render.parseVariationButtonId('stylize:vary:bigger:7:3')).toBeUndefined();
+    expect(render.parseCancelButtonId(buttons[0]!.custom_id)).toBeUndefined();
+    // Kept colours are offered back; no choices, no row.
+    const kept = jobView({ options: { ...done.options, preserveColors: true } });
+    const [colours] = render.finalMessage(kept, [], ['colours']).components![0]!.components as {
+      label: string;
+    }[];
+    expect(colours!.label).toBe('Use the painting’s colours');
+    expect(render.finalMessage(done, [], []).components).toEqual([]);
+    // A variation's messages say what it changed.
+    const larger = jobView({ id: 8, variationOf: { jobId: 7, kind: 'larger' } });
+    expect(render.progressEnded(larger, 'done').content).toContain('#7 larger)');
   });
 
   it('words errors for members: the core’s own messages, a reset time, nothing internal', () => {

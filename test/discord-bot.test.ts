@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../commands/register.ts';
 import { serverChoiceCache } from '../src/chat/preset-choices.ts';
 import type { Core, Notifier } from '../src/core/index.ts';
-import { purgeExpired, startNotifier } from '../src/core/index.ts';
+import { purgeExpired, setLimits, startNotifier } from '../src/core/index.ts';
 import { requireDiscordConfig } from '../src/discord/config.ts';
 import { type DiscordAdapter, startDiscord } from '../src/discord/index.ts';
 import { decodeRefs } from '../src/discord/refs.ts';
@@ -315,7 +315,9 @@ describe('Discord bot: /stylize', () => {
         expect.stringMatching(new RegExp(`^comparison-${jobId}\\.(png|jpg)$`)),
       ]);
       expect(done.content).toContain('Done ✅');
-      expect(done.components).toEqual([]);
+      // The reply is the final message: it carries the variation buttons, and no Cancel button any more.
+      expect(JSON.stringify(done.components)).toContain(`stylize:vary:more-style:${jobId}:`);
+      expect(JSON.stringify(done.components)).not.toContain('stylize:cancel');
       // Progress went to the reply itself, with the preview, through the channel endpoint.
       const progressEdits = fake.filter(
         (r) => r.route === EDIT && r.params.messageId === reply.id && r.files.length === 1,
@@ -743,6 +745,144 @@ describe('Discord bot: history', () => {
       'You have no paintings on this server yet. Start one with `/stylize`.',
     );
   });
+});
+
+describe('Discord bot: variations', () => {
+  const server = () => ({ platform: 'discord' as const, id: fake.guildId });
+  const ADMIN = { userId: 'admin', isAdmin: true };
+
+  /** The final message of job `jobId` in thread `threadId`, once posted. */
+  const finalOf = (threadId: string, jobId: number) =>
+    fake.waitFor(
+      (r) =>
+        r.route === SEND &&
+        r.params.channelId === threadId &&
+        r.files.some((f) => f.filename.startsWith(`painting-${jobId}.`)),
+      30_000,
+    );
+  const buttonsOf = (message: APIMessage) =>
+    (message.components ?? []).flatMap(
+      (row) => (row as { components: { label: string; custom_id: string }[] }).components,
+    );
+
+  /** A press of `label` under `final` by `user`; returns the interaction. */
+  async function press(final: APIMessage, label: string, user = fake.users.alice) {
+    const button = buttonsOf(fake.message(final.id)!).find((b) => b.label === label);
+    if (!button) throw new Error(`no ${label} button under message ${final.id}`);
+    return fake.sendButton({ customId: button.custom_id, message: final, user });
+  }
+
+  /** A press answered in public in the thread: the job it queued, once its final message is in the thread. */
+  async function varied(final: APIMessage, label: string, user = fake.users.alice) {
+    const before = await latestJobId();
+    const sent = await press(final, label, user);
+    expect((await fake.waitForCallback(sent)).body).toMatchObject({ type: 5 });
+    const jobId = await waitFor('the variation', async () =>
+      (await latestJobId()) > before ? latestJobId() : undefined,
+    );
+    const posted = await finalOf(final.channel_id, jobId);
+    // The press's answer in the thread was the variation's progress message, and now links to its result.
+    await waitFor('the answer to say it is done', async () =>
+      fake.originalMessage(sent)?.content.includes('Done ✅') ? true : undefined,
+    );
+    expect(fake.originalMessage(sent)!.channel_id).toBe(final.channel_id);
+    return { jobId, row: await job(jobId), final: posted.response as APIMessage, posted };
+  }
+
+  it('paints each variation in the thread, for the requester and admins; refuses others, limits and gone images', async () => {
+    startPainting();
+    const sent = await fake.sendSlashCommand({
+      name: 'stylize',
+      options: { image: { filename: 'photo.png', bytes: await picture(3, 40, 30) }, style: 'starry_night' },
+      user: fake.users.alice,
+    });
+    await fake.waitForCallback(sent);
+    const threadId = (await waitFor('the reply', async () => fake.originalMessage(sent))).id;
+    const parentId = await waitFor(
+      'the job',
+      async () => (await core.db.prisma.job.findFirst({ where: { threadId } }))?.id,
+    );
+    const final = (await finalOf(threadId, parentId)).response as APIMessage;
+    const parent = await job(parentId);
+    expect(buttonsOf(fake.message(final.id)!).map((b) => b.label)).toEqual([
+      'More style',
+      'Less style',
+      'Keep my colours',
+      'Larger',
+    ]);
+
+    // Only Alice (or an admin) may: Bob is told so, and nothing is queued.
+    const before = await latestJobId();
+    expect(await ephemeralAnswer(await press(final, 'More style', fake.users.bob))).toBe(
+      'Only the member who asked for this painting, or an admin, can ask for a variation of it.',
+    );
+    expect(await latestJobId()).toBe(before);
+
+    const usage = () =>
+      core.db.prisma.usage.count({ where: { requesterId: fake.users.alice.id, refundedAt: null } });
+    const used = await usage();
+    const more = await varied(final, 'More style');
+    const parentOptions = JSON.parse(parent.options);
+    expect(JSON.parse(more.row.options)).toEqual({ ...parentOptions, strength: parentOptions.strength + 25 });
+    expect(more.row).toMatchObject({
+      threadId,
+      parentJobId: parentId,
+      variation: 'more-style',
+      requesterId: fake.users.alice.id,
+      contentRef: parent.contentRef,
+    });
+    expect(await usage()).toBe(used + 1);
+
+    // Larger: 1.5 × 24 px, painted from the first result.
+    const larger = await varied(final, 'Larger');
+    expect(larger.row).toMatchObject({ size: 36, startRef: parent.resultRef, threadId });
+    const result = await sharp(larger.posted.files[0]!.bytes).metadata();
+    expect(Math.max(result.width, result.height)).toBe(36);
+
+    // With the server's largest lowered to 24 px, Larger is refused in plain words and no longer offered.
+    await setLimits(core, server(), { maxSize: 24 }, ADMIN);
+    expect(await ephemeralAnswer(await press(final, 'Larger'))).toBe(
+      `Painting #${parentId} is 24 px, and the largest painting this server allows is 24 px, so I can’t paint it larger.`,
+    );
+    const colours = await varied(final, 'Keep my colours');
+    expect(JSON.parse(colours.row.options)).toMatchObject({
+      preserveColors: true,
+      strength: parentOptions.strength,
+    });
+    expect(buttonsOf(colours.final).map((b) => b.label)).toEqual([
+      'More style',
+      'Less style',
+      'Use the painting’s colours',
+    ]);
+
+    // An admin may vary Alice's painting: the variation is then the admin's.
+    const less = await varied(final, 'Less style', fake.users.admin);
+    expect(less.row.requesterId).toBe(fake.users.admin.id);
+    expect(JSON.parse(less.row.options).strength).toBe(parentOptions.strength - 25);
+
+    // A daily limit reached: refused to Alice alone, with when it resets.
+    await setLimits(core, server(), { maxSize: null, memberDailyJobs: await usage() }, ADMIN);
+    expect(await ephemeralAnswer(await press(final, 'Less style'))).toMatch(
+      new RegExp(
+        `^You have had your ${await usage()} paintings for today\\. The limit \\(\\d+\\) resets <t:\\d+:R>\\.$`,
+      ),
+    );
+    await setLimits(core, server(), { memberDailyJobs: null }, ADMIN);
+
+    // Once retention has deleted the painting's images, the buttons say so.
+    await waitFor('every end posted', async () =>
+      (await core.db.prisma.job.count({
+        where: { OR: [{ eventPending: true }, { deliveringAt: { not: null } }] },
+      })) === 0
+        ? true
+        : undefined,
+    );
+    await purgeExpired(core, new Date(Date.now() + core.config.jobs.retentionMs + 60_000));
+    expect(await ephemeralAnswer(await press(final, 'Less style'))).toBe(
+      `The photo and painting of #${parentId} are no longer kept (images are deleted 72 hours after a painting ends), ` +
+        'so I can’t make a variation of it. Ask for a new painting with /stylize.',
+    );
+  }, 120_000);
 });
 
 describe('Discord bot: logs', () => {

@@ -92,6 +92,29 @@ describe('stylize with the real shallow VGG-19 weights at 64 px', () => {
     expect(earlier - then).toBeGreaterThan(stop.tolerance * earlier);
   });
 
+  it('continues a smaller painting at the final scale only, with that scale’s share of the ceiling', async () => {
+    const smaller = await stylize(evaluator, { ...request(30), size: 32, stop: false });
+    expect(smaller.image.width).toBe(32);
+    const progress: Progress[] = [];
+    const continued = await stylize(
+      evaluator,
+      { ...request(42), scales: 2, stop: false, start: smaller.image },
+      { onProgress: (p) => progress.push(p), progressEvery: { iterations: 1, ms: 0 } },
+    );
+    // From scratch the fine schedule gives 42 iterations as 2 at 32 px and 40 at 64 px: only the 40 run.
+    expect(continued.iterations).toBe(40);
+    expect(continued.image.width).toBe(64);
+    expect(progress.every((p) => p.scales === 1 && p.width === 64 && p.iterations === 40)).toBe(true);
+    // It starts where the smaller painting left off: its first step is well ahead of one from the photo.
+    const fromPhoto: Progress[] = [];
+    await stylize(
+      evaluator,
+      { ...request(1), stop: false },
+      { onProgress: (p) => fromPhoto.push(p), progressEvery: { iterations: 1, ms: 0 } },
+    );
+    expect(progress[0]!.parts.style).toBeLessThan(0.5 * fromPhoto[0]!.parts.style);
+  });
+
   it('runs every iteration of the ceiling with the stop off, the image kept within 0-255', async () => {
     let outOfRange = 0;
     const watching = watched(evaluator, (x) => {

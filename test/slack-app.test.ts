@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setLimits } from '../src/core/admin.ts';
 import type { Core } from '../src/core/core.ts';
 import { type Notifier, startNotifier } from '../src/core/notifier.ts';
 import { purgeExpired } from '../src/core/retention.ts';
@@ -680,4 +681,119 @@ describe('Slack app', () => {
       text: 'You have no paintings in this workspace yet. Start one with `/stylize`.',
     });
   });
+
+  it('paints each variation button’s job in the painting’s thread; refuses others, limits and gone images', async () => {
+    worker ??= spawnProcess('worker/main.ts', testEnv(db, { WORKER_BACKEND: 'wasm' }));
+    const server = { platform: 'slack' as const, id: alice.teamId };
+    const ADMIN = { userId: 'admin', isAdmin: true };
+    await setLimits(core, server, { memberDailyJobs: 100 }, ADMIN);
+    const view = await openForm(alice);
+    const photo = slack.addFile('photo.png', await picture(6, 48, 36));
+    const { viewId } = await submitForm(alice, view, {
+      content: fileValue(photo),
+      preset: selectValue('starry_night'),
+      size: selectValue('24'),
+    });
+    const { jobId: parentId, parent: threadTs, progressTs } = await jobOf(viewId);
+    const done = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.ts === progressTs && /is done/.test(blocksText(c)),
+      60_000,
+    );
+    const buttons = (
+      done.args.blocks as {
+        type: string;
+        elements?: { action_id: string; value: string; text: { text: string } }[];
+      }[]
+    )
+      .filter((b) => b.type === 'actions')
+      .flatMap((b) => b.elements!);
+    expect(buttons.map((b) => [b.action_id, b.text.text, b.value])).toEqual([
+      ['stylize_vary_more-style', 'More style', String(parentId)],
+      ['stylize_vary_less-style', 'Less style', String(parentId)],
+      ['stylize_vary_colours', 'Keep my colours', String(parentId)],
+      ['stylize_vary_larger', 'Larger', String(parentId)],
+    ]);
+    const parentRow = await job(parentId);
+    const parentOptions = JSON.parse(parentRow.options);
+
+    const press = (who: Who, kind: string, jobId = parentId) =>
+      post(
+        blockAction(
+          who,
+          { ts: progressTs },
+          { action_id: `stylize_vary_${kind}`, value: String(jobId) },
+          slack.responseUrl(),
+        ),
+      );
+    const answer = async (match: RegExp) => {
+      const body = await slack.waitForResponse((b) => match.test(String(b.text)), 10_000);
+      expect(body.response_type).toBe('ephemeral');
+      return String(body.text);
+    };
+    /** A press that queued a variation: its job, once its painting is in the thread. */
+    async function varied(who: Who, kind: string) {
+      const before = slack.responses.length;
+      await press(who, kind);
+      const text = await waitFor('the answer', async () =>
+        slack.responses
+          .slice(before)
+          .map((r) => String(r.body.text))
+          .find((t) => /Your variation is job \d+/.test(t)),
+      );
+      const jobId = Number(/job (\d+)/.exec(text)![1]);
+      const row = await job(jobId);
+      expect(row.threadId).toBe(threadTs);
+      const progress = await slack.waitForCall(
+        'chat.postMessage',
+        (c) => c.args.thread_ts === threadTs && new RegExp(`Job ${jobId} \\(`).test(blocksText(c)),
+      );
+      expect(JSON.parse((await job(jobId)).chatRefs!).progressTs).toBe(progress.result!.ts);
+      const complete = await slack.waitForCall(
+        'files.completeUploadExternal',
+        (c) =>
+          c.args.thread_ts === threadTs &&
+          (c.args.files as { id: string }[]).some(
+            (f) => slack.uploads.get(f.id)?.filename === `painting-${jobId}.png`,
+          ),
+        60_000,
+      );
+      const [result] = (complete.args.files as { id: string }[]).map((f) => slack.uploads.get(f.id)!);
+      return { jobId, row, result: await sharp(result!.bytes).metadata() };
+    }
+
+    // Bob may not; Carol, an admin, may (the variation is then hers).
+    await press(bob, 'more-style');
+    await answer(new RegExp(`^Only the member who asked for painting #${parentId}, or an admin`));
+    const less = await varied(carol, 'less-style');
+    expect(less.row.requesterId).toBe(carol.userId);
+    expect(JSON.parse(less.row.options)).toEqual({ ...parentOptions, strength: parentOptions.strength - 25 });
+
+    const larger = await varied(alice, 'larger');
+    expect(larger.row).toMatchObject({ size: 36, startRef: parentRow.resultRef, variation: 'larger' });
+    expect(Math.max(larger.result.width, larger.result.height)).toBe(36);
+    const colours = await varied(alice, 'colours');
+    expect(JSON.parse(colours.row.options)).toMatchObject({ preserveColors: true, size: 24 });
+    const more = await varied(alice, 'more-style');
+    expect(JSON.parse(more.row.options).strength).toBe(parentOptions.strength + 25);
+
+    // A daily limit reached: told to Alice alone, with when it resets.
+    const used = await core.db.prisma.usage.count({ where: { requesterId: alice.userId, refundedAt: null } });
+    await setLimits(core, server, { memberDailyJobs: used }, ADMIN);
+    await press(alice, 'more-style');
+    await answer(new RegExp(`^You have had your ${used} paintings for today\\. The limit resets <!date\\^`));
+    await setLimits(core, server, { memberDailyJobs: null }, ADMIN);
+
+    // Once retention has deleted the painting's images, the buttons say so.
+    await waitFor('every end posted', async () =>
+      (await core.db.prisma.job.count({
+        where: { OR: [{ eventPending: true }, { deliveringAt: { not: null } }] },
+      })) === 0
+        ? true
+        : undefined,
+    );
+    await purgeExpired(core, new Date(Date.now() + core.config.jobs.retentionMs + 60_000));
+    await press(alice, 'colours');
+    await answer(new RegExp(`^The photo and painting of #${parentId} are no longer kept`));
+  }, 180_000);
 });

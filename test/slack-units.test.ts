@@ -24,6 +24,7 @@ import {
   localTime,
   progressBar,
   progressMessage,
+  variationOfAction,
 } from '../src/slack/render.ts';
 import type { SlackClient } from '../src/slack/slack-types.ts';
 import { jobView } from './job-views.ts';
@@ -485,5 +486,49 @@ describe('Slack job events', () => {
     );
     expect(completedMessage(view()).text).not.toContain('converged');
     await events.stop();
+  });
+
+  it('puts the variations a finished painting offers under its done message, and names what a variation changed', () => {
+    const done = jobView({ status: 'succeeded', platform: 'slack' });
+    const blocks = completedMessage(done, ['more-style', 'colours', 'larger']).blocks;
+    expect(blocks.at(-1)).toEqual({
+      type: 'actions',
+      block_id: 'final_7',
+      elements: [
+        {
+          type: 'button',
+          action_id: 'stylize_vary_more-style',
+          text: { type: 'plain_text', text: 'More style' },
+          value: '7',
+        },
+        {
+          type: 'button',
+          action_id: 'stylize_vary_colours',
+          text: { type: 'plain_text', text: 'Keep my colours' },
+          value: '7',
+        },
+        {
+          type: 'button',
+          action_id: 'stylize_vary_larger',
+          text: { type: 'plain_text', text: 'Larger' },
+          value: '7',
+        },
+      ],
+    });
+    expect(variationOfAction('stylize_vary_less-style')).toBe('less-style');
+    expect(variationOfAction('stylize_vary_bigger')).toBeUndefined();
+    expect(completedMessage(done).blocks.some((b) => b.type === 'actions')).toBe(false);
+    const kept = jobView({ options: { ...done.options, preserveColors: true } });
+    expect(JSON.stringify(completedMessage(kept, ['colours']).blocks)).toContain(
+      'Use the painting’s colours',
+    );
+    const larger = jobView({
+      id: 8,
+      options: { ...done.options, size: 576 },
+      variationOf: { jobId: 7, kind: 'larger' },
+    });
+    expect(completedMessage(larger).text).toMatch(
+      /^:white_check_mark: Job 8 \(job 7 larger, 576 px\) is done/,
+    );
   });
 });

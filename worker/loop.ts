@@ -177,9 +177,10 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
           preset: s.preset,
         })),
       );
+      const start = row.startRef === null ? undefined : await readImage(row.startRef);
       job.controller.signal.throwIfAborted();
       const result = await painter.paint(
-        { content, styles, options },
+        { content, styles, options, start },
         {
           signal: job.controller.signal,
           log: jobLog,

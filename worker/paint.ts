@@ -137,6 +137,8 @@ export class Painter {
       content: RgbImage;
       styles: { image: RgbImage; name: string; weight: number; preset?: boolean | undefined }[];
       options: JobOptions;
+      /** A larger variation's start: the painting it enlarges (see the engine's `start`). */
+      start?: RgbImage | undefined;
     },
     run: {
       signal: AbortSignal;
@@ -175,6 +177,7 @@ export class Painter {
         layers,
         weights: weightsFromStrength(options.strength),
         preserveColors: options.preserveColors,
+        start: input.start,
       },
       {
         signal: run.signal,

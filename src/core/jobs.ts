@@ -2,7 +2,13 @@ import type { Core } from './core.ts';
 import type { Database, JobRow, ServerRow } from './db.ts';
 import { UserError } from './errors.ts';
 import type { ImageStore, StoredImage } from './image-store.ts';
-import { type JobOptions, jobOptionsSchema, styleRefsSchema } from './options.ts';
+import {
+  type JobOptions,
+  jobOptionsSchema,
+  styleRefsSchema,
+  VARIATIONS,
+  type VariationKind,
+} from './options.ts';
 import { plural } from './plural.ts';
 import { refundIfEnded } from './quotas.ts';
 import { type Platform, placeName, type ServerRef } from './servers.ts';
@@ -40,6 +46,8 @@ export interface JobView {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** A variation's: the job it varies and what it changed; null for a painting asked for with /stylize. */
+  variationOf: { jobId: number; kind: VariationKind } | null;
 }
 
 export function toJobView(row: JobRow & { server: ServerRow }): JobView {
@@ -63,6 +71,10 @@ export function toJobView(row: JobRow & { server: ServerRow }): JobView {
     createdAt: row.createdAt,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
+    variationOf:
+      row.parentJobId !== null && VARIATIONS.includes(row.variation as VariationKind)
+        ? { jobId: row.parentJobId, kind: row.variation as VariationKind }
+        : null,
   };
 }
 

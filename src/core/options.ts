@@ -51,3 +51,18 @@ export const styleRefsSchema = z
   )
   .min(1);
 export type StyleRefs = z.infer<typeof styleRefsSchema>;
+
+/**
+ * What a variation of a finished painting changes (variations.ts): the strength up or down, the colours kept or
+ * not, or a larger size started from the painting itself.
+ */
+export const VARIATIONS = ['more-style', 'less-style', 'colours', 'larger'] as const;
+export type VariationKind = (typeof VARIATIONS)[number];
+/** How much larger a `larger` variation paints than its painting (its longer side, within the server's largest). */
+export const LARGER_FACTOR = 1.5;
+
+/** The size of a larger variation of a painting of `size`: LARGER_FACTOR times, at most `maxSize`; null when that is no larger. */
+export function largerSize(size: number, maxSize: number): number | null {
+  const larger = Math.min(Math.round(size * LARGER_FACTOR), maxSize);
+  return larger > size ? larger : null;
+}

@@ -2,6 +2,35 @@ import type { Core } from './core.ts';
 import { styleRefsSchema } from './options.ts';
 
 const BATCH = 100;
+
+/** The columns of a job that refer to images. */
+const REF_FIELDS = {
+  contentRef: true,
+  styleRefs: true,
+  previewRef: true,
+  resultRef: true,
+  comparisonRef: true,
+  startRef: true,
+} as const;
+
+/** Every image a job refers to. */
+function imageRefs(job: {
+  contentRef: string;
+  styleRefs: string;
+  previewRef: string | null;
+  resultRef: string | null;
+  comparisonRef: string | null;
+  startRef: string | null;
+}): string[] {
+  return [
+    job.contentRef,
+    ...styleRefsSchema.parse(JSON.parse(job.styleRefs)).map((s) => s.ref),
+    job.previewRef,
+    job.resultRef,
+    job.comparisonRef,
+    job.startRef,
+  ].filter((ref): ref is string => ref !== null);
+}
 /** Pages of image references read and deleted at a time by the orphan sweep. */
 const REF_PAGE = 1_000;
 /**
@@ -26,30 +55,25 @@ export async function purgeExpired(core: Core, now: Date): Promise<{ jobs: numbe
   for (;;) {
     const batch = await prisma.job.findMany({
       where: { finishedAt: { lte: cutoff }, imagesPurgedAt: null, eventPending: false, deliveringAt: null },
-      select: {
-        id: true,
-        contentRef: true,
-        styleRefs: true,
-        previewRef: true,
-        resultRef: true,
-        comparisonRef: true,
-      },
+      select: { id: true, ...REF_FIELDS },
       take: BATCH,
     });
     for (const job of batch) {
-      const refs = [
-        job.contentRef,
-        ...styleRefsSchema.parse(JSON.parse(job.styleRefs)).map((s) => s.ref),
-        job.previewRef,
-        job.resultRef,
-        job.comparisonRef,
-      ].filter((ref): ref is string => ref !== null);
-      await core.images.delete(refs);
+      const refs = imageRefs(job);
+      // Variations share their parent's photo and paintings, and a larger one starts from its parent's result:
+      // what another job of the same photo whose images are kept refers to stays.
+      const sharing = await prisma.job.findMany({
+        where: { id: { not: job.id }, imagesPurgedAt: null, contentRef: job.contentRef },
+        select: REF_FIELDS,
+      });
+      const kept = new Set(sharing.flatMap(imageRefs));
+      const deleted = refs.filter((ref) => !kept.has(ref));
+      await core.images.delete(deleted);
       await prisma.job.update({
         where: { id: job.id },
         data: { imagesPurgedAt: now, previewRef: null, resultRef: null, comparisonRef: null },
       });
-      images += refs.length;
+      images += deleted.length;
     }
     jobs += batch.length;
     if (batch.length < BATCH) break;
@@ -79,17 +103,10 @@ async function deleteOrphans(core: Core, now: Date): Promise<number> {
   }
   if (candidates.length === 0) return 0;
   const [jobs, presets] = await Promise.all([
-    prisma.job.findMany({
-      where: { imagesPurgedAt: null },
-      select: { contentRef: true, styleRefs: true, previewRef: true, resultRef: true, comparisonRef: true },
-    }),
+    prisma.job.findMany({ where: { imagesPurgedAt: null }, select: REF_FIELDS }),
     prisma.preset.findMany({ select: { imageRef: true } }),
   ]);
-  const referenced = new Set<string | null>(presets.map((p) => p.imageRef));
-  for (const job of jobs) {
-    for (const ref of [job.contentRef, job.previewRef, job.resultRef, job.comparisonRef]) referenced.add(ref);
-    for (const style of styleRefsSchema.parse(JSON.parse(job.styleRefs))) referenced.add(style.ref);
-  }
+  const referenced = new Set<string>([...presets.map((p) => p.imageRef), ...jobs.flatMap(imageRefs)]);
   const orphans = candidates.filter((ref) => !referenced.has(ref));
   for (let i = 0; i < orphans.length; i += REF_PAGE) await core.images.delete(orphans.slice(i, i + REF_PAGE));
   if (orphans.length > 0) core.log.warn({ images: orphans.length }, 'deleted images that nothing refers to');

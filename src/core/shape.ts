@@ -18,7 +18,7 @@ export function requirePaintableShape(
 ): void {
   const layers = LAYER_SETS[at.layers];
   const set = { style: [...layers.style], content: [...layers.content] };
-  // The photo is decoded at the size of the result and the style images no larger, then each scale fitted.
+  // The photo is painted at the size of the result and the style images no larger, each scale fitted.
   const check = (size: number) => {
     const decoded = fitSize(image.width, image.height, size);
     return checkShape(decoded.width, decoded.height, size, set);

@@ -1,12 +1,20 @@
 import { z } from 'zod';
+import { fitSize } from '../engine.ts';
 import { decodeImage, encodeImage, probeImage } from '../images/index.ts';
 import { recommendedStrength } from '../presets/catalogue.ts';
+import type { Limits } from '../request-rules.ts';
 import { type OperatorBounds, operatorBounds } from './capacity.ts';
 import type { Core } from './core.ts';
 import { type ServerRow, TX_OPTIONS } from './db.ts';
 import { UserError } from './errors.ts';
 import { type JobView, loadJob, toJobView } from './jobs.ts';
-import { type CheckedOptions, jobOptionsSchema, type StyleRefs } from './options.ts';
+import {
+  type CheckedOptions,
+  type JobOptions,
+  jobOptionsSchema,
+  largerSize,
+  type StyleRefs,
+} from './options.ts';
 import { loadPreset, MAX_STYLE_SIDE } from './presets.ts';
 import { standing } from './queue.ts';
 import { checkQuotas, effectiveLimits, recordUsage } from './quotas.ts';
@@ -96,10 +104,15 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
   };
   let accepted: { jobId: number; at: Date };
   try {
-    // Decoded at the size of the result, so its pixels are the job's (the queue's ETA counts them).
-    const content = await decodeImage(req.content, { maxSide: req.options.size });
+    // Kept at the size a Larger variation of this painting would have (variations.ts), within the server's
+    // largest: that painting then has the photo's and the paintings' own detail rather than these upsampled.
+    const { maxSize } = effectiveLimits(server, bounds.limits);
+    const keptSide = largerSize(req.options.size, maxSize) ?? req.options.size;
+    const content = await decodeImage(req.content, { maxSide: keptSide });
     const contentRef = await store(content);
-    const styleSide = Math.min(MAX_STYLE_SIDE, req.options.size);
+    // The result's pixels (the photo fitted to the size, as the engine paints it): the queue's ETA counts them.
+    const result = fitSize(content.width, content.height, req.options.size);
+    const styleSide = Math.min(MAX_STYLE_SIDE, keptSide);
     const styleRefs: StyleRefs = [];
     for (const style of req.styles) {
       // A preset is named by its label ("The Starry Night — Vincent van Gogh, 1889") wherever the job shows it.
@@ -117,46 +130,82 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
       });
     }
 
-    accepted = await prisma.$transaction(async (tx) => {
-      if (core.db.provider === 'postgresql') {
-        await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1)', ACCEPT_LOCK_KEY);
-      }
-      // On SQLite this first write takes the database's write lock, which serialises acceptances there; on
-      // PostgreSQL it locks the server row, which the claim's running-limit check also takes.
-      const at = new Date();
-      await tx.$executeRaw`UPDATE "Server" SET "updatedAt" = ${at} WHERE "id" = ${server.id}`;
-      const locked = await tx.server.findUniqueOrThrow({ where: { id: server.id } });
-      await checkQuotas(tx, locked, req.requesterId, req.options, bounds.limits, at);
-      const job = await tx.job.create({
-        data: {
-          serverId: server.id,
-          channelId: req.channelId,
-          threadId: req.threadId ?? null,
-          requesterId: req.requesterId,
-          options: JSON.stringify(req.options),
-          layers: req.options.layers,
-          size: req.options.size,
-          contentRef,
-          styleRefs: JSON.stringify(styleRefs),
-          pixels: content.width * content.height,
-          createdAt: at,
-        },
-      });
-      await recordUsage(tx, job, at);
-      return { jobId: job.id, at };
-    }, TX_OPTIONS);
+    accepted = await acceptJob(core, server, req.requesterId, req.options, bounds.limits, {
+      channelId: req.channelId,
+      threadId: req.threadId ?? null,
+      contentRef,
+      styleRefs: JSON.stringify(styleRefs),
+      pixels: result.width * result.height,
+    });
   } catch (error) {
     await core.images.delete(stored);
     throw error;
   }
 
-  const { jobId } = accepted;
+  return submission(core, accepted.jobId);
+}
+
+/** Where an accepted job is stored from and shown: everything of its row that is not its options. */
+export interface AcceptedJob {
+  channelId: string;
+  threadId: string | null;
+  contentRef: string;
+  /** JSON of StyleRefs. */
+  styleRefs: string;
+  pixels: number;
+  /** A variation's: the job it varies, what it changed, the image it starts from (variations.ts). */
+  parentJobId?: number;
+  variation?: string;
+  startRef?: string | null;
+}
+
+/**
+ * Writes an accepted job and its usage, with the limits checked again at that moment (QuotaError), under the one
+ * acceptance lock for all servers: job ids follow the order in which jobs were accepted, and the queue runs in id
+ * order. The images `job` refers to are stored before; the caller deletes those it stored when this throws.
+ */
+export async function acceptJob(
+  core: Core,
+  server: ServerRow,
+  requesterId: string,
+  options: JobOptions,
+  limits: Limits,
+  job: AcceptedJob,
+): Promise<{ jobId: number; at: Date }> {
+  return core.db.prisma.$transaction(async (tx) => {
+    if (core.db.provider === 'postgresql') {
+      await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1)', ACCEPT_LOCK_KEY);
+    }
+    // On SQLite this first write takes the database's write lock, which serialises acceptances there; on
+    // PostgreSQL it locks the server row, which the claim's running-limit check also takes.
+    const at = new Date();
+    await tx.$executeRaw`UPDATE "Server" SET "updatedAt" = ${at} WHERE "id" = ${server.id}`;
+    const locked = await tx.server.findUniqueOrThrow({ where: { id: server.id } });
+    await checkQuotas(tx, locked, requesterId, options, limits, at);
+    const row = await tx.job.create({
+      data: {
+        ...job,
+        serverId: server.id,
+        requesterId,
+        options: JSON.stringify(options),
+        layers: options.layers,
+        size: options.size,
+        createdAt: at,
+      },
+    });
+    await recordUsage(tx, row, at);
+    return { jobId: row.id, at };
+  }, TX_OPTIONS);
+}
+
+/** The accepted job as the member is told it: its view, its place in the queue and the expected wait. */
+export async function submission(core: Core, jobId: number): Promise<Submission> {
   const job = toJobView((await loadJob(core.db, jobId))!);
-  const { position, etaMs } = await standing(prisma, jobId, {
+  const { position, etaMs } = await standing(core.db.prisma, jobId, {
     staleAfterMs: core.config.jobs.staleAfterMs,
     now: new Date(),
   });
-  core.log.info({ jobId, server: req.server.id, platform: req.server.platform, position }, 'job queued');
+  core.log.info({ jobId, server: job.server, platform: job.platform, position }, 'job queued');
   return { job, position, etaMs };
 }
 

@@ -24,6 +24,7 @@ import {
   type JobView,
   jobStatus,
   setChatRefs,
+  variationChoices,
 } from '../core/index.ts';
 import type { Logger } from '../log.ts';
 import { safeError } from './errors.ts';
@@ -189,7 +190,11 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
       ],
       refs.uploadLimit,
     );
-    const final = render.finalMessage(job, files);
+    const choices = await variationChoices(core, job).catch((error: unknown) => {
+      log.warn({ ...fields(job), err: safeError(error) }, 'discord: no variation buttons');
+      return [];
+    });
+    const final = render.finalMessage(job, files, choices);
     const threaded = refs.threadId !== null;
     const posted = threaded
       ? await attempt(job, 'post the final images in the thread', () =>
@@ -210,7 +215,7 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
       );
     } else {
       // No thread, or posting there failed: the reply itself carries the images.
-      const reply = { ...render.replyDone(job, null), files: final.files! };
+      const reply = { ...render.replyDone(job, null), files: final.files!, components: final.components! };
       const shown = await attempt(job, 'put the images in the reply', async () => {
         await edit(refs.channelId, refs.replyId, reply);
         return true;

@@ -21,6 +21,8 @@ import {
   type PresetInfo,
   plural,
   type QueueEntry,
+  VARIATIONS,
+  type VariationKind,
 } from '../core/index.ts';
 import { memberReply } from '../member-error.ts';
 import { LIMIT_RULES, OFFERED_SIZES, type RequestLimits, SIZE, sizesAllowed } from '../request-rules.ts';
@@ -87,10 +89,26 @@ const timestamp = (at: number, style: 'R' | 'T' = 'R') => `<t:${Math.round(at / 
 
 function summary(job: JobView): string {
   const o = job.options;
+  const variation = job.variationOf ? `, ${variationWords(job)}` : '';
   return (
     `Painting #${job.id} in the style of **${styleNames(job)}** ` +
-    `(${o.size} px, ${plural(o.iterations, 'iteration')}, strength ${o.strength}${o.preserveColors ? ', colours kept' : ''})`
+    `(${o.size} px, ${plural(o.iterations, 'iteration')}, strength ${o.strength}${o.preserveColors ? ', colours kept' : ''}${variation})`
   );
+}
+
+/** What a variation changed, against the painting it varies: "more style than #9". */
+function variationWords(job: JobView): string {
+  const { jobId, kind } = job.variationOf!;
+  switch (kind) {
+    case 'more-style':
+      return `more style than #${jobId}`;
+    case 'less-style':
+      return `less style than #${jobId}`;
+    case 'colours':
+      return job.options.preserveColors ? `#${jobId} in my colours` : `#${jobId} in the painting’s colours`;
+    case 'larger':
+      return `#${jobId} larger`;
+  }
 }
 
 export function threadName(job: JobView): string {
@@ -105,6 +123,55 @@ export function cancelButtonId(job: Pick<JobView, 'id' | 'requesterId'>): string
 export function parseCancelButtonId(customId: string): { jobId: number; requesterId: string } | undefined {
   const match = /^stylize:cancel:(\d{1,15}):(\d{1,25})$/.exec(customId);
   return match ? { jobId: Number(match[1]), requesterId: match[2]! } : undefined;
+}
+
+/** The custom id of a variation button of a finished painting: what to change, the job and its requester. */
+export function variationButtonId(kind: VariationKind, job: Pick<JobView, 'id' | 'requesterId'>): string {
+  return `stylize:vary:${kind}:${job.id}:${job.requesterId}`;
+}
+
+export function parseVariationButtonId(
+  customId: string,
+): { kind: VariationKind; jobId: number; requesterId: string } | undefined {
+  const match = /^stylize:vary:([a-z-]{1,20}):(\d{1,15}):(\d{1,25})$/.exec(customId);
+  const kind = VARIATIONS.find((k) => k === match?.[1]);
+  return match && kind ? { kind, jobId: Number(match[2]), requesterId: match[3]! } : undefined;
+}
+
+/** The label of each variation's button; the colours one says what pressing it does to this painting. */
+function variationLabel(kind: VariationKind, job: JobView): string {
+  switch (kind) {
+    case 'more-style':
+      return 'More style';
+    case 'less-style':
+      return 'Less style';
+    case 'colours':
+      return job.options.preserveColors ? 'Use the painting’s colours' : 'Keep my colours';
+    case 'larger':
+      return 'Larger';
+  }
+}
+
+/**
+ * The buttons under a finished painting: the variations it offers now (`choices`, from the core's
+ * variationChoices), in one row.
+ */
+export function finalButtons(
+  job: JobView,
+  choices: readonly VariationKind[],
+): APIActionRowComponent<APIButtonComponent>[] {
+  if (choices.length === 0) return [];
+  return [
+    {
+      type: ComponentType.ActionRow,
+      components: choices.map((kind) => ({
+        type: ComponentType.Button,
+        style: ButtonStyle.Secondary,
+        label: variationLabel(kind, job),
+        custom_id: variationButtonId(kind, job),
+      })),
+    },
+  ];
 }
 
 function cancelRow(job: JobView): APIActionRowComponent<APIButtonComponent>[] {
@@ -185,13 +252,18 @@ export function progressEnded(job: JobView, how: 'done' | 'failed' | 'cancelled'
 const convergedEarly = (iteration: number, ceiling: number) =>
   `converged early, after ${iteration} of up to ${ceiling} iterations`;
 
-/** The final message: the result and the comparison, for the requester. */
-export function finalMessage(job: JobView, files: FileSpec[]): MessageSpec {
+/** The final message: the result and the comparison, for the requester, with the buttons of `choices`. */
+export function finalMessage(
+  job: JobView,
+  files: FileSpec[],
+  choices: readonly VariationKind[],
+): MessageSpec {
   return {
     content:
       `<@${job.requesterId}> here is your painting #${job.id} in the style of **${styleNames(job)}**, ` +
       'and your photo, the painting and the result side by side.',
     files,
+    components: finalButtons(job, choices),
     mentionUsers: [job.requesterId],
   };
 }
@@ -243,6 +315,7 @@ export const messages = {
   oneStyle: 'Give either a preset in `style` or your own `style_image`, not both.',
   notAdmin: 'Only members with the **Manage Server** permission can use /stylize-admin.',
   notYourJob: 'Only the member who asked for this painting, or an admin, can cancel it.',
+  notYourPainting: 'Only the member who asked for this painting, or an admin, can ask for a variation of it.',
   noLimitsGiven: 'Give at least one limit to change.',
   badJobId: 'A job id is a number, as shown in the messages (e.g. 12 or #12).',
 } as const;

@@ -7,6 +7,7 @@ import type {
   JobView,
   ResultImages,
   StoredImage,
+  VariationKind,
 } from '../core/index.ts';
 import type { Logger } from '../log.ts';
 import type { SlackConfig } from './config.ts';
@@ -91,6 +92,8 @@ export function createSlackEvents(deps: {
   log: Logger;
   /** Default: one at {@link UPDATE_RATE} per workspace. */
   limiter?: WriteLimiter;
+  /** The variations a finished painting offers now (the core's variationChoices): its buttons. None without. */
+  variations?: (job: JobView) => Promise<VariationKind[]>;
 }): SlackJobEvents {
   const { client, config, log } = deps;
   const limiter = deps.limiter ?? writeLimiter(UPDATE_RATE);
@@ -273,7 +276,11 @@ export function createSlackEvents(deps: {
         }
         const done = { ...refs, done: true };
         await saveRefs(job, done);
-        await update(job, refs.progressTs, completedMessage(job));
+        const choices = await (deps.variations?.(job) ?? Promise.resolve([])).catch((error: unknown) => {
+          log.warn({ ...fields(job), err: slackError(error) }, 'slack: no variation buttons');
+          return [];
+        });
+        await update(job, refs.progressTs, completedMessage(job, choices));
       }),
 
     failed: (job, message, delivery?: FinalDelivery) =>

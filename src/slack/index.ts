@@ -1,5 +1,5 @@
 import { serverChoiceCache } from '../chat/preset-choices.ts';
-import { type Core, type JobEvents, setChatRefs } from '../core/index.ts';
+import { type Core, type JobEvents, setChatRefs, variationChoices } from '../core/index.ts';
 import type { Readiness } from '../health.ts';
 import type { Logger } from '../log.ts';
 import { adminCheck, registerAdmin } from './admin.ts';
@@ -7,6 +7,7 @@ import { createSlackApp } from './app.ts';
 import type { SlackConfig } from './config.ts';
 import { createSlackEvents } from './events.ts';
 import { registerStylize } from './stylize.ts';
+import { registerVariations } from './variations.ts';
 
 /**
  * The Slack adapter: `/stylize` (a form), the "Stylize this image" message shortcut, `/stylize-admin`, and the
@@ -32,9 +33,11 @@ export async function startSlack(core: Core, config: SlackConfig, log: Logger): 
     log,
     saveRefs: (job, refs) =>
       setChatRefs(core, { platform: 'slack', id: job.server }, job.id, { chatRefs: JSON.stringify(refs) }),
+    variations: (job) => variationChoices(core, job),
   });
   const deps = { core, config, log, events, admins: adminCheck(), choices: serverChoiceCache(core) };
   registerStylize(slack.app, deps);
+  registerVariations(slack.app, deps);
   registerAdmin(slack.app, deps);
   const { port } = await slack.start();
   return {

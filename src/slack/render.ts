@@ -4,6 +4,8 @@ import {
   type JobStatusReport,
   type JobView,
   plural,
+  VARIATIONS,
+  type VariationKind,
 } from '../core/index.ts';
 import { memberReply } from '../member-error.ts';
 import type { KnownBlock, SlackMessage } from './slack-types.ts';
@@ -13,6 +15,8 @@ import type { KnownBlock, SlackMessage } from './slack-types.ts';
  * its thread (kept up to date, with the Cancel button while the job can be cancelled), and the end.
  */
 export const CANCEL_ACTION = 'stylize_cancel';
+/** The variation buttons' action ids: this and the variation, e.g. `stylize_vary_more-style`; the value is the job. */
+export const VARIATION_ACTION_PREFIX = 'stylize_vary_';
 
 /** Escapes what Slack's mrkdwn treats as markup in text that came from members (file and preset names). */
 export function escapeText(text: string): string {
@@ -77,6 +81,53 @@ export function cancelButton(jobId: number): KnownBlock {
   };
 }
 
+/** The variation an action id names, if it is a variation button's. */
+export function variationOfAction(actionId: string): VariationKind | undefined {
+  return VARIATIONS.find((kind) => actionId === `${VARIATION_ACTION_PREFIX}${kind}`);
+}
+
+const VARIATION_LABELS = {
+  'more-style': () => 'More style',
+  'less-style': () => 'Less style',
+  colours: (job: JobView) => (job.options.preserveColors ? 'Use the painting’s colours' : 'Keep my colours'),
+  larger: () => 'Larger',
+} satisfies Record<VariationKind, (job: JobView) => string>;
+
+/**
+ * The buttons under a finished painting: the variations it offers now (`choices`, from the core's
+ * variationChoices), in one actions block.
+ */
+export function finalButtons(job: JobView, choices: readonly VariationKind[]): KnownBlock[] {
+  if (choices.length === 0) return [];
+  return [
+    {
+      type: 'actions',
+      block_id: `final_${job.id}`,
+      elements: choices.map((kind) => ({
+        type: 'button',
+        action_id: `${VARIATION_ACTION_PREFIX}${kind}`,
+        text: { type: 'plain_text', text: VARIATION_LABELS[kind](job) },
+        value: String(job.id),
+      })),
+    },
+  ];
+}
+
+/** "Job 12", and for a variation what it changed: "Job 12 (more style than job 9)". */
+function jobName(job: JobView): string {
+  if (!job.variationOf) return `Job ${job.id}`;
+  const { jobId, kind } = job.variationOf;
+  const words = {
+    'more-style': `more style than job ${jobId}`,
+    'less-style': `less style than job ${jobId}`,
+    colours: job.options.preserveColors
+      ? `job ${jobId} in my colours`
+      : `job ${jobId} in the painting’s colours`,
+    larger: `job ${jobId} larger, ${job.options.size} px`,
+  }[kind];
+  return `Job ${job.id} (${words})`;
+}
+
 /** The channel message while the images are fetched and checked (before there is a job). */
 export function pendingRequestMessage(requesterId: string): SlackMessage {
   const text = `${mention(requesterId)} asked for a painting: getting the images ready…`;
@@ -97,7 +148,7 @@ export function queuedMessage(job: JobView, position: number | null, etaMs: numb
   const where =
     position === null ? 'starting' : position === 1 ? 'next in the queue' : `#${position} in the queue`;
   const eta = etaMs !== null ? `; done in about ${formatDuration(etaMs)}` : '';
-  const text = `:hourglass_flowing_sand: Job ${job.id} is ${where}${eta}.`;
+  const text = `:hourglass_flowing_sand: ${jobName(job)} is ${where}${eta}.`;
   return { text, blocks: [section(text), cancelButton(job.id)] };
 }
 
@@ -123,14 +174,15 @@ export function progressMessage(job: JobView, progress: JobProgress): SlackMessa
   };
 }
 
-export function completedMessage(job: JobView): SlackMessage {
+/** The progress message once the painting is done, with the buttons of the variations in `choices`. */
+export function completedMessage(job: JobView, choices: readonly VariationKind[] = []): SlackMessage {
   const took =
     job.startedAt && job.finishedAt
       ? ` in ${formatDuration(job.finishedAt.getTime() - job.startedAt.getTime())}`
       : '';
   const early = job.converged ? ` (converged ${earlyAfter(job.iteration, job)})` : '';
-  const text = `:white_check_mark: Job ${job.id} is done${took}${early}: the painting and a side-by-side are below.`;
-  return { text, blocks: [section(text)] };
+  const text = `:white_check_mark: ${jobName(job)} is done${took}${early}: the painting and a side-by-side are below.`;
+  return { text, blocks: [section(text), ...finalButtons(job, choices)] };
 }
 
 /** The painting stopped before its ceiling because it had stopped changing. */

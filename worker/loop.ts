@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Progress } from '../engine/index.ts';
+import type { Progress, TimelapseFrame } from '../engine/index.ts';
 import {
   abortableSleep,
   type Core,
@@ -15,6 +15,7 @@ import {
   type Lease,
   loadJob,
   measuredSpeed,
+  type Platform,
   releaseJob,
   requeueStale,
   retryTransient,
@@ -25,11 +26,17 @@ import {
   workerGone,
   writeProgress,
 } from '../src/core/worker-api.ts';
-import { comparison, decodeImage, encodeImage } from '../src/images/index.ts';
+import {
+  type AnimationFormat,
+  comparison,
+  decodeImage,
+  encodeAnimation,
+  encodeImage,
+} from '../src/images/index.ts';
 import type { Logger } from '../src/log.ts';
 import { memberReply } from '../src/member-error.ts';
 import { iterationsPerSecond, jobDuration, jobFailures } from '../src/metrics.ts';
-import { encodeToFit, type Painter } from './paint.ts';
+import { encodeToFit, type Painter, TIMELAPSE } from './paint.ts';
 
 /**
  * A worker process's main loop: `concurrency` slots, each claiming a job (the fair, atomic claim in
@@ -55,6 +62,14 @@ interface Active {
   controller: AbortController;
   reason?: StopReason;
 }
+
+/**
+ * The timelapse's format per platform: what each previews inline as an animation, from their documentation (not
+ * checked against the live services here). Discord plays animated WebP attachments ("Modern Image Formats at
+ * Discord: Supporting WebP and AVIF", Discord's engineering blog, 2025); Slack's image previews and Block Kit take
+ * PNG, JPEG and GIF, not WebP (slackapi/node-slack-sdk#1482), and play animated GIFs.
+ */
+const TIMELAPSE_FORMAT: Record<Platform, AnimationFormat> = { discord: 'webp', slack: 'gif' };
 
 const GENERIC_FAILURE = 'Something went wrong while painting this; please try again.';
 /** Backoff of retried writes: from the first wait, doubling up to the longest. */
@@ -178,12 +193,13 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
         })),
       );
       job.controller.signal.throwIfAborted();
-      const result = await painter.paint(
+      const painted = await painter.paint(
         { content, styles, options },
         {
           signal: job.controller.signal,
           log: jobLog,
           progressEveryMs: config.jobs.progressEveryMs,
+          timelapse: TIMELAPSE,
           onProgress: (p) => {
             const seconds = (performance.now() - started) / 1000;
             if (seconds > 0 && p.iteration > 0) iterationsPerSecond.set(p.iteration / seconds);
@@ -193,6 +209,7 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
         },
       );
       await progress.close();
+      const result = painted.image;
       speed = measuredSpeed(
         result.width * result.height,
         options.iterations,
@@ -204,13 +221,15 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
         (format) => comparison(content, styles, result, format),
         maxImageBytes,
       );
+      const timelapse = await timelapseImage(painted.timelapse, row.server.platform as Platform, jobLog);
       const outcome = await store(
         job,
         jobLog,
-        [
-          { mime: `image/${resultImage.format}`, bytes: resultImage.bytes },
-          { mime: `image/${comparisonImage.format}`, bytes: comparisonImage.bytes },
-        ],
+        {
+          result: { mime: `image/${resultImage.format}`, bytes: resultImage.bytes },
+          comparison: { mime: `image/${comparisonImage.format}`, bytes: comparisonImage.bytes },
+          timelapse,
+        },
         final,
       );
       if (outcome === 'stored') {
@@ -228,7 +247,28 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
   }
 
   /**
-   * Stores a finished painting: the two images, then the job's completion, each write retried through
+   * The timelapse as an animated image in the format the job's platform previews (TIMELAPSE_FORMAT); undefined,
+   * logged, where it cannot be made or is over the store's limit: the painting is delivered without it.
+   */
+  async function timelapseImage(
+    frames: readonly TimelapseFrame[] | undefined,
+    platform: Platform,
+    jobLog: Logger,
+  ): Promise<StoredImage | undefined> {
+    if (!frames || frames.length === 0) return undefined;
+    const format = TIMELAPSE_FORMAT[platform] ?? 'webp';
+    try {
+      const bytes = await encodeAnimation(frames, format);
+      if (bytes.length <= config.jobs.maxImageBytes) return { mime: `image/${format}`, bytes };
+      jobLog.warn({ bytes: bytes.length }, 'the timelapse is over the image store limit; left out');
+    } catch (error) {
+      jobLog.warn({ err: error }, 'could not make the timelapse; left out');
+    }
+    return undefined;
+  }
+
+  /**
+   * Stores a finished painting: its images (the timelapse where there is one), then the job's completion, each write retried through
    * transient database errors for up to STALE_AFTER_MS (heartbeats go on meanwhile, so the job stays this
    * worker's). Returns `lost` when another worker took the job over, `abandoned` when the database stayed
    * unusable that long: the job is then left to the stale sweep, which gives it to another worker, rather than
@@ -237,10 +277,10 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
   async function store(
     job: Active,
     jobLog: Logger,
-    [result, side]: [StoredImage, StoredImage],
+    stored: { result: StoredImage; comparison: StoredImage; timelapse: StoredImage | undefined },
     final: { iteration: number; converged: boolean },
   ): Promise<'stored' | 'lost' | 'abandoned'> {
-    const refs: { resultRef?: string; comparisonRef?: string } = {};
+    const refs: { resultRef?: string; comparisonRef?: string; timelapseRef?: string } = {};
     const policy = {
       minMs: RETRY_MIN_MS,
       maxMs: RETRY_MAX_MS,
@@ -251,17 +291,20 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
     };
     const discard = () =>
       images
-        .delete([refs.resultRef, refs.comparisonRef].filter((r): r is string => r !== undefined))
+        .delete(
+          [refs.resultRef, refs.comparisonRef, refs.timelapseRef].filter((r): r is string => r !== undefined),
+        )
         .catch((error) => jobLog.warn({ err: error }, 'could not delete the unused images'));
     try {
       const completed = await retryTransient(async () => {
-        refs.resultRef ??= await images.put(result);
-        refs.comparisonRef ??= await images.put(side);
+        refs.resultRef ??= await images.put(stored.result);
+        refs.comparisonRef ??= await images.put(stored.comparison);
+        if (stored.timelapse) refs.timelapseRef ??= await images.put(stored.timelapse);
         return completeJob(
           db,
           images,
           job.lease,
-          { resultRef: refs.resultRef, comparisonRef: refs.comparisonRef },
+          { resultRef: refs.resultRef, comparisonRef: refs.comparisonRef, timelapseRef: refs.timelapseRef },
           new Date(),
           final,
         );

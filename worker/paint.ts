@@ -11,6 +11,8 @@ import {
   type RgbImage,
   resolveLayers,
   stylize,
+  type TimelapseFrame,
+  type TimelapseOptions,
   weightsFromStrength,
 } from '../engine/index.ts';
 import { pixelsSha256, TargetsCache, weightsFingerprint } from '../engine/targets-cache.ts';
@@ -39,6 +41,12 @@ export interface PainterOptions {
   /** Memory paintings may use, bytes; default MEMORY_SHARE of what is available to the process at start. */
   memoryBytes?: number | undefined;
 }
+
+/**
+ * A job's timelapse: 60 frames at most (6 s at 10 frames a second, then the result held), 256 px on the longer
+ * side, within the size at which Discord and Slack show an image inline; about 9 MiB of frames while it paints.
+ */
+export const TIMELAPSE: TimelapseOptions = { frames: 60, side: 256 };
 
 /** What a worker can paint (recorded with its heartbeat), and the warning its start logs, if any. */
 export type PainterCapability = Awaited<ReturnType<typeof describeCapability>>;
@@ -143,8 +151,10 @@ export class Painter {
       progressEveryMs: number;
       onProgress: (progress: Progress) => void;
       log?: Logger | undefined;
+      /** Keep a timelapse of the painting (see TIMELAPSE). */
+      timelapse?: TimelapseOptions | undefined;
     },
-  ): Promise<RgbImage> {
+  ): Promise<{ image: RgbImage; timelapse?: TimelapseFrame[] | undefined }> {
     const { options } = input;
     const layerSet = await this.layerSet(options.layers);
     const layers = resolveLayers(layerSet);
@@ -181,6 +191,7 @@ export class Painter {
         // Time-based only: the job system wants a bounded write rate whatever the iteration speed.
         progressEvery: { ms: run.progressEveryMs, iterations: Number.POSITIVE_INFINITY },
         onProgress: run.onProgress,
+        timelapse: run.timelapse,
         targetsCache: cached ? await this.targetsCache() : undefined,
         onStyleTargets: ({ cacheKey, cached: hit, ms }) =>
           run.log?.info(
@@ -189,7 +200,7 @@ export class Painter {
           ),
       },
     );
-    return result.image;
+    return { image: result.image, timelapse: result.timelapse };
   }
 
   dispose(): void {

@@ -22,7 +22,7 @@ export { type Core, openCore } from './core.ts';
 export { UserError } from './errors.ts';
 export type { FinalDelivery, JobEvents, JobProgress, ResultImages } from './events.ts';
 export type { StoredImage } from './image-store.ts';
-export { type JobStatus, type JobView, setChatRefs } from './jobs.ts';
+export { type JobStatus, type JobView, jobTimelapse, setChatRefs } from './jobs.ts';
 export { type Notifier, startNotifier } from './notifier.ts';
 export type { CheckedOptions, JobOptions, JobOptionsInput } from './options.ts';
 export { plural } from './plural.ts';

@@ -33,6 +33,7 @@ export async function purgeExpired(core: Core, now: Date): Promise<{ jobs: numbe
         previewRef: true,
         resultRef: true,
         comparisonRef: true,
+        timelapseRef: true,
       },
       take: BATCH,
     });
@@ -43,11 +44,18 @@ export async function purgeExpired(core: Core, now: Date): Promise<{ jobs: numbe
         job.previewRef,
         job.resultRef,
         job.comparisonRef,
+        job.timelapseRef,
       ].filter((ref): ref is string => ref !== null);
       await core.images.delete(refs);
       await prisma.job.update({
         where: { id: job.id },
-        data: { imagesPurgedAt: now, previewRef: null, resultRef: null, comparisonRef: null },
+        data: {
+          imagesPurgedAt: now,
+          previewRef: null,
+          resultRef: null,
+          comparisonRef: null,
+          timelapseRef: null,
+        },
       });
       images += refs.length;
     }
@@ -81,13 +89,22 @@ async function deleteOrphans(core: Core, now: Date): Promise<number> {
   const [jobs, presets] = await Promise.all([
     prisma.job.findMany({
       where: { imagesPurgedAt: null },
-      select: { contentRef: true, styleRefs: true, previewRef: true, resultRef: true, comparisonRef: true },
+      select: {
+        contentRef: true,
+        styleRefs: true,
+        previewRef: true,
+        resultRef: true,
+        comparisonRef: true,
+        timelapseRef: true,
+      },
     }),
     prisma.preset.findMany({ select: { imageRef: true } }),
   ]);
   const referenced = new Set<string | null>(presets.map((p) => p.imageRef));
   for (const job of jobs) {
-    for (const ref of [job.contentRef, job.previewRef, job.resultRef, job.comparisonRef]) referenced.add(ref);
+    for (const ref of [job.contentRef, job.previewRef, job.resultRef, job.comparisonRef, job.timelapseRef]) {
+      referenced.add(ref);
+    }
     for (const style of styleRefsSchema.parse(JSON.parse(job.styleRefs))) referenced.add(style.ref);
   }
   const orphans = candidates.filter((ref) => !referenced.has(ref));

@@ -1,4 +1,11 @@
 export {
+  type AnimationFormat,
+  type AnimationFrame,
+  type AnimationOptions,
+  animationFormatForPath,
+  encodeAnimation,
+} from './animation.ts';
+export {
   type ComparisonLayout,
   type ComposeOptions,
   comparison,

@@ -8,6 +8,13 @@ export interface TimelapseOptions {
   side: number;
 }
 
+/**
+ * The worker's and the CLI's timelapse: 60 frames at most (6 s at 10 frames a second, then the result held), 256 px
+ * on the longer side, within the size at which Discord and Slack show an image inline; about 9 MiB of frames (8-bit)
+ * while it paints.
+ */
+export const DEFAULT_TIMELAPSE: TimelapseOptions = { frames: 60, side: 256 };
+
 /** One frame: 8-bit RGB, `height × width × 3`, row-major (HWC), as the image was after `iteration` steps. */
 export interface TimelapseFrame {
   iteration: number;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Progress, TimelapseFrame } from '../engine/index.ts';
+import { DEFAULT_TIMELAPSE, type Progress, type TimelapseFrame } from '../engine/index.ts';
 import {
   abortableSleep,
   type Core,
@@ -36,7 +36,7 @@ import {
 import type { Logger } from '../src/log.ts';
 import { memberReply } from '../src/member-error.ts';
 import { iterationsPerSecond, jobDuration, jobFailures } from '../src/metrics.ts';
-import { encodeToFit, type Painter, TIMELAPSE } from './paint.ts';
+import { encodeToFit, type Painter } from './paint.ts';
 
 /**
  * A worker process's main loop: `concurrency` slots, each claiming a job (the fair, atomic claim in
@@ -199,7 +199,7 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
           signal: job.controller.signal,
           log: jobLog,
           progressEveryMs: config.jobs.progressEveryMs,
-          timelapse: TIMELAPSE,
+          timelapse: DEFAULT_TIMELAPSE,
           onProgress: (p) => {
             const seconds = (performance.now() - started) / 1000;
             if (seconds > 0 && p.iteration > 0) iterationsPerSecond.set(p.iteration / seconds);

@@ -42,12 +42,6 @@ export interface PainterOptions {
   memoryBytes?: number | undefined;
 }
 
-/**
- * A job's timelapse: 60 frames at most (6 s at 10 frames a second, then the result held), 256 px on the longer
- * side, within the size at which Discord and Slack show an image inline; about 9 MiB of frames while it paints.
- */
-export const TIMELAPSE: TimelapseOptions = { frames: 60, side: 256 };
-
 /** What a worker can paint (recorded with its heartbeat), and the warning its start logs, if any. */
 export type PainterCapability = Awaited<ReturnType<typeof describeCapability>>;
 
@@ -151,7 +145,7 @@ export class Painter {
       progressEveryMs: number;
       onProgress: (progress: Progress) => void;
       log?: Logger | undefined;
-      /** Keep a timelapse of the painting (see TIMELAPSE). */
+      /** Keep a timelapse of the painting (see DEFAULT_TIMELAPSE). */
       timelapse?: TimelapseOptions | undefined;
     },
   ): Promise<{ image: RgbImage; timelapse?: TimelapseFrame[] | undefined }> {

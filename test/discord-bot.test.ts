@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../commands/register.ts';
 import { serverChoiceCache } from '../src/chat/preset-choices.ts';
 import type { Core, Notifier } from '../src/core/index.ts';
-import { startNotifier } from '../src/core/index.ts';
+import { purgeExpired, startNotifier } from '../src/core/index.ts';
 import { requireDiscordConfig } from '../src/discord/config.ts';
 import { type DiscordAdapter, startDiscord } from '../src/discord/index.ts';
 import { decodeRefs } from '../src/discord/refs.ts';
@@ -139,6 +139,9 @@ async function queued(style: string): Promise<number> {
 }
 
 describe('Discord bot: /stylize', () => {
+  /** The first job's final message, for the Timelapse button. */
+  let finished: { jobId: number; threadId: string; finalId: string } | undefined;
+
   it('defers first, queues, threads, shows progress and posts the two images', async () => {
     const photo = await picture(1, 40, 30);
     const sent = await fake.sendSlashCommand({
@@ -199,6 +202,10 @@ describe('Discord bot: /stylize', () => {
     expect(Math.max(result!.width, result!.height)).toBe(24);
     expect(comparison!.width).toBeGreaterThan(2 * result!.width);
     const finalId = (final.response as APIMessage).id;
+    expect(JSON.stringify((final.body as { components: unknown }).components)).toContain(
+      `stylize:timelapse:${jobId}`,
+    );
+    finished = { jobId, threadId, finalId };
 
     // The reply edited with the bot token (channel endpoint) to link to the images.
     const linked = await fake.waitFor(
@@ -214,6 +221,38 @@ describe('Discord bot: /stylize', () => {
       fake.message(progressId)?.components?.length === 0 ? true : undefined,
     );
     expect((await job(jobId)).status).toBe('succeeded');
+  });
+
+  it('Timelapse: posts the animated WebP in the thread for anyone; says so once it is no longer kept', async () => {
+    const { jobId, threadId, finalId } = finished!;
+    const press = () =>
+      fake.sendButton({
+        customId: `stylize:timelapse:${jobId}`,
+        message: { id: finalId, channel_id: threadId },
+        user: fake.users.bob, // not the requester: the timelapse is for anyone in the thread
+      });
+    const sent = await press();
+    const callback = await fake.waitForCallback(sent);
+    expect(callback.body).toMatchObject({ type: 4 });
+    expect(((callback.body as { data: { flags?: number } }).data.flags ?? 0) & MessageFlags.Ephemeral).toBe(0);
+    expect(callback.files).toHaveLength(1);
+    expect(callback.files[0]!.filename).toBe(`timelapse-${jobId}.webp`);
+    const posted = fake.originalMessage(sent)!;
+    expect(posted.channel_id).toBe(threadId);
+    expect(posted.content).toBe(`Painting #${jobId} from the photo to the result:`);
+    // An animation at the result's size (24 px), from the photo through the iterations to the result.
+    const animation = await sharp(callback.files[0]!.bytes, { animated: true }).metadata();
+    expect(animation).toMatchObject({ format: 'webp', width: 24, pageHeight: 18 });
+    expect(animation.pages).toBeGreaterThanOrEqual(2);
+
+    // After the retention period: the member who pressed is told, and nothing is posted.
+    const done = await job(jobId);
+    await notifier.drain();
+    await purgeExpired(core, new Date(done.finishedAt!.getTime() + core.config.jobs.retentionMs + 1));
+    expect((await job(jobId)).timelapseRef).toBeNull();
+    expect(await ephemeralAnswer(await press())).toBe(
+      `The timelapse of painting #${jobId} is no longer kept: its images were deleted after the retention period.`,
+    );
   });
 
   it('Cancel: refused to another member, stops the job for the requester; 429s are waited out', async () => {

@@ -207,7 +207,7 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
       );
     } else {
       // No thread, or posting there failed: the reply itself carries the images.
-      const reply = { ...render.replyDone(job, null), files: final.files! };
+      const reply = { ...render.replyDone(job, null), files: final.files!, components: final.components! };
       await attempt(job, 'put the images in the reply', () => edit(refs.channelId, refs.replyId, reply));
     }
     log.info(fields(job), 'discord: painting delivered');

@@ -13,6 +13,7 @@ import { safeError } from './errors.ts';
 import { handleAutocomplete, handlePresets } from './presets.ts';
 import * as render from './render.ts';
 import { handleCancelButton, handleStylize } from './stylize.ts';
+import { handleTimelapseButton } from './timelapse.ts';
 
 export function routeInteractions(client: Client, ctx: Context): void {
   client.on(Events.InteractionCreate, (interaction) => {
@@ -49,6 +50,9 @@ export async function handleInteraction(ctx: Context, interaction: Interaction):
     }
     if (interaction.isButton() && render.parseCancelButtonId(interaction.customId)) {
       await handleCancelButton(ctx, interaction);
+    }
+    if (interaction.isButton() && render.parseTimelapseButtonId(interaction.customId) !== undefined) {
+      await handleTimelapseButton(ctx, interaction);
     }
   } catch (error) {
     ctx.log.error(

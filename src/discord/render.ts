@@ -183,15 +183,47 @@ export function progressEnded(job: JobView, how: 'done' | 'failed' | 'cancelled'
 const convergedEarly = (iteration: number, ceiling: number) =>
   `converged early, after ${iteration} of up to ${ceiling} iterations`;
 
-/** The final message: the result and the comparison, for the requester. */
+/** The final message: the result and the comparison, for the requester, with the finished job's buttons. */
 export function finalMessage(job: JobView, files: FileSpec[]): MessageSpec {
   return {
     content:
       `<@${job.requesterId}> here is your painting #${job.id} in the style of **${styleNames(job)}**, ` +
       'and your photo, the painting and the result side by side.',
     files,
+    components: finalButtons(job),
     mentionUsers: [job.requesterId],
   };
+}
+
+// -------------------------------------------------------------------------- the final message's buttons
+
+/** The buttons under a finished painting's final message, in one row (Discord allows five per row). */
+export function finalButtons(job: Pick<JobView, 'id'>): APIActionRowComponent<APIButtonComponent>[] {
+  return [{ type: ComponentType.ActionRow, components: [timelapseButton(job.id)] }];
+}
+
+/** The custom id of a finished job's Timelapse button: anyone in the thread may press it. */
+export function timelapseButtonId(jobId: number): string {
+  return `stylize:timelapse:${jobId}`;
+}
+
+export function parseTimelapseButtonId(customId: string): number | undefined {
+  const match = /^stylize:timelapse:(\d{1,15})$/.exec(customId);
+  return match ? Number(match[1]) : undefined;
+}
+
+function timelapseButton(jobId: number): APIButtonComponent {
+  return {
+    type: ComponentType.Button,
+    style: ButtonStyle.Secondary,
+    label: 'Timelapse',
+    custom_id: timelapseButtonId(jobId),
+  };
+}
+
+/** What the Timelapse button posts where it was pressed (the job's thread): the animation. */
+export function timelapseMessage(jobId: number, file: FileSpec): MessageSpec {
+  return { content: `Painting #${jobId} from the photo to the result:`, files: [file] };
 }
 
 export function replyDone(job: JobView, link: string | null): MessageSpec {
@@ -243,6 +275,7 @@ export const messages = {
   notYourJob: 'Only the member who asked for this painting, or an admin, can cancel it.',
   noLimitsGiven: 'Give at least one limit to change.',
   badJobId: 'A job id is a number, as shown in the messages (e.g. 12 or #12).',
+  timelapseTooLarge: 'This timelapse is larger than I can upload in this server.',
 } as const;
 
 // -------------------------------------------------------------------------------------------- admin

@@ -234,7 +234,9 @@ describe('Discord bot: /stylize', () => {
     const sent = await press();
     const callback = await fake.waitForCallback(sent);
     expect(callback.body).toMatchObject({ type: 4 });
-    expect(((callback.body as { data: { flags?: number } }).data.flags ?? 0) & MessageFlags.Ephemeral).toBe(0);
+    expect(((callback.body as { data: { flags?: number } }).data.flags ?? 0) & MessageFlags.Ephemeral).toBe(
+      0,
+    );
     expect(callback.files).toHaveLength(1);
     expect(callback.files[0]!.filename).toBe(`timelapse-${jobId}.webp`);
     const posted = fake.originalMessage(sent)!;

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../src/core/core.ts';
 import { type Notifier, startNotifier } from '../src/core/notifier.ts';
+import { purgeExpired } from '../src/core/retention.ts';
 import { OPERATOR_FAULT_TEXT } from '../src/member-error.ts';
 import type { SlackConfig } from '../src/slack/config.ts';
 import { type SlackAdapter, startSlack } from '../src/slack/index.ts';
@@ -537,9 +538,43 @@ describe('Slack app', () => {
 
     const edits = slack.callsOf('chat.update').filter((c) => c.args.ts === progressTs);
     expect(edits.some((c) => /Painting job/.test(blocksText(c)))).toBe(true);
-    await slack.waitForCall('chat.update', (c) => c.args.ts === progressTs && /is done/.test(blocksText(c)));
+    const doneMessage = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.ts === progressTs && /is done/.test(blocksText(c)),
+    );
     expect((await job(jobId)).status).toBe('succeeded');
     expect(JSON.parse((await job(jobId)).chatRefs!)).toMatchObject({ progressTs, done: true });
+
+    // Timelapse, pressed by another member: the animated GIF in the job's thread, the photo and each of the two
+    // iterations at the result's size (24 px), then the result held.
+    expect(blocksText(doneMessage)).toContain('stylize_timelapse');
+    const timelapse = { action_id: 'stylize_timelapse', value: String(jobId) };
+    await post(blockAction(bob, { ts: progressTs }, timelapse, slack.responseUrl()));
+    const shared = await slack.waitForCall(
+      'files.completeUploadExternal',
+      (c) => c.args.thread_ts === parent && JSON.stringify(c.args.files).includes('timelapse'),
+    );
+    expect(shared.args.channel_id).toBe(alice.channelId);
+    const [animation] = (shared.args.files as { id: string }[]).map((f) => slack.uploads.get(f.id)!);
+    expect(animation!.filename).toBe(`timelapse-${jobId}.gif`);
+    expect(await sharp(animation!.bytes, { animated: true }).metadata()).toMatchObject({
+      format: 'gif',
+      pages: 3,
+      width: 24,
+      pageHeight: 18,
+      loop: 0,
+    });
+
+    // After the retention period: the member is told, alone, that it is no longer kept.
+    await notifier.drain();
+    const finishedAt = (await job(jobId)).finishedAt!;
+    await purgeExpired(core, new Date(finishedAt.getTime() + core.config.jobs.retentionMs + 1));
+    await post(blockAction(bob, { ts: progressTs }, timelapse, slack.responseUrl()));
+    const gone = await slack.waitForResponse((b) => /no longer kept/.test(String(b.text)));
+    expect(gone.response_type).toBe('ephemeral');
+    expect(gone.text).toBe(
+      `The timelapse of painting #${jobId} is no longer kept: its images were deleted after the retention period.`,
+    );
   });
 
   it('the message shortcut opens the form with the message’s image, and its submission paints that image', async () => {

@@ -307,19 +307,23 @@ export async function requestCancel(
 export type NoTimelapse = 'not-finished' | 'none' | 'purged';
 
 /**
- * A finished job's timelapse (an animated WebP or GIF), for anyone on its server: the adapters post it in the job's
- * thread. UserError `not-found` for a job of another server or none; `no-timelapse` when the job did not succeed,
- * never had one, or its images were deleted by the retention (each said in plain words).
+ * A finished job's timelapse (an animated WebP or GIF) and the job, for anyone on its server: the adapters post it
+ * in the job's thread. UserError `not-found` for a job of another server or none; `no-timelapse` when the job did
+ * not succeed, never had one, or its images were deleted by the retention (each said in plain words).
  */
-export async function jobTimelapse(core: Pick<Core, 'db' | 'images'>, server: ServerRef, jobId: number) {
-  const job = await loadServerJob(core.db, server, jobId);
+export async function jobTimelapse(
+  core: Pick<Core, 'db' | 'images'>,
+  server: ServerRef,
+  jobId: number,
+): Promise<{ image: StoredImage; job: JobView }> {
+  const row = await loadServerJob(core.db, server, jobId);
   const missing = (reason: NoTimelapse) => new UserError('no-timelapse', NO_TIMELAPSE[reason](jobId));
-  if (job.status !== 'succeeded') throw missing('not-finished');
-  if (job.imagesPurgedAt) throw missing('purged');
-  if (!job.timelapseRef) throw missing('none');
-  const image = await core.images.get(job.timelapseRef);
+  if (row.status !== 'succeeded') throw missing('not-finished');
+  if (row.imagesPurgedAt) throw missing('purged');
+  if (!row.timelapseRef) throw missing('none');
+  const image = await core.images.get(row.timelapseRef);
   if (!image) throw missing('purged');
-  return image;
+  return { image, job: toJobView(row) };
 }
 
 const NO_TIMELAPSE: Record<NoTimelapse, (jobId: number) => string> = {

@@ -19,7 +19,7 @@ export async function handleTimelapseButton(ctx: Context, interaction: ButtonInt
   if (jobId === undefined) return;
   let image: StoredImage;
   try {
-    image = await jobTimelapse(ctx.core, serverOf(interaction.guildId!), jobId);
+    ({ image } = await jobTimelapse(ctx.core, serverOf(interaction.guildId!), jobId));
   } catch (error) {
     if (memberReply(error).log) ctx.log.error({ err: safeError(error), jobId }, 'discord: timelapse failed');
     await interaction.reply({ content: render.errorMessage(error), flags: MessageFlags.Ephemeral });

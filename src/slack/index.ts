@@ -7,6 +7,7 @@ import { createSlackApp } from './app.ts';
 import type { SlackConfig } from './config.ts';
 import { createSlackEvents } from './events.ts';
 import { registerStylize } from './stylize.ts';
+import { registerTimelapse } from './timelapse.ts';
 
 /**
  * The Slack adapter: `/stylize` (a form), the "Stylize this image" message shortcut, `/stylize-admin`, and the
@@ -36,6 +37,7 @@ export async function startSlack(core: Core, config: SlackConfig, log: Logger): 
   const deps = { core, config, log, events, admins: adminCheck(), choices: serverChoiceCache(core) };
   registerStylize(slack.app, deps);
   registerAdmin(slack.app, deps);
+  registerTimelapse(slack.app, deps);
   const { port } = await slack.start();
   return {
     events,

@@ -7,6 +7,7 @@ import type { KnownBlock, SlackMessage } from './slack-types.ts';
  * its thread (kept up to date, with the Cancel button while the job can be cancelled), and the end.
  */
 export const CANCEL_ACTION = 'stylize_cancel';
+export const TIMELAPSE_ACTION = 'stylize_timelapse';
 
 /** Escapes what Slack's mrkdwn treats as markup in text that came from members (file and preset names). */
 export function escapeText(text: string): string {
@@ -124,7 +125,28 @@ export function completedMessage(job: JobView): SlackMessage {
       : '';
   const early = job.converged ? ` (converged ${earlyAfter(job.iteration, job)})` : '';
   const text = `:white_check_mark: Job ${job.id} is done${took}${early}: the painting and a side-by-side are below.`;
-  return { text, blocks: [section(text)] };
+  return { text, blocks: [section(text), finalButtons(job)] };
+}
+
+/** The buttons of a finished painting, on the thread's message once the job is done. */
+export function finalButtons(job: Pick<JobView, 'id'>): KnownBlock {
+  return {
+    type: 'actions',
+    block_id: `final_${job.id}`,
+    elements: [
+      {
+        type: 'button',
+        action_id: TIMELAPSE_ACTION,
+        text: { type: 'plain_text', text: 'Timelapse' },
+        value: String(job.id),
+      },
+    ],
+  };
+}
+
+/** The comment of the timelapse posted in the job's thread. */
+export function timelapseComment(jobId: number): string {
+  return `Job ${jobId} from the photo to the result:`;
 }
 
 /** The painting stopped before its ceiling because it had stopped changing. */

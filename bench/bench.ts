@@ -14,6 +14,8 @@
  *
  * `--quality` measures instead the loss reached against the time taken: see quality.ts.
  *
+ * `--timelapse` measures instead what a job's timelapse costs in time and memory: see timelapse.ts.
+ *
  * `--preset-cache` measures instead what the style-target cache saves a preset job (default sizes 256,512): the
  * driver's style target time summed over the scales, cold (computed and stored), warm from disk (a new cache,
  * as after a worker restart) and warm from memory.
@@ -60,6 +62,10 @@ import { crossCheck, measureIterations, median, noise, round } from './measure.t
 
 if (process.argv.includes('--quality')) {
   await (await import('./quality.ts')).main(process.argv.slice(2));
+  process.exit();
+}
+if (process.argv.includes('--timelapse')) {
+  await (await import('./timelapse.ts')).main(process.argv.slice(2));
   process.exit();
 }
 

@@ -10,8 +10,8 @@ export interface TimelapseOptions {
 
 /**
  * The worker's and the CLI's timelapse: 60 frames at most (6 s at 10 frames a second, then the result held), 256 px
- * on the longer side, within the size at which Discord and Slack show an image inline; about 9 MiB of frames (8-bit)
- * while it paints.
+ * on the longer side, within the size at which Discord and Slack show an image inline; at most 11.25 MiB of frames
+ * (8-bit; a square result) while it paints.
  */
 export const DEFAULT_TIMELAPSE: TimelapseOptions = { frames: 60, side: 256 };
 

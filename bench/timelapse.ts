@@ -7,7 +7,8 @@
  * is painted with and without the worker's timelapse (DEFAULT_TIMELAPSE), at each size:
  *
  * - time, in one process, alternating without and with frames `--rounds` times after a warm-up, the medians kept:
- *   `measuredShare` is (with − without) / without. The frames' own time is also timed inside the job
+ *   `measuredShare` is (with − without) / without, in wall time and in CPU time (every thread: steadier than
+ *   wall time on a shared machine). The frames' own time is also timed inside the job
  *   (FrameRecorder's offer and finish, wrapped here), with the WebP encoding the worker does after it:
  *   `framesShare` is that over the job without frames. The first is what a job costs more, the second what
  *   the frames themselves cost, without the machine's noise between two runs.
@@ -44,9 +45,11 @@ const MIB = 1024 * 1024;
 
 interface Timed {
   size: number;
-  /** Median job time without and with the timelapse (its WebP encoding included), ms. */
+  /** Median job time without and with the timelapse (its WebP encoding included), ms: wall and CPU (all threads). */
   withoutMs: number;
   withMs: number;
+  withoutCpuMs: number;
+  withCpuMs: number;
   /** Median time of the frames alone within a job (recording, finishing, WebP encoding), ms. */
   framesMs: number;
   frames: number;
@@ -101,6 +104,7 @@ export async function main(argv: string[]): Promise<void> {
       `${JSON.stringify({
         ...timed,
         measuredSharePercent: percent(timed.withMs - timed.withoutMs, timed.withoutMs),
+        measuredCpuSharePercent: percent(timed.withCpuMs - timed.withoutCpuMs, timed.withoutCpuMs),
         framesSharePercent: percent(timed.framesMs, timed.withoutMs),
         peakWithoutMiB: without.peakMiB,
         peakWithMiB: withFrames.peakMiB,
@@ -145,6 +149,7 @@ async function child(
   const paint = async (frames: boolean) => {
     framesMs = 0;
     const began = performance.now();
+    const cpu = process.cpuUsage();
     const result = await stylize(
       evaluator,
       {
@@ -166,7 +171,13 @@ async function child(
       // The recorder holds one frame more than it keeps just before it halves them.
       framesBytes = DEFAULT_TIMELAPSE.frames * frame.width * frame.height * 3;
     }
-    return { ms: performance.now() - began, framesMs, frames: result.timelapse?.length ?? 0 };
+    const used = process.cpuUsage(cpu);
+    return {
+      ms: performance.now() - began,
+      cpuMs: (used.user + used.system) / 1000,
+      framesMs,
+      frames: result.timelapse?.length ?? 0,
+    };
   };
   try {
     if (mode !== 'time') {
@@ -174,16 +185,18 @@ async function child(
       return { peakMiB: Math.round(process.resourceUsage().maxRSS / 1024) };
     }
     await paint(true); // warm-up: sessions, allocations
-    const without: number[] = [];
-    const withFrames: { ms: number; framesMs: number; frames: number }[] = [];
+    const without: Awaited<ReturnType<typeof paint>>[] = [];
+    const withFrames: Awaited<ReturnType<typeof paint>>[] = [];
     for (let round = 0; round < options.rounds; round++) {
-      without.push((await paint(false)).ms);
+      without.push(await paint(false));
       withFrames.push(await paint(true));
     }
     return {
       size,
-      withoutMs: Math.round(median(without)),
+      withoutMs: Math.round(median(without.map((r) => r.ms))),
       withMs: Math.round(median(withFrames.map((r) => r.ms))),
+      withoutCpuMs: Math.round(median(without.map((r) => r.cpuMs))),
+      withCpuMs: Math.round(median(withFrames.map((r) => r.cpuMs))),
       framesMs: Number(median(withFrames.map((r) => r.framesMs)).toFixed(1)),
       frames: withFrames[0]!.frames,
       framesMiB: Number((framesBytes / MIB).toFixed(2)),

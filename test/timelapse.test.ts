@@ -12,7 +12,7 @@ import {
   weightsFromStrength,
 } from '../engine/index.ts';
 import { FrameRecorder, type TimelapseFrame } from '../engine/timelapse.ts';
-import { animationFormatForPath, decodeImage, encodeAnimation } from '../src/images/index.ts';
+import { animationAsGif, animationFormatForPath, decodeImage, encodeAnimation } from '../src/images/index.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
 
 /** A flat grey image whose level is `level`, so that a frame tells which image it was made from. */
@@ -68,6 +68,13 @@ describe('encodeAnimation', () => {
       expect(meta.delay).toEqual([100, 100, 100, 2000]);
     },
   );
+
+  it('converts the stored WebP to a GIF with the same frames, delays and loop', async () => {
+    const gif = await animationAsGif(await encodeAnimation(frames, 'webp'));
+    const meta = await sharp(gif, { animated: true }).metadata();
+    expect(meta).toMatchObject({ format: 'gif', pages: 4, width: 24, pageHeight: 18, loop: 0 });
+    expect(meta.delay).toEqual([100, 100, 100, 2000]);
+  });
 
   it('takes the format from the file name, and refuses others', () => {
     expect(animationFormatForPath('a/b.WEBP')).toBe('webp');

@@ -15,7 +15,6 @@ import {
   type Lease,
   loadJob,
   measuredSpeed,
-  type Platform,
   releaseJob,
   requeueStale,
   retryTransient,
@@ -26,13 +25,7 @@ import {
   workerGone,
   writeProgress,
 } from '../src/core/worker-api.ts';
-import {
-  type AnimationFormat,
-  comparison,
-  decodeImage,
-  encodeAnimation,
-  encodeImage,
-} from '../src/images/index.ts';
+import { comparison, decodeImage, encodeAnimation, encodeImage } from '../src/images/index.ts';
 import type { Logger } from '../src/log.ts';
 import { memberReply } from '../src/member-error.ts';
 import { iterationsPerSecond, jobDuration, jobFailures } from '../src/metrics.ts';
@@ -62,14 +55,6 @@ interface Active {
   controller: AbortController;
   reason?: StopReason;
 }
-
-/**
- * The timelapse's format per platform: what each previews inline as an animation, from their documentation (not
- * checked against the live services here). Discord plays animated WebP attachments ("Modern Image Formats at
- * Discord: Supporting WebP and AVIF", Discord's engineering blog, 2025); Slack's image previews and Block Kit take
- * PNG, JPEG and GIF, not WebP (slackapi/node-slack-sdk#1482), and play animated GIFs.
- */
-const TIMELAPSE_FORMAT: Record<Platform, AnimationFormat> = { discord: 'webp', slack: 'gif' };
 
 const GENERIC_FAILURE = 'Something went wrong while painting this; please try again.';
 /** Backoff of retried writes: from the first wait, doubling up to the longest. */
@@ -221,7 +206,7 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
         (format) => comparison(content, styles, result, format),
         maxImageBytes,
       );
-      const timelapse = await timelapseImage(painted.timelapse, row.server.platform as Platform, jobLog);
+      const timelapse = await timelapseImage(painted.timelapse, jobLog);
       const outcome = await store(
         job,
         jobLog,
@@ -247,19 +232,18 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
   }
 
   /**
-   * The timelapse as an animated image in the format the job's platform previews (TIMELAPSE_FORMAT); undefined,
-   * logged, where it cannot be made or is over the store's limit: the painting is delivered without it.
+   * The timelapse as an animated WebP: full colour, and about a sixth of a GIF's encoding time at its lowest effort
+   * (an adapter whose platform previews only GIF converts it when it is asked for). Undefined, logged, where it cannot be made or is over the
+   * store's limit: the painting is delivered without it.
    */
   async function timelapseImage(
     frames: readonly TimelapseFrame[] | undefined,
-    platform: Platform,
     jobLog: Logger,
   ): Promise<StoredImage | undefined> {
     if (!frames || frames.length === 0) return undefined;
-    const format = TIMELAPSE_FORMAT[platform] ?? 'webp';
     try {
-      const bytes = await encodeAnimation(frames, format);
-      if (bytes.length <= config.jobs.maxImageBytes) return { mime: `image/${format}`, bytes };
+      const bytes = await encodeAnimation(frames, 'webp');
+      if (bytes.length <= config.jobs.maxImageBytes) return { mime: 'image/webp', bytes };
       jobLog.warn({ bytes: bytes.length }, 'the timelapse is over the image store limit; left out');
     } catch (error) {
       jobLog.warn({ err: error }, 'could not make the timelapse; left out');

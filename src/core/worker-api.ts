@@ -28,7 +28,6 @@ export {
 export { type JobOptions, jobOptionsSchema, styleRefsSchema } from './options.ts';
 export { abortableSleep, isTransient, retryTransient } from './retry.ts';
 export { claimJob } from './scheduler.ts';
-export type { Platform } from './servers.ts';
 export { requirePaintableShape } from './shape.ts';
 export {
   type Capability,

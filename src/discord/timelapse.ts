@@ -1,6 +1,7 @@
 /**
  * The Timelapse button on a finished painting's final message: it posts the job's timelapse (an animated WebP,
- * which Discord plays inline) where the button was pressed, the job's thread, for anyone there to see. Pressing it
+ * which Discord plays inline: "Modern Image Formats at Discord: Supporting WebP and AVIF", Discord's engineering
+ * blog, 2025) where the button was pressed, the job's thread, for anyone there to see. Pressing it
  * is open to anyone who can see the thread, as the painting itself is. When there is none to post (the job's images
  * were deleted after the retention period, or it has none), only the member who pressed it is told why.
  */

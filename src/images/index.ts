@@ -2,6 +2,7 @@ export {
   type AnimationFormat,
   type AnimationFrame,
   type AnimationOptions,
+  animationAsGif,
   animationFormatForPath,
   encodeAnimation,
 } from './animation.ts';

@@ -356,7 +356,9 @@ describe('Discord bot: /stylize', () => {
         expect.stringMatching(new RegExp(`^comparison-${jobId}\\.(png|jpg)$`)),
       ]);
       expect(done.content).toContain('Done ✅');
-      expect(done.components).toEqual([]);
+      // No Cancel any more; the finished painting's buttons instead, its Timelapse among them.
+      expect(JSON.stringify(done.components)).not.toContain('stylize:cancel');
+      expect(JSON.stringify(done.components)).toContain(`stylize:timelapse:${jobId}`);
       // Progress went to the reply itself, with the preview, through the channel endpoint.
       const progressEdits = fake.filter(
         (r) => r.route === EDIT && r.params.messageId === reply.id && r.files.length === 1,

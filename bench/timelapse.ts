@@ -1,17 +1,19 @@
 /**
- * What a job's timelapse costs: `npm run bench -- --timelapse [--sizes 256,512] [--iterations 24] [--rounds 3]
+ * What a job's timelapse costs: `npm run bench -- --timelapse [--sizes 256,512] [--iterations 100] [--rounds 1]
  * [--backend onnx] [--weights DIR] [--json]`.
  *
  * The same job (the Tübingen photo as The Starry Night where ../shared/assets holds them, else seeded noise; the
  * shallow layers, on the real weights where present, else random ones; every iteration run, no convergence stop)
- * is painted with and without the worker's timelapse (DEFAULT_TIMELAPSE), at each size:
+ * is painted with and without the worker's timelapse (DEFAULT_TIMELAPSE), at each size. 100 iterations: about
+ * what a default job takes before it converges at these sizes (see the README's quality bench); the frames' cost
+ * grows with their number, at most 60, and the job's with its iterations.
  *
- * - time, in one process, alternating without and with frames `--rounds` times after a warm-up, the medians kept:
- *   `measuredShare` is (with − without) / without, in wall time and in CPU time (every thread: steadier than
- *   wall time on a shared machine). The frames' own time is also timed inside the job
- *   (FrameRecorder's offer and finish, wrapped here), with the WebP encoding the worker does after it:
- *   `framesShare` is that over the job without frames. The first is what a job costs more, the second what
- *   the frames themselves cost, without the machine's noise between two runs.
+ * - time, in one process, alternating without and with frames `--rounds` times after a short warm-up, the medians
+ *   kept: `measuredShare` is (with − without) / without, in wall time and in CPU time (every thread: steadier
+ *   than wall time on a shared machine). The frames' own time is also timed inside the job (FrameRecorder's
+ *   offer and finish, wrapped here), with the WebP encoding the worker does after it: `framesShare` is that over
+ *   the job without frames. The first is what a job costs more, the second what the frames themselves cost,
+ *   without the machine's noise between two runs.
  * - memory, in two fresh processes (peak RSS only grows), one job each: `extraMiB` is the difference of their
  *   peak resident sets; `framesMiB` the most frame bytes kept at once (8-bit RGB).
  *
@@ -67,8 +69,8 @@ export async function main(argv: string[]): Promise<void> {
     options: {
       timelapse: { type: 'boolean', default: true },
       sizes: { type: 'string', default: '256,512' },
-      iterations: { type: 'string', default: '24' },
-      rounds: { type: 'string', default: '3' },
+      iterations: { type: 'string', default: '100' },
+      rounds: { type: 'string', default: '1' },
       backend: { type: 'string', default: 'onnx' },
       weights: { type: 'string' },
       child: { type: 'string' },
@@ -146,7 +148,7 @@ async function child(
       }
     } as never;
   }
-  const paint = async (frames: boolean) => {
+  const paint = async (frames: boolean, iterations = options.iterations) => {
     framesMs = 0;
     const began = performance.now();
     const cpu = process.cpuUsage();
@@ -156,7 +158,7 @@ async function child(
         content,
         styles: [{ image: style }],
         size,
-        iterations: options.iterations,
+        iterations,
         stop: false,
         layers,
         weights: weightsFromStrength(50),
@@ -184,7 +186,7 @@ async function child(
       await paint(mode === 'with');
       return { peakMiB: Math.round(process.resourceUsage().maxRSS / 1024) };
     }
-    await paint(true); // warm-up: sessions, allocations
+    await paint(true, 2); // warm-up: sessions, allocations
     const without: Awaited<ReturnType<typeof paint>>[] = [];
     const withFrames: Awaited<ReturnType<typeof paint>>[] = [];
     for (let round = 0; round < options.rounds; round++) {

@@ -78,7 +78,8 @@ export class FrameRecorder {
   }
 
   #frame(iteration: number, image: RgbImage, finish = this.finishFrame): TimelapseFrame {
-    const small = finish(resize(image, this.width, this.height));
+    const sized = image.width === this.width && image.height === this.height;
+    const small = finish(sized ? image : resize(image, this.width, this.height));
     // Uint8ClampedArray clamps to 0-255 and rounds: a quarter of the Float32 frame's memory.
     return { iteration, width: this.width, height: this.height, data: new Uint8ClampedArray(small.data) };
   }

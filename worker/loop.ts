@@ -232,9 +232,9 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
   }
 
   /**
-   * The timelapse as an animated WebP: full colour, and about a sixth of a GIF's encoding time at its lowest effort
-   * (an adapter whose platform previews only GIF converts it when it is asked for). Undefined, logged, where it cannot be made or is over the
-   * store's limit: the painting is delivered without it.
+   * The timelapse as an animated WebP: full colour, and about a sixth of a GIF's encoding time at its lowest
+   * effort (an adapter whose platform previews only GIF converts it when it is asked for). Undefined, logged,
+   * where it cannot be made or is over the store's limit: the painting is delivered without it.
    */
   async function timelapseImage(
     frames: readonly TimelapseFrame[] | undefined,
@@ -252,11 +252,11 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
   }
 
   /**
-   * Stores a finished painting: its images (the timelapse where there is one), then the job's completion, each write retried through
-   * transient database errors for up to STALE_AFTER_MS (heartbeats go on meanwhile, so the job stays this
-   * worker's). Returns `lost` when another worker took the job over, `abandoned` when the database stayed
-   * unusable that long: the job is then left to the stale sweep, which gives it to another worker, rather than
-   * failed. A cancel or shutdown meanwhile stops the retries (the error reaches finishStopped).
+   * Stores a finished painting: its images (the timelapse where there is one), then the job's completion, each
+   * write retried through transient database errors for up to STALE_AFTER_MS (heartbeats go on meanwhile, so the
+   * job stays this worker's). Returns `lost` when another worker took the job over, `abandoned` when the database
+   * stayed unusable that long: the job is then left to the stale sweep, which gives it to another worker, rather
+   * than failed. A cancel or shutdown meanwhile stops the retries (the error reaches finishStopped).
    */
   async function store(
     job: Active,

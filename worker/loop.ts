@@ -232,7 +232,7 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
   }
 
   /**
-   * The timelapse as an animated WebP: full colour, and about a sixth of a GIF's encoding time at its lowest
+   * The timelapse as an animated WebP: full colour, and about a ninth of a GIF's encoding time at its lowest
    * effort (an adapter whose platform previews only GIF converts it when it is asked for). Undefined, logged,
    * where it cannot be made or is over the store's limit: the painting is delivered without it.
    */

@@ -12,8 +12,8 @@
  *   kept: `measuredShare` is (with − without) / without, in wall time and in CPU time (every thread: steadier
  *   than wall time on a shared machine). The frames' own time is also timed inside the job (FrameRecorder's
  *   offer and finish, wrapped here), with the WebP encoding the worker does after it: `framesShare` is that over
- *   the job without frames. The first is what a job costs more, the second what the frames themselves cost,
- *   without the machine's noise between two runs.
+ *   the same job's time. The first is what a job costs more, but on a shared machine the noise between two runs
+ *   can exceed it; the second is what the frames themselves cost, within one run.
  * - memory, in two fresh processes (peak RSS only grows), one job each: `extraMiB` is the difference of their
  *   peak resident sets; `framesMiB` the most frame bytes kept at once (8-bit RGB).
  *
@@ -107,7 +107,7 @@ export async function main(argv: string[]): Promise<void> {
         ...timed,
         measuredSharePercent: percent(timed.withMs - timed.withoutMs, timed.withoutMs),
         measuredCpuSharePercent: percent(timed.withCpuMs - timed.withoutCpuMs, timed.withoutCpuMs),
-        framesSharePercent: percent(timed.framesMs, timed.withoutMs),
+        framesSharePercent: percent(timed.framesMs, timed.withMs),
         peakWithoutMiB: without.peakMiB,
         peakWithMiB: withFrames.peakMiB,
         extraMiB: withFrames.peakMiB - without.peakMiB,

@@ -16,6 +16,8 @@
  *
  * `--variation` measures instead a Larger variation's time against the same job from scratch: see variation.ts.
  *
+ * `--timelapse` measures instead what a job's timelapse costs in time and memory: see timelapse.ts.
+ *
  * `--preset-cache` measures instead what the style-target cache saves a preset job (default sizes 256,512): the
  * driver's style target time summed over the scales, cold (computed and stored), warm from disk (a new cache,
  * as after a worker restart) and warm from memory.
@@ -66,6 +68,10 @@ if (process.argv.includes('--quality')) {
 }
 if (process.argv.includes('--variation')) {
   await (await import('./variation.ts')).main(process.argv.slice(2));
+  process.exit();
+}
+if (process.argv.includes('--timelapse')) {
+  await (await import('./timelapse.ts')).main(process.argv.slice(2));
   process.exit();
 }
 

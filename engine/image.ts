@@ -34,6 +34,8 @@ export function resize(image: RgbImage, width: number, height: number): RgbImage
   let src = image;
   // Halve with a 2x2 box filter while the target is at most half the source, then finish bilinearly.
   while (src.width >= 2 * width && src.height >= 2 * height) src = halve(src);
+  // Halved to the size exactly: the bilinear pass at 1:1 would copy every value as it is.
+  if (src !== image && src.width === width && src.height === height) return src;
   const out = new Float32Array(width * height * 3);
   const sx = src.width / width;
   const sy = src.height / height;

@@ -132,4 +132,5 @@ export { DEFAULT_STRENGTH, type LossParts, type LossWeights, weightsFromStrength
 export type { OptimizerName } from './optimizers.ts';
 export { type ConvergenceStop, DEFAULT_STOP, scaleSizes } from './schedule.ts';
 export { type Progress, type StylizeRequest, type StylizeResult, stylize } from './stylize.ts';
+export { DEFAULT_TIMELAPSE, type TimelapseFrame, type TimelapseOptions } from './timelapse.ts';
 export { LAYER_SETS, type LayerSet, type Pooling, randomVggWeights, resolveLayers } from './vgg.ts';

@@ -15,6 +15,7 @@ import {
   scaleSizes,
 } from './schedule.ts';
 import type { TargetsCache } from './targets-cache.ts';
+import { FrameRecorder, type TimelapseFrame, type TimelapseOptions } from './timelapse.ts';
 import type { LayerSet } from './vgg.ts';
 
 /**
@@ -106,6 +107,8 @@ export interface StylizeOptions {
   targetsCache?: TargetsCache | undefined;
   /** Told where each style's targets at each scale came from, and how long getting them took. */
   onStyleTargets?: ((event: { cacheKey: string; cached: boolean; ms: number }) => void) | undefined;
+  /** Keep a timelapse of the optimisation: small frames, evenly spaced, in bounded memory (see FrameRecorder). */
+  timelapse?: TimelapseOptions | undefined;
 }
 
 export interface StylizeResult {
@@ -118,6 +121,8 @@ export interface StylizeResult {
   parts: LossParts;
   ms: number;
   sizes: { width: number; height: number }[];
+  /** With `options.timelapse`: from the first image to the result, all at one size. */
+  timelapse?: TimelapseFrame[] | undefined;
 }
 
 export async function stylize(
@@ -151,6 +156,8 @@ export async function stylize(
   const work = (total: number, from: number) =>
     planIterations(schedule, total, pixels.slice(from)).reduce((sum, n, i) => sum + n * pixels[from + i]!, 0);
   const problem = prepare(request);
+  const finalSize = sizes.at(-1)!;
+  const recorder = options.timelapse && timelapseRecorder(request, problem, finalSize, options.timelapse);
 
   let image: RgbImage | undefined = from && (problem.preserve ? luminance(from) : from);
   let done = 0;
@@ -174,6 +181,7 @@ export async function stylize(
         learningRate: request.learningRate,
         bounds: request.project === false ? undefined : PIXEL_RANGE,
       });
+      if (index === 0) recorder?.offer(0, { ...size, data: x0 });
       const losses: number[] = [];
       for (let i = 0; i < budget; i++) {
         // Some backends (TensorFlow.js on WASM or plain JavaScript) never return to the event loop by
@@ -186,6 +194,7 @@ export async function stylize(
         losses.push(result.loss);
         done++;
         doneWork += pixels[index]!;
+        recorder?.offer(done, { ...size, data: optimizer.x });
         const stopped = i < budget - 1 && stop !== false && hasConverged(losses, stop);
         const final = stopped || i === budget - 1;
         converged = stopped && index === sizes.length - 1;
@@ -222,12 +231,20 @@ export async function stylize(
     }
   }
 
-  const finalSize = sizes.at(-1)!;
   let result = clamped(image ?? resize(problem.content, finalSize.width, finalSize.height));
   if (problem.preserve) {
     result = clamped(combineLuminance(result, resize(request.content, finalSize.width, finalSize.height)));
   }
-  return { image: result, iterations: done, converged, ...last, ms: performance.now() - start, sizes };
+  const timelapse = recorder?.finish(done, result);
+  return {
+    image: result,
+    iterations: done,
+    converged,
+    ...last,
+    ms: performance.now() - start,
+    sizes,
+    timelapse,
+  };
 }
 
 /**
@@ -239,6 +256,21 @@ export async function finalObjective(evaluator: Evaluator, request: StylizeReque
   const side = scaleSizes(request.size, request.scales).at(-1)!;
   const size = fitSize(request.content.width, request.content.height, side);
   return (await scaleObjective(evaluator, request, prepare(request), size, {})).objective;
+}
+
+/** The timelapse's recorder; with `preserveColors` each frame gets the photo's colours, at frame size. */
+function timelapseRecorder(
+  request: StylizeRequest,
+  problem: ReturnType<typeof prepare>,
+  size: { width: number; height: number },
+  options: TimelapseOptions,
+): FrameRecorder {
+  if (!problem.preserve) return new FrameRecorder(size.width, size.height, options);
+  let photo: RgbImage | undefined;
+  return new FrameRecorder(size.width, size.height, options, (frame) => {
+    photo ??= resize(request.content, frame.width, frame.height);
+    return combineLuminance(frame, photo);
+  });
 }
 
 /** The photo and the paintings as the optimisation sees them (luminance only when colours are kept). */

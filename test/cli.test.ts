@@ -71,6 +71,28 @@ describe('stylize CLI', () => {
     expect(side.width).toBeGreaterThan(3 * 40);
   });
 
+  it('writes the timelapse as an animated GIF or WebP, from the photo through each iteration to the result', async () => {
+    for (const name of ['t.gif', 't.webp']) {
+      const timelapse = join(dir, name);
+      const base = shallowJob(asset('styles/starry_night.jpg'), '40', join(dir, `t-${name}.png`));
+      const { code, stdout } = await stylize([
+        ...base,
+        '--iterations',
+        '4',
+        '--no-early-stop',
+        '--timelapse',
+        timelapse,
+      ]);
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout).timelapse).toEqual({ path: timelapse, frames: 5 });
+      const meta = await sharp(timelapse, { animated: true }).metadata();
+      expect(meta).toMatchObject({ format: name.slice(2), width: 40, pageHeight: 30, loop: 0 });
+      // GIF keeps every frame; WebP shows identical neighbours as one longer frame (the same playing time).
+      if (name.endsWith('.gif')) expect(meta.pages).toBe(5);
+      expect(meta.delay!.reduce((a, b) => a + b, 0)).toBe(4 * 100 + 2000);
+    }
+  });
+
   it('stops once the picture has converged, unless told to run every iteration', async () => {
     const base = shallowJob(asset('styles/starry_night.jpg'), '40', join(dir, 'stop.png'));
     const stopped = JSON.parse((await stylize([...base, '--iterations', '500'])).stdout);
@@ -163,6 +185,10 @@ describe('stylize CLI', () => {
     cases.push([
       [asset('content/tubingen.jpg'), '--style', 'x', '--out', join(dir, 'x.png'), '--stop-tolerance', '2'],
       /--stop-tolerance must be at most 1/,
+    ]);
+    cases.push([
+      [asset('content/tubingen.jpg'), '--style', 'x', '--out', join(dir, 'x.png'), '--timelapse', 't.mp4'],
+      /a timelapse's file name must end in \.webp or \.gif/,
     ]);
     for (const [args, message] of cases) {
       const { code, stderr } = await stylize(args);

@@ -282,7 +282,13 @@ describe('render', () => {
     const done = jobView({ status: 'succeeded' });
     const final = render.finalMessage(done, [], ['more-style', 'less-style', 'colours', 'larger']);
     const buttons = final.components![0]!.components as { label: string; custom_id: string }[];
-    expect(buttons.map((b) => b.label)).toEqual(['More style', 'Less style', 'Keep my colours', 'Larger']);
+    expect(buttons.map((b) => b.label)).toEqual([
+      'More style',
+      'Less style',
+      'Keep my colours',
+      'Larger',
+      'Timelapse',
+    ]);
     expect(buttons[3]!.custom_id).toBe('stylize:vary:larger:7:333333333333333333');
     expect(render.parseVariationButtonId(buttons[2]!.custom_id)).toEqual({
       kind: 'colours',
@@ -297,7 +303,9 @@ describe('render', () => {
       label: string;
     }[];
     expect(colours!.label).toBe('Use the painting’s colours');
-    expect(render.finalMessage(done, [], []).components).toEqual([]);
+    // With no variation left to offer, the Timelapse button alone.
+    const alone = render.finalMessage(done, [], []).components!.flatMap((row) => row.components);
+    expect(alone.map((b) => (b as { label: string }).label)).toEqual(['Timelapse']);
     // A variation's messages say what it changed.
     const larger = jobView({ id: 8, variationOf: { jobId: 7, kind: 'larger' } });
     expect(render.progressEnded(larger, 'done').content).toContain('#7 larger)');

@@ -138,7 +138,18 @@ async function queued(style: string): Promise<number> {
   return waitFor('the job', async () => ((await latestJobId()) > before ? latestJobId() : undefined));
 }
 
+/** The first test's painting, which the Timelapse tests press. */
+let finished: { jobId: number; threadId: string; finalId: string } | undefined;
+const pressTimelapse = (user = fake.users.bob) =>
+  fake.sendButton({
+    customId: `stylize:timelapse:${finished!.jobId}`,
+    message: { id: finished!.finalId, channel_id: finished!.threadId },
+    user,
+  });
+
 describe('Discord bot: /stylize', () => {
+  /** The first job's final message, for the Timelapse button. */
+
   it('defers first, queues, threads, shows progress and posts the two images', async () => {
     const photo = await picture(1, 40, 30);
     const sent = await fake.sendSlashCommand({
@@ -199,6 +210,10 @@ describe('Discord bot: /stylize', () => {
     expect(Math.max(result!.width, result!.height)).toBe(24);
     expect(comparison!.width).toBeGreaterThan(2 * result!.width);
     const finalId = (final.response as APIMessage).id;
+    expect(JSON.stringify((final.body as { components: unknown }).components)).toContain(
+      `stylize:timelapse:${jobId}`,
+    );
+    finished = { jobId, threadId, finalId };
 
     // The reply edited with the bot token (channel endpoint) to link to the images.
     const linked = await fake.waitFor(
@@ -214,6 +229,26 @@ describe('Discord bot: /stylize', () => {
       fake.message(progressId)?.components?.length === 0 ? true : undefined,
     );
     expect((await job(jobId)).status).toBe('succeeded');
+  });
+
+  it('Timelapse: posts the animated WebP in the thread for anyone', async () => {
+    const { jobId, threadId } = finished!;
+    // Not the requester: the timelapse is for anyone in the thread.
+    const sent = await pressTimelapse();
+    const callback = await fake.waitForCallback(sent);
+    expect(callback.body).toMatchObject({ type: 4 });
+    expect(((callback.body as { data: { flags?: number } }).data.flags ?? 0) & MessageFlags.Ephemeral).toBe(
+      0,
+    );
+    expect(callback.files).toHaveLength(1);
+    expect(callback.files[0]!.filename).toBe(`timelapse-${jobId}.webp`);
+    const posted = fake.originalMessage(sent)!;
+    expect(posted.channel_id).toBe(threadId);
+    expect(posted.content).toBe(`Painting #${jobId} from the photo to the result:`);
+    // An animation at the result's size (24 px), from the photo through the iterations to the result.
+    const animation = await sharp(callback.files[0]!.bytes, { animated: true }).metadata();
+    expect(animation).toMatchObject({ format: 'webp', width: 24, pageHeight: 18 });
+    expect(animation.pages).toBeGreaterThanOrEqual(2);
   });
 
   it('Cancel: refused to another member, stops the job for the requester; 429s are waited out', async () => {
@@ -315,8 +350,9 @@ describe('Discord bot: /stylize', () => {
         expect.stringMatching(new RegExp(`^comparison-${jobId}\\.(png|jpg)$`)),
       ]);
       expect(done.content).toContain('Done ✅');
-      // The reply is the final message: it carries the variation buttons, and no Cancel button any more.
+      // The reply is the final message: it carries the variation buttons and the Timelapse, no Cancel any more.
       expect(JSON.stringify(done.components)).toContain(`stylize:vary:more-style:${jobId}:`);
+      expect(JSON.stringify(done.components)).toContain(`stylize:timelapse:${jobId}`);
       expect(JSON.stringify(done.components)).not.toContain('stylize:cancel');
       // Progress went to the reply itself, with the preview, through the channel endpoint.
       const progressEdits = fake.filter(
@@ -747,6 +783,19 @@ describe('Discord bot: history', () => {
   });
 });
 
+describe('Discord bot: timelapse after retention', () => {
+  it('Timelapse: tells the member who pressed, alone, once the images are no longer kept', async () => {
+    const { jobId } = finished!;
+    const done = await job(jobId);
+    await notifier.drain();
+    await purgeExpired(core, new Date(done.finishedAt!.getTime() + core.config.jobs.retentionMs + 1));
+    expect((await job(jobId)).timelapseRef).toBeNull();
+    expect(await ephemeralAnswer(await pressTimelapse())).toBe(
+      `The timelapse of painting #${jobId} is no longer kept: its images were deleted after the retention period.`,
+    );
+  });
+});
+
 describe('Discord bot: variations', () => {
   const server = () => ({ platform: 'discord' as const, id: fake.guildId });
   const ADMIN = { userId: 'admin', isAdmin: true };
@@ -809,6 +858,7 @@ describe('Discord bot: variations', () => {
       'Less style',
       'Keep my colours',
       'Larger',
+      'Timelapse',
     ]);
 
     // Only Alice (or an admin) may: Bob is told so, and nothing is queued.
@@ -853,6 +903,7 @@ describe('Discord bot: variations', () => {
       'More style',
       'Less style',
       'Use the painting’s colours',
+      'Timelapse',
     ]);
 
     // An admin may vary Alice's painting: the variation is then the admin's.

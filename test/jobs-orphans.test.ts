@@ -52,6 +52,7 @@ describe.each(PROVIDERS)('orphan images on %s', (provider) => {
           j.previewRef,
           j.resultRef,
           j.comparisonRef,
+          j.timelapseRef,
         ]),
         ...presets.map((p) => p.imageRef),
       ].filter((ref): ref is string => ref !== null),

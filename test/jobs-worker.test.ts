@@ -101,6 +101,17 @@ describe('worker process', () => {
     expect(Math.max(result.width, result.height)).toBe(24);
     const side = await sharp(completed.comparison.bytes).metadata();
     expect(side.width).toBeGreaterThan(2 * result.width); // photo, painting and result side by side
+    // The timelapse, stored with the job in the format Discord previews, at the result's size (smaller than the
+    // timelapse's 256 px): the photo and each of the 3 iterations, 100 ms each, then the result held for 2 s.
+    // WebP shows a frame identical to the one before as one longer frame (L-BFGS's first step can change no pixel
+    // level), so the playing time, not the page count, tells that every frame is there.
+    const timelapse = await core.images.get(done.timelapseRef!);
+    expect(timelapse?.mime).toBe('image/webp');
+    const animation = await sharp(timelapse!.bytes, { animated: true }).metadata();
+    expect(animation).toMatchObject({ format: 'webp', width: result.width, pageHeight: result.height });
+    expect(animation.pages).toBeGreaterThanOrEqual(2);
+    expect(animation.pages).toBeLessThanOrEqual(4);
+    expect(animation.delay!.reduce((a, b) => a + b, 0)).toBe(3 * 100 + 2000);
     expect(recorded.count('progress', good.job.id)).toBeGreaterThanOrEqual(1);
     // The worker measured its speed on the job and reports it with its heartbeat, for the queue's ETAs.
     const speed = await waitFor(
@@ -166,6 +177,7 @@ describe('worker process', () => {
     const purged = await purgeExpired(core, new Date(Date.now() + core.config.jobs.retentionMs + 1000));
     expect(purged.jobs).toBe(finished);
     expect(await core.db.prisma.image.count()).toBe(0);
+    expect(await core.db.prisma.job.count({ where: { timelapseRef: { not: null } } })).toBe(0);
     expect(await purgeExpired(core, new Date(Date.now() + core.config.jobs.retentionMs + 1000))).toEqual({
       jobs: 0,
       images: 0,

@@ -540,9 +540,42 @@ describe('Slack app', () => {
 
     const edits = slack.callsOf('chat.update').filter((c) => c.args.ts === progressTs);
     expect(edits.some((c) => /Painting job/.test(blocksText(c)))).toBe(true);
-    await slack.waitForCall('chat.update', (c) => c.args.ts === progressTs && /is done/.test(blocksText(c)));
+    const doneMessage = await slack.waitForCall(
+      'chat.update',
+      (c) => c.args.ts === progressTs && /is done/.test(blocksText(c)),
+    );
     expect((await job(jobId)).status).toBe('succeeded');
     expect(JSON.parse((await job(jobId)).chatRefs!)).toMatchObject({ progressTs, done: true });
+
+    // Timelapse, pressed by another member: the animated GIF in the job's thread, the photo and each of the two
+    // iterations at the result's size (24 px), 100 ms each, then the result held for 2 s (the stored WebP shows
+    // a frame identical to the one before as one longer frame: the playing time tells that all are there).
+    expect(blocksText(doneMessage)).toContain('stylize_timelapse');
+    const timelapse = { action_id: 'stylize_timelapse', value: String(jobId) };
+    await post(blockAction(bob, { ts: progressTs }, timelapse, slack.responseUrl()));
+    const shared = await slack.waitForCall(
+      'files.completeUploadExternal',
+      (c) => c.args.thread_ts === parent && JSON.stringify(c.args.files).includes('timelapse'),
+    );
+    expect(shared.args.channel_id).toBe(alice.channelId);
+    const [animation] = (shared.args.files as { id: string }[]).map((f) => slack.uploads.get(f.id)!);
+    expect(animation!.filename).toBe(`timelapse-${jobId}.gif`);
+    const gif = await sharp(animation!.bytes, { animated: true }).metadata();
+    expect(gif).toMatchObject({ format: 'gif', width: 24, pageHeight: 18, loop: 0 });
+    expect(gif.pages).toBeGreaterThanOrEqual(2);
+    expect(gif.pages).toBeLessThanOrEqual(3);
+    expect(gif.delay!.reduce((a, b) => a + b, 0)).toBe(2 * 100 + 2000);
+
+    // After the retention period: the member is told, alone, that it is no longer kept.
+    await notifier.drain();
+    const finishedAt = (await job(jobId)).finishedAt!;
+    await purgeExpired(core, new Date(finishedAt.getTime() + core.config.jobs.retentionMs + 1));
+    await post(blockAction(bob, { ts: progressTs }, timelapse, slack.responseUrl()));
+    const gone = await slack.waitForResponse((b) => /no longer kept/.test(String(b.text)));
+    expect(gone.response_type).toBe('ephemeral');
+    expect(gone.text).toBe(
+      `The timelapse of painting #${jobId} is no longer kept: its images were deleted after the retention period.`,
+    );
   });
 
   it('the message shortcut opens the form with the message’s image, and its submission paints that image', async () => {
@@ -713,6 +746,7 @@ describe('Slack app', () => {
       ['stylize_vary_less-style', 'Less style', String(parentId)],
       ['stylize_vary_colours', 'Keep my colours', String(parentId)],
       ['stylize_vary_larger', 'Larger', String(parentId)],
+      ['stylize_timelapse', 'Timelapse', String(parentId)],
     ]);
     const parentRow = await job(parentId);
     const parentOptions = JSON.parse(parentRow.options);

@@ -513,11 +513,21 @@ describe('Slack job events', () => {
           text: { type: 'plain_text', text: 'Larger' },
           value: '7',
         },
+        {
+          type: 'button',
+          action_id: 'stylize_timelapse',
+          text: { type: 'plain_text', text: 'Timelapse' },
+          value: '7',
+        },
       ],
     });
     expect(variationOfAction('stylize_vary_less-style')).toBe('less-style');
     expect(variationOfAction('stylize_vary_bigger')).toBeUndefined();
-    expect(completedMessage(done).blocks.some((b) => b.type === 'actions')).toBe(false);
+    // With no variation left to offer, the Timelapse button alone.
+    const alone = completedMessage(done).blocks.filter((b) => b.type === 'actions');
+    expect(
+      alone.flatMap((b) => (b as { elements: { action_id: string }[] }).elements.map((e) => e.action_id)),
+    ).toEqual(['stylize_timelapse']);
     const kept = jobView({ options: { ...done.options, preserveColors: true } });
     expect(JSON.stringify(completedMessage(kept, ['colours']).blocks)).toContain(
       'Use the painting’s colours',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Progress } from '../engine/index.ts';
+import { DEFAULT_TIMELAPSE, type Progress, type TimelapseFrame } from '../engine/index.ts';
 import {
   abortableSleep,
   type Core,
@@ -25,7 +25,7 @@ import {
   workerGone,
   writeProgress,
 } from '../src/core/worker-api.ts';
-import { comparison, decodeImage, encodeImage } from '../src/images/index.ts';
+import { comparison, decodeImage, encodeAnimation, encodeImage } from '../src/images/index.ts';
 import type { Logger } from '../src/log.ts';
 import { memberReply } from '../src/member-error.ts';
 import { iterationsPerSecond, jobDuration, jobFailures } from '../src/metrics.ts';
@@ -179,12 +179,13 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
       );
       const start = row.startRef === null ? undefined : await readImage(row.startRef);
       job.controller.signal.throwIfAborted();
-      const result = await painter.paint(
+      const painted = await painter.paint(
         { content, styles, options, start },
         {
           signal: job.controller.signal,
           log: jobLog,
           progressEveryMs: config.jobs.progressEveryMs,
+          timelapse: DEFAULT_TIMELAPSE,
           onProgress: (p) => {
             const seconds = (performance.now() - started) / 1000;
             if (seconds > 0 && p.iteration > 0) iterationsPerSecond.set(p.iteration / seconds);
@@ -194,6 +195,7 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
         },
       );
       await progress.close();
+      const result = painted.image;
       speed = measuredSpeed(
         result.width * result.height,
         options.iterations,
@@ -205,13 +207,15 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
         (format) => comparison(content, styles, result, format),
         maxImageBytes,
       );
+      const timelapse = await timelapseImage(painted.timelapse, jobLog);
       const outcome = await store(
         job,
         jobLog,
-        [
-          { mime: `image/${resultImage.format}`, bytes: resultImage.bytes },
-          { mime: `image/${comparisonImage.format}`, bytes: comparisonImage.bytes },
-        ],
+        {
+          result: { mime: `image/${resultImage.format}`, bytes: resultImage.bytes },
+          comparison: { mime: `image/${comparisonImage.format}`, bytes: comparisonImage.bytes },
+          timelapse,
+        },
         final,
       );
       if (outcome === 'stored') {
@@ -229,19 +233,39 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
   }
 
   /**
-   * Stores a finished painting: the two images, then the job's completion, each write retried through
-   * transient database errors for up to STALE_AFTER_MS (heartbeats go on meanwhile, so the job stays this
-   * worker's). Returns `lost` when another worker took the job over, `abandoned` when the database stayed
-   * unusable that long: the job is then left to the stale sweep, which gives it to another worker, rather than
-   * failed. A cancel or shutdown meanwhile stops the retries (the error reaches finishStopped).
+   * The timelapse as an animated WebP: full colour, and about a ninth of a GIF's encoding time at its lowest
+   * effort (an adapter whose platform previews only GIF converts it when it is asked for). Undefined, logged,
+   * where it cannot be made or is over the store's limit: the painting is delivered without it.
+   */
+  async function timelapseImage(
+    frames: readonly TimelapseFrame[] | undefined,
+    jobLog: Logger,
+  ): Promise<StoredImage | undefined> {
+    if (!frames || frames.length === 0) return undefined;
+    try {
+      const bytes = await encodeAnimation(frames, 'webp');
+      if (bytes.length <= config.jobs.maxImageBytes) return { mime: 'image/webp', bytes };
+      jobLog.warn({ bytes: bytes.length }, 'the timelapse is over the image store limit; left out');
+    } catch (error) {
+      jobLog.warn({ err: error }, 'could not make the timelapse; left out');
+    }
+    return undefined;
+  }
+
+  /**
+   * Stores a finished painting: its images (the timelapse where there is one), then the job's completion, each
+   * write retried through transient database errors for up to STALE_AFTER_MS (heartbeats go on meanwhile, so the
+   * job stays this worker's). Returns `lost` when another worker took the job over, `abandoned` when the database
+   * stayed unusable that long: the job is then left to the stale sweep, which gives it to another worker, rather
+   * than failed. A cancel or shutdown meanwhile stops the retries (the error reaches finishStopped).
    */
   async function store(
     job: Active,
     jobLog: Logger,
-    [result, side]: [StoredImage, StoredImage],
+    stored: { result: StoredImage; comparison: StoredImage; timelapse: StoredImage | undefined },
     final: { iteration: number; converged: boolean },
   ): Promise<'stored' | 'lost' | 'abandoned'> {
-    const refs: { resultRef?: string; comparisonRef?: string } = {};
+    const refs: { resultRef?: string; comparisonRef?: string; timelapseRef?: string } = {};
     const policy = {
       minMs: RETRY_MIN_MS,
       maxMs: RETRY_MAX_MS,
@@ -252,17 +276,20 @@ export function startWorker(core: Core, painter: Painter, options: WorkerOptions
     };
     const discard = () =>
       images
-        .delete([refs.resultRef, refs.comparisonRef].filter((r): r is string => r !== undefined))
+        .delete(
+          [refs.resultRef, refs.comparisonRef, refs.timelapseRef].filter((r): r is string => r !== undefined),
+        )
         .catch((error) => jobLog.warn({ err: error }, 'could not delete the unused images'));
     try {
       const completed = await retryTransient(async () => {
-        refs.resultRef ??= await images.put(result);
-        refs.comparisonRef ??= await images.put(side);
+        refs.resultRef ??= await images.put(stored.result);
+        refs.comparisonRef ??= await images.put(stored.comparison);
+        if (stored.timelapse) refs.timelapseRef ??= await images.put(stored.timelapse);
         return completeJob(
           db,
           images,
           job.lease,
-          { resultRef: refs.resultRef, comparisonRef: refs.comparisonRef },
+          { resultRef: refs.resultRef, comparisonRef: refs.comparisonRef, timelapseRef: refs.timelapseRef },
           new Date(),
           final,
         );

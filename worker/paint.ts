@@ -11,6 +11,8 @@ import {
   type RgbImage,
   resolveLayers,
   stylize,
+  type TimelapseFrame,
+  type TimelapseOptions,
   weightsFromStrength,
 } from '../engine/index.ts';
 import { pixelsSha256, TargetsCache, weightsFingerprint } from '../engine/targets-cache.ts';
@@ -145,8 +147,10 @@ export class Painter {
       progressEveryMs: number;
       onProgress: (progress: Progress) => void;
       log?: Logger | undefined;
+      /** Keep a timelapse of the painting (see DEFAULT_TIMELAPSE). */
+      timelapse?: TimelapseOptions | undefined;
     },
-  ): Promise<RgbImage> {
+  ): Promise<{ image: RgbImage; timelapse?: TimelapseFrame[] | undefined }> {
     const { options } = input;
     const layerSet = await this.layerSet(options.layers);
     const layers = resolveLayers(layerSet);
@@ -184,6 +188,7 @@ export class Painter {
         // Time-based only: the job system wants a bounded write rate whatever the iteration speed.
         progressEvery: { ms: run.progressEveryMs, iterations: Number.POSITIVE_INFINITY },
         onProgress: run.onProgress,
+        timelapse: run.timelapse,
         targetsCache: cached ? await this.targetsCache() : undefined,
         onStyleTargets: ({ cacheKey, cached: hit, ms }) =>
           run.log?.info(
@@ -192,7 +197,7 @@ export class Painter {
           ),
       },
     );
-    return result.image;
+    return { image: result.image, timelapse: result.timelapse };
   }
 
   dispose(): void {

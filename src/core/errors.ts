@@ -6,7 +6,13 @@ import { MemberFacingError } from '../member-error.ts';
  */
 export class UserError extends MemberFacingError {
   override readonly name: string = 'UserError';
-  declare readonly code: 'invalid-input' | 'not-found' | 'forbidden' | 'not-cancellable' | 'gone';
+  declare readonly code:
+    | 'invalid-input'
+    | 'not-found'
+    | 'forbidden'
+    | 'not-cancellable'
+    | 'gone'
+    | 'no-timelapse';
   constructor(code: UserError['code'], message: string) {
     super(code, message);
   }

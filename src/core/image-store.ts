@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from './db.ts';
 
-export type ImageMime = 'image/png' | 'image/jpeg';
+/** Stills are PNG or JPEG; a timelapse is an animated WebP or GIF. */
+export type ImageMime = 'image/png' | 'image/jpeg' | 'image/webp' | 'image/gif';
 
 export interface StoredImage {
   mime: ImageMime;

@@ -23,7 +23,7 @@ export { UserError } from './errors.ts';
 export type { FinalDelivery, JobEvents, JobProgress, ResultImages } from './events.ts';
 export { HISTORY_LENGTH, type HistoryEntry, memberHistory } from './history.ts';
 export type { StoredImage } from './image-store.ts';
-export { type JobStatus, type JobView, setChatRefs } from './jobs.ts';
+export { type JobStatus, type JobView, jobTimelapse, setChatRefs } from './jobs.ts';
 export { type Notifier, startNotifier } from './notifier.ts';
 export {
   type CheckedOptions,

@@ -192,13 +192,14 @@ function leaseState(rows: { cancelRequested: boolean }[]): LeaseState {
 
 /**
  * Records the result; false when the lease was lost (the job was taken over), so the caller discards it.
- * `final`: the iterations the painting took and whether it stopped early because it had converged.
+ * `refs.timelapseRef`: the painting's timelapse, where one was made. `final`: the iterations the painting took and
+ * whether it stopped early because it had converged.
  */
 export async function completeJob(
   db: Database,
   images: ImageStore,
   lease: Lease,
-  refs: { resultRef: string; comparisonRef: string },
+  refs: { resultRef: string; comparisonRef: string; timelapseRef?: string | undefined },
   now: Date,
   final?: { iteration: number; converged: boolean },
 ): Promise<boolean> {
@@ -313,3 +314,33 @@ export async function requestCancel(
   }
   return 'already-ended';
 }
+
+/** Why a job's timelapse cannot be shown; each with a sentence for the member. */
+export type NoTimelapse = 'not-finished' | 'none' | 'purged';
+
+/**
+ * A finished job's timelapse (an animated WebP or GIF) and the job, for anyone on its server: the adapters post it
+ * in the job's thread. UserError `not-found` for a job of another server or none; `no-timelapse` when the job did
+ * not succeed, never had one, or its images were deleted by the retention (each said in plain words).
+ */
+export async function jobTimelapse(
+  core: Pick<Core, 'db' | 'images'>,
+  server: ServerRef,
+  jobId: number,
+): Promise<{ image: StoredImage; job: JobView }> {
+  const row = await loadServerJob(core.db, server, jobId);
+  const missing = (reason: NoTimelapse) => new UserError('no-timelapse', NO_TIMELAPSE[reason](jobId));
+  if (row.status !== 'succeeded') throw missing('not-finished');
+  if (row.imagesPurgedAt) throw missing('purged');
+  if (!row.timelapseRef) throw missing('none');
+  const image = await core.images.get(row.timelapseRef);
+  if (!image) throw missing('purged');
+  return { image, job: toJobView(row) };
+}
+
+const NO_TIMELAPSE: Record<NoTimelapse, (jobId: number) => string> = {
+  'not-finished': (id) => `Painting #${id} has no timelapse: it did not finish.`,
+  none: (id) => `Painting #${id} has no timelapse: it was painted without one.`,
+  purged: (id) =>
+    `The timelapse of painting #${id} is no longer kept: its images were deleted after the retention period.`,
+};

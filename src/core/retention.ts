@@ -11,6 +11,7 @@ const REF_FIELDS = {
   resultRef: true,
   comparisonRef: true,
   startRef: true,
+  timelapseRef: true,
 } as const;
 
 /** Every image a job refers to. */
@@ -21,6 +22,7 @@ function imageRefs(job: {
   resultRef: string | null;
   comparisonRef: string | null;
   startRef: string | null;
+  timelapseRef: string | null;
 }): string[] {
   return [
     job.contentRef,
@@ -29,6 +31,7 @@ function imageRefs(job: {
     job.resultRef,
     job.comparisonRef,
     job.startRef,
+    job.timelapseRef,
   ].filter((ref): ref is string => ref !== null);
 }
 /** Pages of image references read and deleted at a time by the orphan sweep. */
@@ -71,7 +74,13 @@ export async function purgeExpired(core: Core, now: Date): Promise<{ jobs: numbe
       await core.images.delete(deleted);
       await prisma.job.update({
         where: { id: job.id },
-        data: { imagesPurgedAt: now, previewRef: null, resultRef: null, comparisonRef: null },
+        data: {
+          imagesPurgedAt: now,
+          previewRef: null,
+          resultRef: null,
+          comparisonRef: null,
+          timelapseRef: null,
+        },
       });
       images += deleted.length;
     }

@@ -14,6 +14,7 @@ import { handleHistory } from './history.ts';
 import { handleAutocomplete, handlePresets } from './presets.ts';
 import * as render from './render.ts';
 import { handleCancelButton, handleStylize } from './stylize.ts';
+import { handleTimelapseButton } from './timelapse.ts';
 import { handleVariationButton } from './variations.ts';
 
 export function routeInteractions(client: Client, ctx: Context): void {
@@ -56,6 +57,9 @@ export async function handleInteraction(ctx: Context, interaction: Interaction):
     }
     if (interaction.isButton() && render.parseVariationButtonId(interaction.customId)) {
       await handleVariationButton(ctx, interaction);
+    }
+    if (interaction.isButton() && render.parseTimelapseButtonId(interaction.customId) !== undefined) {
+      await handleTimelapseButton(ctx, interaction);
     }
   } catch (error) {
     ctx.log.error(

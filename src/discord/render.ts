@@ -153,25 +153,22 @@ function variationLabel(kind: VariationKind, job: JobView): string {
 }
 
 /**
- * The buttons under a finished painting: the variations it offers now (`choices`, from the core's
- * variationChoices), in one row.
+ * The buttons under a finished painting, in one row (Discord allows five): the variations it offers now
+ * (`choices`, from the core's variationChoices), then Timelapse.
  */
 export function finalButtons(
   job: JobView,
   choices: readonly VariationKind[],
 ): APIActionRowComponent<APIButtonComponent>[] {
-  if (choices.length === 0) return [];
-  return [
-    {
-      type: ComponentType.ActionRow,
-      components: choices.map((kind) => ({
-        type: ComponentType.Button,
-        style: ButtonStyle.Secondary,
-        label: variationLabel(kind, job),
-        custom_id: variationButtonId(kind, job),
-      })),
-    },
-  ];
+  const variations = choices.map(
+    (kind): APIButtonComponent => ({
+      type: ComponentType.Button,
+      style: ButtonStyle.Secondary,
+      label: variationLabel(kind, job),
+      custom_id: variationButtonId(kind, job),
+    }),
+  );
+  return [{ type: ComponentType.ActionRow, components: [...variations, timelapseButton(job.id)] }];
 }
 
 function cancelRow(job: JobView): APIActionRowComponent<APIButtonComponent>[] {
@@ -268,6 +265,32 @@ export function finalMessage(
   };
 }
 
+// ------------------------------------------------------------------------------------------- timelapse
+
+/** The custom id of a finished job's Timelapse button: anyone in the thread may press it. */
+export function timelapseButtonId(jobId: number): string {
+  return `stylize:timelapse:${jobId}`;
+}
+
+export function parseTimelapseButtonId(customId: string): number | undefined {
+  const match = /^stylize:timelapse:(\d{1,15})$/.exec(customId);
+  return match ? Number(match[1]) : undefined;
+}
+
+function timelapseButton(jobId: number): APIButtonComponent {
+  return {
+    type: ComponentType.Button,
+    style: ButtonStyle.Secondary,
+    label: 'Timelapse',
+    custom_id: timelapseButtonId(jobId),
+  };
+}
+
+/** What the Timelapse button posts where it was pressed (the job's thread): the animation. */
+export function timelapseMessage(jobId: number, file: FileSpec): MessageSpec {
+  return { content: `Painting #${jobId} from the photo to the result:`, files: [file] };
+}
+
 export function replyDone(job: JobView, link: string | null): MessageSpec {
   const where = link ? ` → ${link}` : ': the images are below.';
   return { content: `${summary(job)}\nDone ✅${where}`, components: [] };
@@ -318,6 +341,7 @@ export const messages = {
   notYourPainting: 'Only the member who asked for this painting, or an admin, can ask for a variation of it.',
   noLimitsGiven: 'Give at least one limit to change.',
   badJobId: 'A job id is a number, as shown in the messages (e.g. 12 or #12).',
+  timelapseTooLarge: 'This timelapse is larger than I can upload in this server.',
 } as const;
 
 // -------------------------------------------------------------------------------------------- admin

@@ -1,4 +1,12 @@
 export {
+  type AnimationFormat,
+  type AnimationFrame,
+  type AnimationOptions,
+  animationAsGif,
+  animationFormatForPath,
+  encodeAnimation,
+} from './animation.ts';
+export {
   type ComparisonLayout,
   type ComposeOptions,
   comparison,

@@ -7,6 +7,7 @@ import { createSlackApp } from './app.ts';
 import type { SlackConfig } from './config.ts';
 import { createSlackEvents } from './events.ts';
 import { registerStylize } from './stylize.ts';
+import { registerTimelapse } from './timelapse.ts';
 import { registerVariations } from './variations.ts';
 
 /**
@@ -39,6 +40,7 @@ export async function startSlack(core: Core, config: SlackConfig, log: Logger): 
   registerStylize(slack.app, deps);
   registerVariations(slack.app, deps);
   registerAdmin(slack.app, deps);
+  registerTimelapse(slack.app, deps);
   const { port } = await slack.start();
   return {
     events,

@@ -17,6 +17,7 @@ import type { KnownBlock, SlackMessage } from './slack-types.ts';
 export const CANCEL_ACTION = 'stylize_cancel';
 /** The variation buttons' action ids: this and the variation, e.g. `stylize_vary_more-style`; the value is the job. */
 export const VARIATION_ACTION_PREFIX = 'stylize_vary_';
+export const TIMELAPSE_ACTION = 'stylize_timelapse';
 
 /** Escapes what Slack's mrkdwn treats as markup in text that came from members (file and preset names). */
 export function escapeText(text: string): string {
@@ -94,21 +95,24 @@ const VARIATION_LABELS = {
 } satisfies Record<VariationKind, (job: JobView) => string>;
 
 /**
- * The buttons under a finished painting: the variations it offers now (`choices`, from the core's
- * variationChoices), in one actions block.
+ * The buttons under a finished painting, in one actions block: the variations it offers now (`choices`, from the
+ * core's variationChoices), then Timelapse.
  */
 export function finalButtons(job: JobView, choices: readonly VariationKind[]): KnownBlock[] {
-  if (choices.length === 0) return [];
+  const button = (action_id: string, text: string) => ({
+    type: 'button' as const,
+    action_id,
+    text: { type: 'plain_text' as const, text },
+    value: String(job.id),
+  });
   return [
     {
       type: 'actions',
       block_id: `final_${job.id}`,
-      elements: choices.map((kind) => ({
-        type: 'button',
-        action_id: `${VARIATION_ACTION_PREFIX}${kind}`,
-        text: { type: 'plain_text', text: VARIATION_LABELS[kind](job) },
-        value: String(job.id),
-      })),
+      elements: [
+        ...choices.map((kind) => button(`${VARIATION_ACTION_PREFIX}${kind}`, VARIATION_LABELS[kind](job))),
+        button(TIMELAPSE_ACTION, 'Timelapse'),
+      ],
     },
   ];
 }
@@ -174,7 +178,7 @@ export function progressMessage(job: JobView, progress: JobProgress): SlackMessa
   };
 }
 
-/** The progress message once the painting is done, with the buttons of the variations in `choices`. */
+/** The progress message once the painting is done, with its buttons (finalButtons). */
 export function completedMessage(job: JobView, choices: readonly VariationKind[] = []): SlackMessage {
   const took =
     job.startedAt && job.finishedAt
@@ -183,6 +187,11 @@ export function completedMessage(job: JobView, choices: readonly VariationKind[]
   const early = job.converged ? ` (converged ${earlyAfter(job.iteration, job)})` : '';
   const text = `:white_check_mark: ${jobName(job)} is done${took}${early}: the painting and a side-by-side are below.`;
   return { text, blocks: [section(text), ...finalButtons(job, choices)] };
+}
+
+/** The comment of the timelapse posted in the job's thread. */
+export function timelapseComment(jobId: number): string {
+  return `Job ${jobId} from the photo to the result:`;
 }
 
 /** The painting stopped before its ceiling because it had stopped changing. */

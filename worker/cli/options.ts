@@ -23,6 +23,7 @@ export const runOptionsSchema = z.object({
     .optional(),
   out: z.string({ error: '--out is required: where to write the result (.png or .jpg)' }).min(1),
   compare: z.string().optional(),
+  timelapse: z.string().optional(),
   size: int('size', 16, 4096).default(384),
   iterations: int('iterations', 1, 100_000).default(300),
   earlyStop: z.boolean().default(true),

@@ -3,12 +3,21 @@ import { SingleBar } from 'cli-progress';
 import {
   chooseBackend,
   createEvaluator,
+  DEFAULT_TIMELAPSE,
   fitSize,
   type LossWeights,
   stylize,
   weightsFromStrength,
 } from '../../engine/index.ts';
-import { comparison, decodeImage, encodeImage, formatForPath, probeImage } from '../../src/images/index.ts';
+import {
+  animationFormatForPath,
+  comparison,
+  decodeImage,
+  encodeAnimation,
+  encodeImage,
+  formatForPath,
+  probeImage,
+} from '../../src/images/index.ts';
 import { recommendedStrength } from '../../src/presets/catalogue.ts';
 import type { RunOptions } from './options.ts';
 import { cliLayers, requireMemory, requireShape } from './preflight.ts';
@@ -26,6 +35,7 @@ export async function runStylize(
 ) {
   const outFormat = formatForPath(options.out);
   const compareFormat = options.compare ? formatForPath(options.compare) : undefined;
+  const timelapseFormat = options.timelapse ? animationFormatForPath(options.timelapse) : undefined;
   // Before anything is allocated for the painting, from the files' headers: they are images, the painting's
   // memory fits, and their shapes can be painted.
   const contentBytes = await readInput(contentPath);
@@ -111,6 +121,7 @@ export async function runStylize(
       },
       {
         signal: interrupt.signal,
+        timelapse: timelapseFormat ? DEFAULT_TIMELAPSE : undefined,
         progressEvery: { iterations: 1, ms: 0 },
         onProgress: (p) => {
           // Stopped early: the bar ends full, at the iterations the painting took.
@@ -127,6 +138,9 @@ export async function runStylize(
     await writeFile(options.out, await encodeImage(result.image, outFormat));
     if (options.compare && compareFormat) {
       await writeFile(options.compare, await comparison(content, styles, result.image, compareFormat));
+    }
+    if (options.timelapse && timelapseFormat && result.timelapse) {
+      await writeFile(options.timelapse, await encodeAnimation(result.timelapse, timelapseFormat));
     }
     return {
       backend: evaluator.backend,
@@ -146,6 +160,9 @@ export async function runStylize(
       seed: options.seed,
       out: options.out,
       ...(options.compare ? { compare: options.compare } : {}),
+      ...(options.timelapse && result.timelapse
+        ? { timelapse: { path: options.timelapse, frames: result.timelapse.length } }
+        : {}),
     };
   } finally {
     bar?.stop();

@@ -59,11 +59,12 @@ describe.each(PROVIDERS)('database blips on %s', (provider) => {
       error: null,
     });
     expect(logLines(worker.output(), 'job failed')).toEqual([]);
-    // Both images were stored once: the retries reused them.
+    // The result's images were stored once: the retries reused them.
     const refs = [
       done.contentRef,
       done.resultRef,
       done.comparisonRef,
+      done.timelapseRef,
       ...JSON.parse(done.styleRefs).map((s: { ref: string }) => s.ref),
     ];
     expect(await core.db.prisma.image.count()).toBe(refs.length);

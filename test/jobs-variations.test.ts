@@ -16,6 +16,7 @@ import {
   finishJob,
   PAINTS_ANY,
   PROVIDERS,
+  picture,
   request,
   type TestDatabase,
   testCore,
@@ -142,6 +143,10 @@ describe.each(PROVIDERS)('variations on %s', (provider) => {
     await expect(vary('elsewhere', parentId, 'colours')).rejects.toThrow(
       `There is no job ${parentId} on this server.`,
     );
+    // Any number a forged id may carry: beyond PostgreSQL's integer ids too.
+    await expect(vary('who', 2 ** 31, 'colours')).rejects.toThrow(
+      `There is no job ${2 ** 31} on this server.`,
+    );
     const byAdmin = await vary('who', parentId, 'colours', ADMIN.userId);
     expect(byAdmin.job.requesterId).toBe(ADMIN.userId);
     // The admin's variation is not finished yet: there is nothing to vary.
@@ -237,5 +242,49 @@ describe.each(PROVIDERS)('variations on %s', (provider) => {
     expect(await core.images.get(parent.contentRef)).toBeUndefined();
     expect(await core.images.get(parent.resultRef!)).toBeUndefined();
     expect((await row(larger.job.id)).imagesPurgedAt).not.toBeNull();
+  });
+});
+
+// A larger size has a smaller coarsest scale relative to the photo's short side: a long, narrow photo painted at
+// one size may be too narrow at 1.5 times it. Larger is then neither offered nor queued, with what to do.
+describe('a Larger variation of a long, narrow photo', () => {
+  let db: TestDatabase;
+  let core: Core;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+    core = await testCore(db, { QUOTA_MAX_SIZE: '576' });
+  });
+  afterAll(async () => {
+    await core?.close();
+    await db?.drop();
+  });
+
+  it('is neither offered nor queued where the shape cannot be painted at the larger size', async () => {
+    const panorama = await submitJob(core, {
+      ...(await request('wide', 'ann', { size: 384 })),
+      content: await picture(1, 5000, 100), // 50:1: paintable at 384 px with the shallow layers, not at 576
+      threadId: 't-wide',
+    });
+    const lease = await claimJob(core.db, 'test-worker', core.config.limits, PAINTS_ANY);
+    await finishJob(core, lease!);
+    const done = toJobView(
+      await core.db.prisma.job.findUniqueOrThrow({
+        where: { id: panorama.job.id },
+        include: { server: true },
+      }),
+    );
+    expect(await variationChoices(core, done)).toEqual(['more-style', 'less-style', 'colours']);
+    const refusal = await submitVariation(core, {
+      server: { platform: 'discord', id: 'wide' },
+      jobId: done.id,
+      kind: 'larger',
+      actor: { userId: 'ann', isAdmin: false },
+    }).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(UserError);
+    expect((refusal as UserError).message).toMatch(
+      /^Your photo is too long and narrow for me to paint .* at 576 px/,
+    );
+    expect(await core.db.prisma.job.count()).toBe(1);
   });
 });

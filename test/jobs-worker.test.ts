@@ -119,7 +119,11 @@ describe('worker process', () => {
       async () => (await core.db.prisma.worker.findFirst())?.speed ?? undefined,
     );
     expect(speed).toBeGreaterThan(0);
-    const next = await submit(core, 'w', 'eve');
+    // The idle worker may take a job before submitJob reads its place (then it is running, with no estimate yet
+    // of its own): the one behind it is queued, and its wait is estimated from the measured speed.
+    await submit(core, 'w', 'eve', { size: 24, iterations: 30 });
+    const next = await submit(core, 'w', 'fay', { size: 24, iterations: 30 });
+    expect(next.position).not.toBeNull();
     expect(next.etaMs).toBeGreaterThan(0);
   });
 

@@ -78,7 +78,12 @@ export function toJobView(row: JobRow & { server: ServerRow }): JobView {
   };
 }
 
+/** The largest job id: ids are 32-bit integers on PostgreSQL, which refuses a larger one in a query. */
+const MAX_JOB_ID = 2_147_483_647;
+
+/** The job and its server; null for an id no job can have (a member may type any number). */
 export async function loadJob(db: Database, id: number): Promise<(JobRow & { server: ServerRow }) | null> {
+  if (!Number.isSafeInteger(id) || id < 1 || id > MAX_JOB_ID) return null;
   return db.prisma.job.findUnique({ where: { id }, include: { server: true } });
 }
 

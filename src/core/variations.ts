@@ -17,7 +17,9 @@ import {
 import { plural } from './plural.ts';
 import { checkQuotas, effectiveLimits, QuotaError } from './quotas.ts';
 import { placeName, type ServerRef } from './servers.ts';
+import { requirePaintableShape } from './shape.ts';
 import { type AcceptedJob, acceptJob, type Submission, submission } from './submit.ts';
+import type { LayerSetName } from './workers.ts';
 
 /**
  * Variations of a finished painting: the same photo and painting (the stored images, not uploaded again) with one
@@ -81,10 +83,44 @@ export async function variationChoices(core: Core, job: JobView): Promise<Variat
   const server = await core.db.prisma.server.findFirst({
     where: { platform: job.platform, externalId: job.server },
   });
-  if (largerSize(job.options.size, effectiveLimits(server, bounds.limits).maxSize) !== null) {
+  const maxSize = effectiveLimits(server, bounds.limits).maxSize;
+  const larger = largerSize(job.options.size, maxSize);
+  const row = await core.db.prisma.job.findUnique({ where: { id: job.id }, select: { pixels: true } });
+  const pixels = row?.pixels ?? null;
+  if (
+    larger !== null &&
+    (pixels === null || paintableAt(job.options.size, pixels, larger, bounds.layers, maxSize))
+  ) {
     choices.push('larger');
   }
   return choices;
+}
+
+/**
+ * Whether a photo painted with the longer side `painted` px in `pixels` pixels can be painted at `size`: a larger
+ * size has a smaller coarsest scale relative to the photo's short side (engine/shape.ts), so a long, narrow photo
+ * painted at one size may not be at a larger one.
+ */
+function paintableAt(
+  painted: number,
+  pixels: number,
+  size: number,
+  layers: LayerSetName,
+  maxSize: number,
+): boolean {
+  // The photo's shape, large enough to be fitted down to `size` rather than kept at the painted size.
+  const scale = Math.ceil(size / painted);
+  const short = Math.max(1, pixels / painted);
+  try {
+    requirePaintableShape(
+      { width: painted * scale, height: Math.round(short * scale) },
+      { kind: 'photo' },
+      { size, layers, maxSize },
+    );
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function planVariation(core: Core, request: VariationRequest) {
@@ -99,7 +135,7 @@ async function planVariation(core: Core, request: VariationRequest) {
   if (parent.status !== 'succeeded') {
     throw new UserError('invalid-input', `Painting #${jobId} did not finish, so there is nothing to vary.`);
   }
-  const content = await keptImages(core, parent);
+  const [content, ...styles] = await keptImages(core, parent);
   const server = parent.server;
   const parentOptions = jobOptionsSchema.parse(JSON.parse(parent.options));
   const bounds = await operatorBounds(core, parentOptions.layers);
@@ -154,16 +190,28 @@ async function planVariation(core: Core, request: VariationRequest) {
     }
   }
   // The result's pixels, for the queue's ETA: the photo fitted to the size, as the engine paints it.
-  const photo = await probeImage(content.bytes);
+  const photo = await probeImage(content!.bytes);
   const result = fitSize(photo.width, photo.height, options.size);
   job.pixels = result.width * result.height;
+  // The shapes were checked at the painting's size; a larger one may not fit a long, narrow image.
+  const at = { size: options.size, layers: bounds.layers, maxSize: limits.maxSize };
+  requirePaintableShape(photo, { kind: 'photo' }, at);
+  const styleRefs = styleRefsSchema.parse(JSON.parse(parent.styleRefs));
+  for (const [i, style] of styles.entries()) {
+    const { preset, name } = styleRefs[i]!;
+    requirePaintableShape(
+      await probeImage(style!.bytes),
+      preset ? { kind: 'preset', label: name } : { kind: 'style' },
+      at,
+    );
+  }
   await checkQuotas(core.db.prisma, server, actor.userId, options, bounds.limits, new Date());
   return { server, options, limits: bounds.limits, job };
 }
 
 /**
- * The painting's photo, after checking that its images are all still kept (photo, paintings and result); a
- * UserError `gone` that says so plainly where retention has deleted them.
+ * The painting's photo and paintings (in styleRefs' order), after checking that its images are all still kept
+ * (photo, paintings and result); a UserError `gone` that says so plainly where retention has deleted them.
  */
 async function keptImages(core: Core, parent: JobRow & { server: ServerRow }) {
   const gone = () => {
@@ -175,8 +223,10 @@ async function keptImages(core: Core, parent: JobRow & { server: ServerRow }) {
     );
   };
   if (parent.imagesPurgedAt !== null || parent.resultRef === null) throw gone();
-  const refs = [parent.resultRef, ...styleRefsSchema.parse(JSON.parse(parent.styleRefs)).map((s) => s.ref)];
-  const [content, ...rest] = await Promise.all([parent.contentRef, ...refs].map((r) => core.images.get(r)));
-  if (!content || rest.some((image) => !image)) throw gone();
-  return content;
+  const styles = styleRefsSchema.parse(JSON.parse(parent.styleRefs)).map((s) => s.ref);
+  const [result, ...images] = await Promise.all(
+    [parent.resultRef, parent.contentRef, ...styles].map((r) => core.images.get(r)),
+  );
+  if (!result || images.some((image) => !image)) throw gone();
+  return images;
 }

@@ -9,7 +9,6 @@
  * as the real ones), and reports its peak resident set (getrusage's ru_maxrss). One JSON line per run, then per
  * layer set the least-squares line peak = base + perMegapixel × megapixels of the result.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
@@ -24,6 +23,7 @@ import {
   weightsFromStrength,
 } from '../engine/index.ts';
 import { deepestLayer, type LayerSetName } from '../engine/vgg.ts';
+import { runJsonChild } from './child.ts';
 import { noise } from './measure.ts';
 
 const { values: args } = parseArgs({
@@ -94,36 +94,12 @@ async function child(): Promise<void> {
 }
 
 function measure(layers: string, size: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        fileURLToPath(import.meta.url),
-        '--child',
-        '--layers',
-        layers,
-        '--sizes',
-        String(size),
-        '--backend',
-        args.backend,
-        '--per-scale',
-        args['per-scale'],
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    proc.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    proc.on('error', reject);
-    proc.on('exit', (code) => {
-      const line = out.trim().split('\n').at(-1);
-      if (code !== 0 || !line) reject(new Error(`${layers} at ${size} px: exit ${code}`));
-      else resolve(JSON.parse(line) as Run);
-    });
-  });
+  const flags = ['--child', '--layers', layers, '--sizes', String(size), '--backend', args.backend];
+  return runJsonChild(
+    fileURLToPath(import.meta.url),
+    [...flags, '--per-scale', args['per-scale']],
+    `${layers} at ${size} px`,
+  ) as Promise<Run>;
 }
 
 /** Least squares y = a + b x. */

@@ -19,7 +19,6 @@
  *
  * Prints one JSON line per size.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -39,6 +38,7 @@ import {
 import { FrameRecorder } from '../engine/timelapse.ts';
 import { deepestLayer, loadVggWeights } from '../engine/vgg.ts';
 import { encodeAnimation } from '../src/images/index.ts';
+import { runJsonChild } from './child.ts';
 import { median, noise } from './measure.ts';
 
 const SHARED = new URL('../../shared/assets/', import.meta.url);
@@ -223,21 +223,6 @@ async function images(size: number): Promise<[RgbImage, RgbImage]> {
 }
 
 function run(flags: string[]): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(
-      process.execPath,
-      ['--import', 'tsx', fileURLToPath(new URL('./bench.ts', import.meta.url)), '--timelapse', ...flags],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    proc.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    proc.on('error', reject);
-    proc.on('exit', (code) => {
-      const line = out.trim().split('\n').at(-1);
-      if (code !== 0 || !line) reject(new Error(`bench --timelapse ${flags.join(' ')}: exit ${code}`));
-      else resolve(JSON.parse(line));
-    });
-  });
+  const bench = fileURLToPath(new URL('./bench.ts', import.meta.url));
+  return runJsonChild(bench, ['--timelapse', ...flags], `bench --timelapse ${flags.join(' ')}`);
 }

@@ -2,6 +2,7 @@
  * Everything the Discord adapter says, as pure functions: job states and core reports in, message payloads out.
  * No network and no discord.js client here, so all of it is testable as data.
  */
+
 import type { RawFile } from '@discordjs/rest';
 import {
   type APIActionRowComponent,
@@ -12,6 +13,7 @@ import {
   type RESTPatchAPIChannelMessageJSONBody,
 } from 'discord-api-types/v10';
 import { LIMIT_OPTIONS } from '../../commands/definitions.ts';
+import { historyState } from '../chat/history-state.ts';
 import { matchPresets } from '../chat/preset-choices.ts';
 import {
   type HistoryEntry,
@@ -450,7 +452,8 @@ export function historyMessage(entries: readonly HistoryEntry[]): MessageSpec {
   if (entries.length === 0) {
     return { content: 'You have no paintings on this server yet. Start one with `/stylize`.' };
   }
-  const lines = entries.map(({ job, imagesKept, resultKept }) => {
+  const lines = entries.map((entry) => {
+    const { job, resultKept } = entry;
     const refs = decodeRefs(job.chatRefs);
     const thread = job.threadId
       ? channelLink(job.server, job.threadId)
@@ -461,14 +464,7 @@ export function historyMessage(entries: readonly HistoryEntry[]): MessageSpec {
     const link = result
       ? `[see the painting](${messageLink(job.server, result.channelId, result.messageId)})`
       : `[open the thread](${thread})`;
-    const ended = job.finishedAt ? ` ${timestamp(job.finishedAt.getTime())}` : '';
-    const state = {
-      queued: 'waiting in the queue',
-      running: 'being painted',
-      succeeded: `done${ended}${imagesKept ? '' : ' (no longer kept)'}`,
-      failed: `failed${ended}`,
-      cancelled: `cancelled${ended}`,
-    }[job.status];
+    const state = historyState(entry, (moment) => timestamp(moment.getTime()));
     return `• #${job.id} · **${styleNames(job)}** · asked ${timestamp(job.createdAt.getTime())} · ${state} · ${link}`;
   });
   const order = entries.length > 1 ? ', newest first' : '';

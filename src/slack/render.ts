@@ -1,3 +1,4 @@
+import { historyState } from '../chat/history-state.ts';
 import {
   type HistoryEntry,
   type JobProgress,
@@ -252,15 +253,9 @@ export function historyText(
   threadLinks: ReadonlyMap<number, string>,
 ): string {
   if (entries.length === 0) return 'You have no paintings in this workspace yet. Start one with `/stylize`.';
-  const lines = entries.map(({ job, imagesKept, resultKept }) => {
-    const ended = job.finishedAt ? ` ${localTime(job.finishedAt)}` : '';
-    const state = {
-      queued: 'waiting in the queue',
-      running: 'being painted',
-      succeeded: `done${ended}${imagesKept ? '' : ' (no longer kept)'}`,
-      failed: `failed${ended}`,
-      cancelled: `cancelled${ended}`,
-    }[job.status];
+  const lines = entries.map((entry) => {
+    const { job, resultKept } = entry;
+    const state = historyState(entry, localTime);
     const link = threadLinks.get(job.id);
     const where = link
       ? ` · <${link}|${resultKept ? 'see the painting in its thread' : 'open the thread'}>`

@@ -225,7 +225,7 @@ export async function checkImages(
 }
 
 /** Checks images' shapes from their headers; ImageError for a file that is no image. */
-function shapeChecker(server: ServerRow, options: CheckedOptions, bounds: OperatorBounds) {
+export function shapeChecker(server: ServerRow, options: CheckedOptions, bounds: OperatorBounds) {
   const at = {
     size: options.size,
     layers: bounds.layers,

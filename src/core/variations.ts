@@ -18,7 +18,7 @@ import { plural } from './plural.ts';
 import { checkQuotas, effectiveLimits, QuotaError } from './quotas.ts';
 import { placeName, type ServerRef } from './servers.ts';
 import { requirePaintableShape } from './shape.ts';
-import { type AcceptedJob, acceptJob, type Submission, submission } from './submit.ts';
+import { type AcceptedJob, acceptJob, type Submission, shapeChecker, submission } from './submit.ts';
 import type { LayerSetName } from './workers.ts';
 
 /**
@@ -135,7 +135,7 @@ async function planVariation(core: Core, request: VariationRequest) {
   if (parent.status !== 'succeeded') {
     throw new UserError('invalid-input', `Painting #${jobId} did not finish, so there is nothing to vary.`);
   }
-  const [content, ...styles] = await keptImages(core, parent);
+  const { content, styles } = await keptImages(core, parent);
   const server = parent.server;
   const parentOptions = jobOptionsSchema.parse(JSON.parse(parent.options));
   const bounds = await operatorBounds(core, parentOptions.layers);
@@ -190,27 +190,21 @@ async function planVariation(core: Core, request: VariationRequest) {
     }
   }
   // The result's pixels, for the queue's ETA: the photo fitted to the size, as the engine paints it.
-  const photo = await probeImage(content!.bytes);
+  const photo = await probeImage(content.bytes);
   const result = fitSize(photo.width, photo.height, options.size);
   job.pixels = result.width * result.height;
   // The shapes were checked at the painting's size; a larger one may not fit a long, narrow image.
-  const at = { size: options.size, layers: bounds.layers, maxSize: limits.maxSize };
-  requirePaintableShape(photo, { kind: 'photo' }, at);
-  const styleRefs = styleRefsSchema.parse(JSON.parse(parent.styleRefs));
-  for (const [i, style] of styles.entries()) {
-    const { preset, name } = styleRefs[i]!;
-    requirePaintableShape(
-      await probeImage(style!.bytes),
-      preset ? { kind: 'preset', label: name } : { kind: 'style' },
-      at,
-    );
+  const shapes = shapeChecker(server, options, bounds);
+  await shapes.check(content.bytes, { kind: 'photo' });
+  for (const { ref, image } of styles) {
+    await shapes.check(image.bytes, ref.preset ? { kind: 'preset', label: ref.name } : { kind: 'style' });
   }
   await checkQuotas(core.db.prisma, server, actor.userId, options, bounds.limits, new Date());
   return { server, options, limits: bounds.limits, job };
 }
 
 /**
- * The painting's photo and paintings (in styleRefs' order), after checking that its images are all still kept
+ * The painting's photo and paintings (each with its styleRefs entry), after checking that its images are all still kept
  * (photo, paintings and result); a UserError `gone` that says so plainly where retention has deleted them.
  */
 async function keptImages(core: Core, parent: JobRow & { server: ServerRow }) {
@@ -223,10 +217,10 @@ async function keptImages(core: Core, parent: JobRow & { server: ServerRow }) {
     );
   };
   if (parent.imagesPurgedAt !== null || parent.resultRef === null) throw gone();
-  const styles = styleRefsSchema.parse(JSON.parse(parent.styleRefs)).map((s) => s.ref);
-  const [result, ...images] = await Promise.all(
-    [parent.resultRef, parent.contentRef, ...styles].map((r) => core.images.get(r)),
+  const refs = styleRefsSchema.parse(JSON.parse(parent.styleRefs));
+  const [result, content, ...images] = await Promise.all(
+    [parent.resultRef, parent.contentRef, ...refs.map((s) => s.ref)].map((r) => core.images.get(r)),
   );
-  if (!result || images.some((image) => !image)) throw gone();
-  return images;
+  if (!result || !content || images.some((image) => !image)) throw gone();
+  return { content, styles: refs.map((ref, i) => ({ ref, image: images[i]! })) };
 }

@@ -15,7 +15,7 @@ export interface FittedFile {
 }
 
 /** Room left for the message's JSON and the multipart framing. */
-const OVERHEAD_BYTES = 64 * 1024;
+export const OVERHEAD_BYTES = 64 * 1024;
 const JPEG_QUALITY = 85;
 const MIN_SIDE = 64;
 const MAX_ROUNDS = 12;

@@ -10,10 +10,8 @@ import { jobTimelapse, type StoredImage } from '../core/index.ts';
 import { memberReply } from '../member-error.ts';
 import { type Context, DEFAULT_UPLOAD_LIMIT, serverOf } from './context.ts';
 import { safeError } from './errors.ts';
+import { OVERHEAD_BYTES } from './fit.ts';
 import * as render from './render.ts';
-
-/** Room left for the message's JSON and the multipart framing (as fit.ts leaves). */
-const OVERHEAD_BYTES = 64 * 1024;
 
 export async function handleTimelapseButton(ctx: Context, interaction: ButtonInteraction): Promise<void> {
   const jobId = render.parseTimelapseButtonId(interaction.customId);

@@ -330,7 +330,7 @@ async function scaleObjective(
   return { objective: await evaluator.objective(size.width, size.height, terms), content };
 }
 
-/** Pixel levels: every image the optimiser evaluates is kept within them (measured in the README). */
+/** Pixel levels: every image the optimiser evaluates is kept within them (measured in docs/benchmarks.md). */
 const PIXEL_RANGE = { min: 0, max: 255 };
 
 /** White noise in 0-255, as in the paper's random initialisation; the seed makes it repeatable. */

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import semver from 'semver';
@@ -10,7 +10,7 @@ import { ROOT } from './job-system.ts';
 
 /**
  * The deployment files read as data: compose.yaml, the Dockerfile, package.json and its lockfile, the Renovate
- * configuration. What the README's deployment section describes, and no secrets in it.
+ * configuration. What the README and docs/operations.md describe for deploying, and no secrets in it.
  */
 
 interface Service {
@@ -302,7 +302,11 @@ describe('Dockerfile', () => {
 });
 
 it('names ONNX Runtime install option ONNXRUNTIME_NODE_INSTALL, never the deprecated ONNXRUNTIME_NODE_INSTALL_CUDA', () => {
-  for (const file of ['Dockerfile', 'compose.yaml', 'README.md', '.ci/run', 'package.json']) {
+  const docs = readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`);
+  expect(docs).toContain('docs/operations.md');
+  for (const file of ['Dockerfile', 'compose.yaml', 'README.md', ...docs, '.ci/run', 'package.json']) {
     expect(readFileSync(join(ROOT, file), 'utf8'), file).not.toContain('ONNXRUNTIME_NODE_INSTALL_CUDA');
   }
   expect(readFileSync(join(ROOT, '.ci/run'), 'utf8')).toContain('ONNXRUNTIME_NODE_INSTALL=skip');

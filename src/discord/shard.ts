@@ -1,7 +1,7 @@
 /**
  * `npm run start:sharded`: the bot under discord.js's ShardingManager, for when it is in more guilds than one
  * gateway connection may serve (Discord requires shards from 2,500 guilds on, and says how many in
- * GET /gateway/bot). The single-process `npm start` stays the default; see the README.
+ * GET /gateway/bot). The single-process `npm start` stays the default; see docs/discord.md.
  *
  * This file plays both parts:
  *  - the manager (run directly): the bot's process as `npm start` runs it (src/bot.ts: the core, the health

@@ -19,6 +19,7 @@ const RUNTIME_ASSETS = [
   'prisma/migrations', // src/core/migrate.ts
   'presets/catalogue.json', // src/presets/catalogue.ts
   'presets/bundled', // src/presets/bundled.ts
+  'package.json', // worker/cli/main.ts (--version)
   'engine/lbfgs.wat', // engine/vectors.ts
 ] as const;
 

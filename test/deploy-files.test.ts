@@ -318,6 +318,14 @@ describe('Dockerfile', () => {
     for (const asset of ['presets/bundled', 'package.json']) expect(script).toContain(`'${asset}',`);
   });
 
+  it('makes the presets folder the app’s user’s in every image, so a new presets volume is the bot’s to write', () => {
+    for (const target of TARGETS) {
+      const made = runs(stage(target)).find((command) => /mkdir -p .*\/data\/presets/.test(command));
+      expect(made, target).toMatch(/chown 1000:1000 [^&]*\/data\/presets/);
+      expect(env(stage(target)).PRESETS_DIR, target).toBe('/data/presets');
+    }
+  });
+
   it('keeps .env out of the build context and out of git', () => {
     expect(readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n')).toContain('.env');
     expect(readFileSync(join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain('.env');

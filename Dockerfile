@@ -35,10 +35,11 @@ FROM deps AS bot-deps
 RUN npm uninstall --no-audit --no-fund onnxruntime-node webgpu @tensorflow/tfjs @tensorflow/tfjs-backend-wasm
 
 FROM ${NODE_IMAGE} AS runtime
-# Fonts for the labels of the side-by-side image.
+# Fonts for the labels of the side-by-side image. /data/presets is made here, owned by the app's user, because a
+# new volume mounted on it takes its owner: the bot then copies the bundled paintings into it on first start.
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core tini \
     && rm -rf /var/lib/apt/lists/* \
-    && mkdir -p /data /weights && chown 1000:1000 /data /weights
+    && mkdir -p /data/presets /weights && chown 1000:1000 /data /data/presets /weights
 WORKDIR /app
 ENV NODE_ENV=production DATA_DIR=/data STYLIZE_WEIGHTS_DIR=/weights PRESETS_DIR=/data/presets
 VOLUME ["/data", "/weights"]
@@ -92,7 +93,7 @@ FROM cuda-node AS worker-gpu
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core tini libvulkan1 libglvnd0 \
     && rm -rf /var/lib/apt/lists/* \
     && (getent passwd 1000 >/dev/null || useradd --uid 1000 --user-group --create-home stylize) \
-    && mkdir -p /data /weights && chown 1000:1000 /data /weights
+    && mkdir -p /data/presets /weights && chown 1000:1000 /data /data/presets /weights
 WORKDIR /app
 COPY package.json ./
 COPY bin bin

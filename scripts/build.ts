@@ -18,6 +18,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNTIME_ASSETS = [
   'prisma/migrations', // src/core/migrate.ts
   'presets/catalogue.json', // src/presets/catalogue.ts
+  'presets/bundled', // src/presets/bundled.ts
+  'package.json', // worker/cli/main.ts (--version)
   'engine/lbfgs.wat', // engine/vectors.ts
 ] as const;
 

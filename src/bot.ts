@@ -3,14 +3,16 @@ import { type Core, type JobEvents, openCore, startNotifier, startRetention } fr
 import type { Env } from './env.ts';
 import { type Readiness, startHealthServer } from './health.ts';
 import type { Logger } from './log.ts';
+import { installBundledPresets } from './presets/bundled.ts';
 import { onParentExit, onShutdownSignals } from './signals.ts';
 import { startWorkerProcesses } from './worker-processes.ts';
 
 /**
  * The bot's process, whichever way it meets the chat platforms (`npm start`: main.ts; the shard manager of
- * `npm run start:sharded`: discord/shard.ts): the core, the health server, the chat adapters, the one notifier
- * that passes each job's events to the adapter of its platform, BOT_WORKERS worker processes beside it, the image
- * retention, and a graceful stop on SIGTERM or SIGINT (or when npm, which started it, goes away).
+ * `npm run start:sharded`: discord/shard.ts): the core, the bundled paintings in an empty presets folder, the
+ * health server, the chat adapters, the one notifier that passes each job's events to the adapter of its
+ * platform, BOT_WORKERS worker processes beside it, the image retention, and a graceful stop on SIGTERM or
+ * SIGINT (or when npm, which started it, goes away).
  */
 export interface ChatAdapter {
   /** The core's JobEvents for this platform's jobs. */
@@ -32,6 +34,7 @@ export async function runBot(
   startAdapters: (core: Core) => Promise<ChatAdapters>,
 ): Promise<void> {
   const core = await openCore(config.core, log);
+  await installBundled(config.core.presetsDir, log);
   let adapters: ChatAdapters | undefined;
   let stopping = false;
   // Started before the adapters connect: /healthz answers at once, /readyz once they are connected.
@@ -76,4 +79,19 @@ export async function runBot(
   onShutdownSignals((signal) => void shutdown(signal));
   // Run by `npm start`: npm passes signals on, but if npm itself is killed the bot and its workers stop too.
   if (config.process.npmScript) onParentExit(() => void shutdown('npm exited'));
+}
+
+/**
+ * The bundled paintings, copied into the presets folder when it is empty, so that a new bot offers paintings with
+ * nothing downloaded. A folder that cannot be written is the operator's to fix: the bot runs on without them.
+ */
+async function installBundled(dir: string, log: Logger): Promise<void> {
+  try {
+    const installed = await installBundledPresets(dir);
+    if (installed.length > 0) {
+      log.info({ dir, presets: installed }, 'presets: the folder was empty; installed the bundled paintings');
+    }
+  } catch (error) {
+    log.warn({ dir, err: String(error) }, 'presets: could not install the bundled paintings');
+  }
 }

@@ -111,15 +111,19 @@ describe('a worker and the CLI with the chat variables set to garbage', () => {
   }, 60_000);
 
   it('`stylize weights status` answers', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['bin/stylize.js', 'weights', 'status'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        STYLIZE_WEIGHTS_DIR: SHALLOW_WEIGHTS,
-        ...GARBAGE_CHAT,
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['bin/stylize.js', 'weights', 'status', '--json'],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          STYLIZE_WEIGHTS_DIR: SHALLOW_WEIGHTS,
+          ...GARBAGE_CHAT,
+        },
       },
-    });
+    );
     expect(JSON.parse(stdout)).toMatchObject({
       installed: true,
       layers: expect.arrayContaining(['block1_conv1']),

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, matchesGlob } from 'node:path';
 import { promisify } from 'node:util';
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
@@ -292,6 +292,37 @@ describe('Dockerfile', () => {
     expect(settings.length).toBeGreaterThan(0);
     for (const setting of [...settings.map((l) => l.args), ...Object.keys(args)]) {
       expect(setting).not.toMatch(/TOKEN|SECRET|PASSWORD/i);
+    }
+  });
+
+  it('builds from a context that holds the bundled paintings and what --version reads, which the build copies into dist/', () => {
+    const build = stage('build').lines;
+    expect(build).toContainEqual({ instruction: 'COPY', args: '. .' });
+    expect(build.findIndex((l) => l.args === 'npm run build')).toBeGreaterThan(
+      build.findIndex((l) => l.args === '. .'),
+    );
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim().replace(/\/$/, ''))
+      .filter((line) => line && !line.startsWith('#'));
+    for (const file of [
+      'presets/bundled/paintings.json',
+      'presets/bundled/starry_night.jpg',
+      'package.json',
+    ]) {
+      expect(existsSync(join(ROOT, file)), file).toBe(true);
+      const by = ignored.filter((pattern) => matchesGlob(file, pattern) || file.startsWith(`${pattern}/`));
+      expect(by, file).toEqual([]);
+    }
+    const script = readFileSync(join(ROOT, 'scripts/build.ts'), 'utf8');
+    for (const asset of ['presets/bundled', 'package.json']) expect(script).toContain(`'${asset}',`);
+  });
+
+  it('makes the presets folder the app’s user’s in every image, so a new presets volume is the bot’s to write', () => {
+    for (const target of TARGETS) {
+      const made = runs(stage(target)).find((command) => /mkdir -p .*\/data\/presets/.test(command));
+      expect(made, target).toMatch(/chown 1000:1000 [^&]*\/data\/presets/);
+      expect(env(stage(target)).PRESETS_DIR, target).toBe('/data/presets');
     }
   });
 

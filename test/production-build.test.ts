@@ -136,11 +136,15 @@ describe('production build', () => {
     bot = undefined;
   });
 
-  it('runs the compiled CLI, which finds the preset catalogue from the build', async () => {
-    const { stdout } = await run(process.execPath, [join(out, 'worker/cli/main.js'), 'presets', 'list'], {
-      cwd: ROOT,
-      env: { ...process.env, PRESETS_DIR: db.dataDir },
-    });
-    expect(stdout).toMatch(/starry_night\s+The Starry Night/);
+  it('runs the compiled CLI, which finds the preset catalogue, the bundled paintings and its version from the build', async () => {
+    const cli = (...args: string[]) =>
+      run(process.execPath, [join(out, 'worker/cli/main.js'), ...args], {
+        cwd: ROOT,
+        env: { ...process.env, PRESETS_DIR: join(db.dataDir, 'cli-presets') },
+      });
+    const { stdout } = await cli('presets', 'list');
+    expect(stdout).toMatch(/installed\s+starry_night\s+The Starry Night/);
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect((await cli('--version')).stdout.trim()).toBe(version);
   });
 });

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { BACKENDS, DEFAULT_STOP } from '../../engine/index.ts';
 
+/** Where the result goes without --out: in the working directory, as neural-style and its peers do. */
+export const DEFAULT_OUT = 'out.png';
+/** Iterations between progress lines when stderr is not a terminal (piped, under Docker): a few dozen lines. */
+export const DEFAULT_PRINT_EVERY = 20;
+
 /** The `stylize` command's options, validated once: every error names the option and what it accepts. */
 const int = (name: string, min: number, max: number) =>
   z.coerce
@@ -21,7 +26,7 @@ export const runOptionsSchema = z.object({
       '--style-weights takes positive numbers, e.g. 0.7,0.3',
     )
     .optional(),
-  out: z.string({ error: '--out is required: where to write the result (.png or .jpg)' }).min(1),
+  out: z.string().min(1, '--out must name a file (.png or .jpg)').default(DEFAULT_OUT),
   compare: z.string().optional(),
   timelapse: z.string().optional(),
   size: int('size', 16, 4096).default(384),
@@ -48,6 +53,9 @@ export const runOptionsSchema = z.object({
   preserveColors: z.boolean().default(false),
   seed: int('seed', 0, 2 ** 31 - 1).default(0),
   json: z.boolean().default(false),
+  /** Undefined: every DEFAULT_PRINT_EVERY iterations where stderr is not a terminal (no progress bar there). */
+  printEvery: int('print-every', 0, 100_000).optional(),
+  saveEvery: int('save-every', 1, 100_000).optional(),
 });
 export type RunOptions = z.infer<typeof runOptionsSchema>;
 

@@ -1,15 +1,23 @@
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import { loadCatalogue } from '../../src/presets/catalogue.ts';
+import { installBundledPresets } from '../../src/presets/bundled.ts';
+import { type Catalogue, loadCatalogue, paintingTitle } from '../../src/presets/catalogue.ts';
+import { presetFiles } from '../../src/presets/files.ts';
 import { type PresetProgress, presetsStatus, setupPresets } from '../presets/setup.ts';
 import type { CliSettings } from './settings.ts';
+import { formatTable } from './table.ts';
 
-/** `stylize presets setup|list`: install the catalogue's public-domain paintings into PRESETS_DIR. */
+/**
+ * `stylize presets setup|list`: install the catalogue's public-domain paintings into PRESETS_DIR, or list them.
+ * Both first copy the bundled paintings into an empty presets folder, as the bot does when it starts.
+ */
 export function presetsCommand(settings: () => CliSettings): Command {
   const presets = new Command('presets').description('install or list the preset paintings');
   presets
     .command('setup')
-    .description('download the catalogue paintings into the presets directory (checksummed, resumable)')
+    .description(
+      "add the catalogue's paintings to the presets directory (checksummed, resumable), beside the bundled ones",
+    )
     .option('--dir <dir>', 'the presets directory (default: $PRESETS_DIR or $DATA_DIR/presets)')
     .option(
       '--from <dir|url>',
@@ -17,6 +25,7 @@ export function presetsCommand(settings: () => CliSettings): Command {
     )
     .action(async (options: { dir?: string; from?: string }) => {
       const dir = options.dir ?? settings().presetsDir;
+      const bundled = await installBundledPresets(dir);
       const catalogue = await loadCatalogue();
       const bar = process.stderr.isTTY ? progressBar() : undefined;
       const result = await setupPresets({
@@ -25,37 +34,74 @@ export function presetsCommand(settings: () => CliSettings): Command {
         from: options.from,
         onProgress: bar?.report,
       }).finally(() => bar?.stop());
-      for (const { id, error } of result.failed) process.stderr.write(`  ${id}: ${error}\n`);
+      for (const { id, error } of result.failed) {
+        process.stderr.write(`${titleOf(catalogue, id)} was not installed: ${error}\n`);
+      }
+      const there = result.skipped.length - bundled.length;
       process.stderr.write(
-        `presets in ${result.dir}: ${result.downloaded.length} downloaded, ${result.skipped.length} already there, ${result.failed.length} failed\n`,
+        `presets in ${result.dir}: ${bundled.length} bundled installed, ${result.downloaded.length} downloaded, ` +
+          `${there} already there, ${result.failed.length} failed\n`,
       );
       if (result.failed.length > 0) {
         throw new Error(
-          `${result.failed.length} painting(s) not installed (${result.failed.map((f) => f.id).join(', ')}); they are left out of the preset list`,
+          `${result.failed.length} of ${catalogue.paintings.length} paintings not installed ` +
+            `(${result.failed.map((f) => f.id).join(', ')}); the ${catalogue.paintings.length - result.failed.length} others are ready`,
         );
       }
     });
   presets
     .command('list')
-    .description('list the catalogue paintings, installed or missing')
+    .description('list the catalogue paintings, installed or missing, and the other presets installed')
     .option('--dir <dir>', 'the presets directory')
-    .action(async (options: { dir?: string }) => {
+    .option('--json', 'print the list as JSON', false)
+    .action(async (options: { dir?: string; json: boolean }) => {
       const dir = options.dir ?? settings().presetsDir;
-      const status = await presetsStatus(await loadCatalogue(), dir);
-      for (const { painting, file } of status) {
-        const state = file ? 'installed' : 'missing  ';
-        process.stdout.write(
-          `${state}  ${painting.id.padEnd(24)} ${painting.title} (${painting.artist}, ${painting.year})\n`,
-        );
+      await installBundledPresets(dir);
+      const list = await presetList(await loadCatalogue(), dir);
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(list)}\n`);
+        return;
       }
-      const missing = status.filter((s) => !s.file).length;
+      const rows = list.map((p) => [
+        p.installed ? 'installed' : 'missing',
+        p.id,
+        p.title ?? '',
+        p.artist ?? '',
+        p.year ?? '',
+      ]);
+      process.stdout.write(formatTable(['state', 'preset', 'title', 'artist', 'year'], rows));
+      const missing = list.filter((p) => !p.installed).length;
       if (missing > 0) {
         process.stderr.write(
-          `${missing} of ${status.length} missing from ${dir}: run \`stylize presets setup\` to install them\n`,
+          `${missing} of ${list.length} missing from ${dir}: run \`stylize presets setup\` to install them\n`,
         );
       }
     });
   return presets;
+}
+
+/** The catalogue's paintings, installed or not, then the other presets in `dir` (the operator's own files). */
+async function presetList(catalogue: Catalogue, dir: string) {
+  const status = await presetsStatus(catalogue, dir);
+  const known = new Set(catalogue.paintings.map((p) => p.id));
+  const others = [...(await presetFiles(dir))].filter(([id]) => !known.has(id));
+  return [
+    ...status.map(({ painting: { id, title, artist, year }, file }) => ({
+      id,
+      title,
+      artist,
+      year,
+      installed: file !== undefined,
+      file: file ?? null,
+    })),
+    ...others.map(([id, file]) => ({ id, title: null, artist: null, year: null, installed: true, file })),
+  ];
+}
+
+/** "The Great Wave off Kanagawa — Katsushika Hokusai, c. 1831 (great_wave)". */
+function titleOf(catalogue: Catalogue, id: string): string {
+  const painting = catalogue.paintings.find((p) => p.id === id);
+  return painting ? `${paintingTitle(painting)} (${id})` : id;
 }
 
 function progressBar(): { report: (p: PresetProgress) => void; stop: () => void } {

@@ -1,12 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { SingleBar } from 'cli-progress';
 import {
   chooseBackend,
   createEvaluator,
-  DEFAULT_TIMELAPSE,
   fitSize,
   type LossWeights,
-  stylize,
+  type StylizeRequest,
   weightsFromStrength,
 } from '../../engine/index.ts';
 import {
@@ -14,12 +12,12 @@ import {
   comparison,
   decodeImage,
   encodeAnimation,
-  encodeImage,
   formatForPath,
   probeImage,
 } from '../../src/images/index.ts';
 import { recommendedStrength } from '../../src/presets/catalogue.ts';
 import type { RunOptions } from './options.ts';
+import { paintToFile } from './painting.ts';
 import { cliLayers, requireMemory, requireShape } from './preflight.ts';
 import type { CliSettings } from './settings.ts';
 import { resolveStyles } from './styles.ts';
@@ -27,7 +25,10 @@ import { resolveStyles } from './styles.ts';
 /** Style images are decoded no larger than this: enough for a style scale of 2 at the largest sizes. */
 const MAX_STYLE_SIDE = 2048;
 
-/** One stylization from files to files. Returns the summary that `--json` prints. */
+/**
+ * One stylization from files to files (the output as {@link paintToFile} writes it). Returns the summary that
+ * `--json` prints.
+ */
 export async function runStylize(
   contentPath: string,
   options: RunOptions,
@@ -89,53 +90,28 @@ export async function runStylize(
     style: options.styleWeight ?? defaults.style,
     tv: options.tvWeight ?? defaults.tv,
   };
-  const bar = process.stderr.isTTY
-    ? new SingleBar({
-        format: 'stylize |{bar}| {value}/{total} it | scale {scale} | loss {loss} | {state}',
-        stream: process.stderr,
-        hideCursor: true,
-      })
-    : undefined;
-  bar?.start(options.iterations, 0, { scale: '-', loss: '-', state: '' });
-  const interrupt = new AbortController();
-  const onSigint = () => interrupt.abort(new Error('interrupted'));
-  process.once('SIGINT', onSigint);
+  const request: StylizeRequest = {
+    content,
+    styles,
+    size: options.size,
+    iterations: options.iterations,
+    stop: options.earlyStop ? { tolerance: options.stopTolerance, window: options.stopWindow } : false,
+    layers,
+    weights,
+    optimizer: options.optimizer,
+    learningRate: options.learningRate,
+    init: options.init,
+    seed: options.seed,
+    styleScale: options.styleScale,
+    preserveColors: options.preserveColors,
+    scales: options.scales,
+  };
   try {
-    const result = await stylize(
-      evaluator,
-      {
-        content,
-        styles,
-        size: options.size,
-        iterations: options.iterations,
-        stop: options.earlyStop ? { tolerance: options.stopTolerance, window: options.stopWindow } : false,
-        layers,
-        weights,
-        optimizer: options.optimizer,
-        learningRate: options.learningRate,
-        init: options.init,
-        seed: options.seed,
-        styleScale: options.styleScale,
-        preserveColors: options.preserveColors,
-        scales: options.scales,
-      },
-      {
-        signal: interrupt.signal,
-        timelapse: timelapseFormat ? DEFAULT_TIMELAPSE : undefined,
-        progressEvery: { iterations: 1, ms: 0 },
-        onProgress: (p) => {
-          // Stopped early: the bar ends full, at the iterations the painting took.
-          if (p.converged) bar?.setTotal(p.iteration);
-          bar?.update(p.iteration, {
-            scale: `${p.scale}/${p.scales} ${p.width}x${p.height}`,
-            loss: p.loss.toPrecision(4),
-            state: p.converged ? 'converged' : `eta ${formatEta(p.etaMs)}`,
-          });
-        },
-      },
-    );
-    bar?.stop();
-    await writeFile(options.out, await encodeImage(result.image, outFormat));
+    const result = await paintToFile(evaluator, request, {
+      ...options,
+      format: outFormat,
+      timelapse: timelapseFormat !== undefined,
+    });
     if (options.compare && compareFormat) {
       await writeFile(options.compare, await comparison(content, styles, result.image, compareFormat));
     }
@@ -165,18 +141,8 @@ export async function runStylize(
         : {}),
     };
   } finally {
-    bar?.stop();
-    process.off('SIGINT', onSigint);
     evaluator.dispose();
   }
-}
-
-/** "42s", "3m05s": the engine's estimate, an upper bound that drops when a scale converges early. */
-function formatEta(ms: number): string {
-  const seconds = Number.isFinite(ms) ? Math.round(ms / 1000) : 0;
-  return seconds < 60
-    ? `${seconds}s`
-    : `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
 }
 
 async function readInput(path: string): Promise<Buffer> {

@@ -67,11 +67,15 @@ export async function setupPresets(opts: SetupPresetsOptions): Promise<SetupPres
   const sums = new Map(await readRecordedChecksums(dir));
   const result: SetupPresetsResult = { dir, downloaded: [], skipped: [], failed: [] };
   const count = catalogue.paintings.length;
+  // A host that could not be reached is not tried again for the next paintings: offline, one painting's
+  // retries are enough to know.
+  const unreachable = new Map<string, WeightsDownloadError>();
 
   for (const [i, painting] of catalogue.paintings.entries()) {
     opts.signal?.throwIfAborted();
     const report = (received: number, total: number | undefined): void =>
       opts.onProgress?.({ id: painting.id, index: i + 1, count, received, total });
+    let location = painting.source;
     try {
       const installed = (await presetFiles(dir)).get(painting.id);
       if (installed) {
@@ -91,6 +95,9 @@ export async function setupPresets(opts: SetupPresetsOptions): Promise<SetupPres
         if (local) ext = extname(local).toLowerCase();
         name = `${painting.id}${ext}`;
       }
+      location = source.location;
+      const earlier = unreachable.get(originOf(location));
+      if (earlier) throw earlier;
       const file = `${painting.id}${ext}`;
       const target = join(dir, file);
       const part = `${target}.part`;
@@ -127,10 +134,49 @@ export async function setupPresets(opts: SetupPresetsOptions): Promise<SetupPres
       }
     } catch (err) {
       if (opts.signal?.aborted) throw err;
-      result.failed.push({ id: painting.id, error: err instanceof Error ? err.message : String(err) });
+      if (err instanceof WeightsDownloadError && err.code === 'NETWORK')
+        unreachable.set(originOf(location), err);
+      result.failed.push({ id: painting.id, error: failureReason(err, location) });
     }
   }
   return result;
+}
+
+/**
+ * Why a painting was not installed, in one sentence its operator can act on: a host that could not be reached
+ * (no network, a name that does not resolve) or that has no file at the address, in those words with the
+ * remedy; other failures (not an image, a changed file) as their own errors say it. `location`: the URL or
+ * directory it was fetched from.
+ */
+export function failureReason(error: unknown, location: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof WeightsDownloadError) || !/^https?:/.test(location)) return message;
+  const { host } = new URL(location);
+  const tries = / \(after (\d+) tries\)$/.exec(message)?.[1];
+  const mirror = 'install it from a mirror with `stylize presets setup --from <dir|url>`';
+  if (error.code === 'NETWORK') {
+    const why = systemErrorCode(error) ?? 'no answer';
+    return `could not reach ${host} (${why}${tries ? `, after ${tries} tries` : ''}): check this machine's network access, or ${mirror}`;
+  }
+  if (error.code === 'HTTP' && (error.status === 404 || error.status === 410)) {
+    return `${host} has no file at the address asked for (HTTP ${error.status}): it may have moved; ${mirror}`;
+  }
+  if (error.code === 'HTTP' && error.status !== undefined) {
+    return `${host} answered HTTP ${error.status}${tries ? ` after ${tries} tries` : ''}; try again later, or ${mirror}`;
+  }
+  return message;
+}
+
+/** The origin of a URL (a host's paintings share its reachability); a directory stands for itself. */
+const originOf = (location: string) => (/^https?:/.test(location) ? new URL(location).origin : location);
+
+/** The system's or undici's code (ENOTFOUND, ECONNREFUSED, UND_ERR_…) that a failure was caused by, if any. */
+function systemErrorCode(error: unknown): string | undefined {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code)) return code;
+  }
+  return undefined;
 }
 
 /** A source for one painting: the directory of its URL, so the transfer code resolves the file name in it. */

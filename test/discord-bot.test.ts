@@ -859,6 +859,7 @@ describe('Discord bot: variations', () => {
       'Keep my colours',
       'Larger',
       'Timelapse',
+      'Delete',
     ]);
 
     // Only Alice (or an admin) may: Bob is told so, and nothing is queued.
@@ -904,6 +905,7 @@ describe('Discord bot: variations', () => {
       'Less style',
       'Use the painting’s colours',
       'Timelapse',
+      'Delete',
     ]);
 
     // An admin may vary Alice's painting: the variation is then the admin's.

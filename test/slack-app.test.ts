@@ -747,6 +747,7 @@ describe('Slack app', () => {
       ['stylize_vary_colours', 'Keep my colours', String(parentId)],
       ['stylize_vary_larger', 'Larger', String(parentId)],
       ['stylize_timelapse', 'Timelapse', String(parentId)],
+      ['stylize_delete', 'Delete', String(parentId)],
     ]);
     const parentRow = await job(parentId);
     const parentOptions = JSON.parse(parentRow.options);

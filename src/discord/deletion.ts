@@ -16,6 +16,7 @@ import {
   PermissionFlagsBits,
 } from 'discord.js';
 import { type APIMessage, RESTJSONErrorCodes, Routes } from 'discord-api-types/v10';
+import { isJobFile } from '../chat/job-files.ts';
 import { deletePainting, type JobView } from '../core/index.ts';
 import { memberReply } from '../member-error.ts';
 import { type Context, serverOf } from './context.ts';
@@ -58,11 +59,6 @@ export function deleteRow(
       },
     ],
   };
-}
-
-/** Whether an attachment is one of the job's files (`painting-12.png`, `timelapse-12.webp`, …). */
-export function isJobFile(fileName: string, jobId: number): boolean {
-  return new RegExp(`^[a-z-]+-${jobId}\\.[a-z0-9]+$`).test(fileName);
 }
 
 export async function handleDeleteButton(ctx: Context, interaction: ButtonInteraction): Promise<void> {

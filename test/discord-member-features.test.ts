@@ -12,10 +12,8 @@ import {
 } from 'discord-api-types/v10';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerCommands } from '../commands/register.ts';
 import type { Core, Notifier } from '../src/core/index.ts';
 import { startNotifier } from '../src/core/index.ts';
-import { requireDiscordConfig } from '../src/discord/config.ts';
 import { deletionMessages } from '../src/discord/deletion.ts';
 import { type DiscordAdapter, startDiscord } from '../src/discord/index.ts';
 import { pickerMessages } from '../src/discord/picker.ts';
@@ -23,8 +21,9 @@ import { decodeRefs } from '../src/discord/refs.ts';
 import { type RunningWorker, startWorker } from '../worker/loop.ts';
 import { Painter } from '../worker/paint.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
-import { FakeDiscord, type InjectedInteraction } from './discord/fake-discord.ts';
+import type { FakeDiscord, InjectedInteraction } from './discord/fake-discord.ts';
 import { createTestDatabase, picture, type TestDatabase, testCore, waitFor } from './job-system.ts';
+import { discordTestConfig, startFakeDiscord } from './platforms.ts';
 
 const SEND = 'POST /channels/:channelId/messages';
 const DELETE = 'DELETE /channels/:channelId/messages/:messageId';
@@ -39,13 +38,7 @@ let painter: Painter;
 let worker: RunningWorker;
 
 beforeAll(async () => {
-  fake = await FakeDiscord.start();
-  await registerCommands({
-    token: fake.token,
-    applicationId: fake.applicationId,
-    apiUrl: fake.apiUrl,
-    guildId: fake.guildId,
-  });
+  fake = await startFakeDiscord();
   db = await createTestDatabase('sqlite');
   core = await testCore(db, {
     PRESETS_DIR: asset('styles'),
@@ -53,13 +46,7 @@ beforeAll(async () => {
     QUOTA_MAX_SIZE: '512',
     QUOTA_MEMBER_DAILY_JOBS: '6',
   });
-  const config = requireDiscordConfig({
-    DISCORD_TOKEN: fake.token,
-    DISCORD_APPLICATION_ID: fake.applicationId,
-    DISCORD_API_URL: fake.apiUrl,
-    DISCORD_CDN_URL: fake.cdnUrl,
-    DISCORD_PROGRESS_EDIT_MS: '250',
-  });
+  const config = discordTestConfig(fake);
   bot = await startDiscord(core, config, pino({ level: 'silent' }), {
     jobDefaults: { size: 24, iterations: 2, layers: 'shallow' },
   });

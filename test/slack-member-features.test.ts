@@ -7,14 +7,13 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../src/core/core.ts';
 import { type Notifier, startNotifier } from '../src/core/notifier.ts';
-import type { SlackConfig } from '../src/slack/config.ts';
 import { deletionTexts } from '../src/slack/deletion.ts';
 import { type SlackAdapter, startSlack } from '../src/slack/index.ts';
 import { type RunningWorker, startWorker } from '../worker/loop.ts';
 import { Painter } from '../worker/paint.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
 import { createTestDatabase, picture, type TestDatabase, testCore, waitFor } from './job-system.ts';
-import { alice, SECRET, slackMember, TOKEN } from './platforms.ts';
+import { alice, SECRET, slackMember, slackTestConfig, TOKEN } from './platforms.ts';
 import { FakeSlack } from './slack/fake-slack.ts';
 import { blockAction, postSigned, slashCommand, type Who } from './slack/requests.ts';
 
@@ -43,19 +42,10 @@ beforeAll(async () => {
   slack.users.set(alice.userId, {});
   slack.users.set(bob.userId, { is_admin: false });
   slack.users.set(carol.userId, { is_admin: true });
-  const config: SlackConfig = {
-    botToken: TOKEN,
-    signingSecret: SECRET,
-    appToken: undefined,
-    apiUrl: slack.apiUrl,
-    port: 0,
-    host: '127.0.0.1',
-    files: { maxBytes: 1024 * 1024, timeoutMs: 5_000 },
-    progressEveryMs: 0,
+  const config = slackTestConfig(slack, {
     previewsPerJob: 0,
-    sizes: [24, 32],
     jobDefaults: { size: 24, iterations: 2, layers: 'shallow' },
-  };
+  });
   adapter = await startSlack(core, config, pino({ level: 'silent' }));
   endpoint = `http://127.0.0.1:${adapter.port}/slack/events`;
   notifier = startNotifier(core, { slack: adapter.events });

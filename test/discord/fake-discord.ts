@@ -855,21 +855,15 @@ export class FakeDiscord {
 
   /** Dispatches a button press (type 3 message component) on a stored message. */
   async sendButton(init: ButtonInit): Promise<InjectedInteraction> {
-    const channelId = 'channel_id' in init.message ? init.message.channel_id : init.message.channelId;
-    const message = this.message(init.message.id);
-    if (!message) throw new Error(`fake-discord: no message ${init.message.id}`);
-    const context = this.interactionContext({ ...init, channelId });
-    const payload = {
-      ...context.common,
-      type: InteractionType.MessageComponent,
-      message,
-      data: { custom_id: init.customId, component_type: ComponentType.Button },
-    } as unknown as APIInteraction;
-    return this.inject(payload, context.guildId, channelId);
+    return this.sendComponent(init, { component_type: ComponentType.Button });
   }
 
   /** Dispatches a string select's choice (type 3 message component, `values`) on a stored message. */
   async sendSelect(init: ButtonInit & { values: string[] }): Promise<InjectedInteraction> {
+    return this.sendComponent(init, { component_type: ComponentType.StringSelect, values: init.values });
+  }
+
+  private async sendComponent(init: ButtonInit, data: Json): Promise<InjectedInteraction> {
     const channelId = 'channel_id' in init.message ? init.message.channel_id : init.message.channelId;
     const message = this.message(init.message.id);
     if (!message) throw new Error(`fake-discord: no message ${init.message.id}`);
@@ -878,7 +872,7 @@ export class FakeDiscord {
       ...context.common,
       type: InteractionType.MessageComponent,
       message,
-      data: { custom_id: init.customId, component_type: ComponentType.StringSelect, values: init.values },
+      data: { custom_id: init.customId, ...data },
     } as unknown as APIInteraction;
     return this.inject(payload, context.guildId, channelId);
   }

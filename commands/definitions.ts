@@ -1,6 +1,6 @@
 /**
- * The bot's slash commands, as data: what `npm run register` sends to Discord, and what the Discord adapter
- * reads option names and limits from.
+ * The bot's commands (slash commands, and the message and user commands of the Apps menu), as data: what
+ * `npm run register` sends to Discord, and what the Discord adapter reads option names and limits from.
  *
  * All the commands are guild-only (contexts: Guild; installable to servers only): jobs, quotas, presets and
  * the queue all belong to one server, and a DM has no server to charge a job to or admins to manage it.
@@ -8,10 +8,12 @@
  * admins can override that in Server Settings → Integrations, so the adapter re-checks the permission.
  */
 import {
+  ApplicationCommandType,
   ApplicationIntegrationType,
+  ContextMenuCommandBuilder,
   InteractionContextType,
   PermissionFlagsBits,
-  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  type RESTPostAPIApplicationCommandsJSONBody,
   SlashCommandBuilder,
 } from 'discord.js';
 import { ITERATIONS, LIMIT_RULES, PRESET_NAME, SIZE, STRENGTH } from '../src/request-rules.ts';
@@ -21,6 +23,10 @@ export const COMMAND = {
   presets: 'stylize-presets',
   admin: 'stylize-admin',
   history: 'stylize-history',
+  help: 'stylize-help',
+  /** The message command (Apps → on a message) and the user command (Apps → on a member). */
+  stylizeMessage: 'Stylize this image',
+  paintAvatar: 'Paint this avatar',
 } as const;
 
 /**
@@ -45,10 +51,11 @@ export const ALL_LIMITS = 'all';
 /** Job ids as shown in the bot's messages. */
 export const JOB_ID = { minLength: 1, maxLength: 64 } as const;
 
-function guildOnly(builder: SlashCommandBuilder): SlashCommandBuilder {
-  return builder
+function guildOnly<T extends SlashCommandBuilder | ContextMenuCommandBuilder>(builder: T): T {
+  builder
     .setContexts(InteractionContextType.Guild)
     .setIntegrationTypes(ApplicationIntegrationType.GuildInstall);
+  return builder;
 }
 
 export const stylizeCommand = guildOnly(
@@ -200,10 +207,30 @@ export const adminCommand = guildOnly(
   )
   .addSubcommand((sub) => sub.setName('queue').setDescription("Show this server's queued and running jobs"));
 
+/** A separate command for the same reason as /stylize-history. */
+export const helpCommand = guildOnly(
+  new SlashCommandBuilder()
+    .setName(COMMAND.help)
+    .setDescription("How to ask for a painting, this server's limits, and what you have left today"),
+);
+
+/** Apps → "Stylize this image" on a message: paints the message's first image (context menus have no options). */
+export const stylizeMessageCommand = guildOnly(
+  new ContextMenuCommandBuilder().setName(COMMAND.stylizeMessage).setType(ApplicationCommandType.Message),
+);
+
+/** Apps → "Paint this avatar" on a member: paints their avatar. */
+export const paintAvatarCommand = guildOnly(
+  new ContextMenuCommandBuilder().setName(COMMAND.paintAvatar).setType(ApplicationCommandType.User),
+);
+
 /** The JSON bodies registered with Discord. */
-export const commandDefinitions: RESTPostAPIChatInputApplicationCommandsJSONBody[] = [
+export const commandDefinitions: RESTPostAPIApplicationCommandsJSONBody[] = [
   stylizeCommand.toJSON(),
   presetsCommand.toJSON(),
   adminCommand.toJSON(),
   historyCommand.toJSON(),
+  helpCommand.toJSON(),
+  stylizeMessageCommand.toJSON(),
+  paintAvatarCommand.toJSON(),
 ];

@@ -1,5 +1,6 @@
 /**
- * Registers the slash commands of commands/definitions.ts with Discord:
+ * Registers the commands of commands/definitions.ts (slash commands, and the Apps menu's message and user
+ * commands) with Discord:
  *
  *   npm run register                  # globally (every server the bot is in)
  *   npm run register -- --guild ID    # one server only, updated instantly: for development
@@ -12,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { REST } from '@discordjs/rest';
 import {
-  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  ApplicationCommandType,
+  type RESTPostAPIApplicationCommandsJSONBody,
   type RESTPutAPIApplicationCommandsResult,
   Routes,
 } from 'discord-api-types/v10';
@@ -22,7 +24,7 @@ import { commandDefinitions } from './definitions.ts';
 export interface RegisterOptions extends DiscordRegisterConfig {
   /** Register to this guild only; globally without it. */
   guildId?: string;
-  commands?: RESTPostAPIChatInputApplicationCommandsJSONBody[];
+  commands?: RESTPostAPIApplicationCommandsJSONBody[];
 }
 
 /** Overwrites the application's commands (global, or one guild's) and returns what Discord stored. */
@@ -41,7 +43,11 @@ export async function registerCommands(
 /** One line per command, for the terminal. */
 export function describeRegistered(result: RESTPutAPIApplicationCommandsResult, guildId?: string): string {
   const where = guildId ? `to guild ${guildId}` : 'globally';
-  const lines = result.map((c) => `  /${c.name} (id ${c.id})${subcommands(c.options)}`);
+  const lines = result.map((c) =>
+    c.type === ApplicationCommandType.ChatInput
+      ? `  /${c.name} (id ${c.id})${subcommands(c.options)}`
+      : `  Apps → ${c.name} (id ${c.id}, on ${c.type === ApplicationCommandType.Message ? 'a message' : 'a member'})`,
+  );
   return [`Registered ${result.length} command(s) ${where}:`, ...lines].join('\n');
 }
 

@@ -303,9 +303,15 @@ describe('render', () => {
       label: string;
     }[];
     expect(colours!.label).toBe('Use the painting’s colours');
-    // With no variation left to offer, the Timelapse button alone.
-    const alone = render.finalMessage(done, [], []).components!.flatMap((row) => row.components);
-    expect(alone.map((b) => (b as { label: string }).label)).toEqual(['Timelapse']);
+    // With no variation left to offer, the Timelapse button alone; Delete in a row of its own, always.
+    const rows = render.finalMessage(done, [], []).components!;
+    expect(rows.map((row) => row.components.map((b) => (b as { label: string }).label))).toEqual([
+      ['Timelapse'],
+      ['Delete'],
+    ]);
+    expect((rows[1]!.components[0] as { custom_id: string }).custom_id).toBe(
+      'stylize:delete:7:333333333333333333',
+    );
     // A variation's messages say what it changed.
     const larger = jobView({ id: 8, variationOf: { jobId: 7, kind: 'larger' } });
     expect(render.progressEnded(larger, 'done').content).toContain('#7 larger)');

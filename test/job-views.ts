@@ -22,6 +22,7 @@ export function jobView(extra: Partial<JobView> = {}): JobView {
     createdAt: new Date(),
     startedAt: null,
     finishedAt: null,
+    deletedAt: null,
     variationOf: null,
     ...extra,
   };

@@ -519,15 +519,23 @@ describe('Slack job events', () => {
           text: { type: 'plain_text', text: 'Timelapse' },
           value: '7',
         },
+        expect.objectContaining({
+          type: 'button',
+          action_id: 'stylize_delete',
+          text: { type: 'plain_text', text: 'Delete' },
+          style: 'danger',
+          value: '7',
+          confirm: expect.objectContaining({ confirm: { type: 'plain_text', text: 'Delete' } }),
+        }),
       ],
     });
     expect(variationOfAction('stylize_vary_less-style')).toBe('less-style');
     expect(variationOfAction('stylize_vary_bigger')).toBeUndefined();
-    // With no variation left to offer, the Timelapse button alone.
+    // With no variation left to offer, Timelapse and Delete alone.
     const alone = completedMessage(done).blocks.filter((b) => b.type === 'actions');
     expect(
       alone.flatMap((b) => (b as { elements: { action_id: string }[] }).elements.map((e) => e.action_id)),
-    ).toEqual(['stylize_timelapse']);
+    ).toEqual(['stylize_timelapse', 'stylize_delete']);
     const kept = jobView({ options: { ...done.options, preserveColors: true } });
     expect(JSON.stringify(completedMessage(kept, ['colours']).blocks)).toContain(
       'Use the painting’s colours',

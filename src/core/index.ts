@@ -14,11 +14,13 @@ export {
   setLimits,
   showLimits,
 } from './admin.ts';
+export { type MemberAllowance, memberAllowance } from './allowance.ts';
 export { type Actor, cancelJob } from './cancel.ts';
 export { PAINTING_UNAVAILABLE_TEXT } from './capacity.ts';
 export { checkRequest, requestLimits } from './check-request.ts';
 export { type CoreConfig, type JobDefaults, parseCoreConfig } from './config.ts';
 export { type Core, openCore } from './core.ts';
+export { deletePainting } from './deletion.ts';
 export { UserError } from './errors.ts';
 export type { FinalDelivery, JobEvents, JobProgress, ResultImages } from './events.ts';
 export { HISTORY_LENGTH, type HistoryEntry, memberHistory } from './history.ts';

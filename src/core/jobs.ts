@@ -46,6 +46,8 @@ export interface JobView {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** When its requester or an admin deleted the painting (deletePainting); null while it is kept. */
+  deletedAt: Date | null;
   /** A variation's: the job it varies and what it changed; null for a painting asked for with /stylize. */
   variationOf: { jobId: number; kind: VariationKind } | null;
 }
@@ -71,6 +73,7 @@ export function toJobView(row: JobRow & { server: ServerRow }): JobView {
     createdAt: row.createdAt,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
+    deletedAt: row.deletedAt,
     variationOf:
       row.parentJobId !== null && VARIATIONS.includes(row.variation as VariationKind)
         ? { jobId: row.parentJobId, kind: row.variation as VariationKind }

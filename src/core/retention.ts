@@ -61,29 +61,7 @@ export async function purgeExpired(core: Core, now: Date): Promise<{ jobs: numbe
       select: { id: true, ...REF_FIELDS },
       take: BATCH,
     });
-    for (const job of batch) {
-      const refs = imageRefs(job);
-      // Variations share their parent's photo and paintings, and a larger one starts from its parent's result:
-      // what another job of the same photo whose images are kept refers to stays.
-      const sharing = await prisma.job.findMany({
-        where: { id: { not: job.id }, imagesPurgedAt: null, contentRef: job.contentRef },
-        select: REF_FIELDS,
-      });
-      const kept = new Set(sharing.flatMap(imageRefs));
-      const deleted = refs.filter((ref) => !kept.has(ref));
-      await core.images.delete(deleted);
-      await prisma.job.update({
-        where: { id: job.id },
-        data: {
-          imagesPurgedAt: now,
-          previewRef: null,
-          resultRef: null,
-          comparisonRef: null,
-          timelapseRef: null,
-        },
-      });
-      images += deleted.length;
-    }
+    for (const job of batch) images += await purgeJobImages(core, job, now);
     jobs += batch.length;
     if (batch.length < BATCH) break;
   }
@@ -92,6 +70,40 @@ export async function purgeExpired(core: Core, now: Date): Promise<{ jobs: numbe
     where: { lastSeenAt: { lt: new Date(now.getTime() - FORGET_WORKERS_AFTER_MS) } },
   });
   return { jobs, images };
+}
+
+/**
+ * Deletes one job's images and marks them purged (imagesPurgedAt: `now`, with `also` written in the same
+ * update), keeping those another job still needs: variations share their parent's photo and paintings, and a
+ * larger one starts from its parent's result, so what another job of the same photo whose images are kept refers
+ * to stays. Returns how many images it deleted.
+ */
+export async function purgeJobImages(
+  core: Core,
+  job: { id: number } & Parameters<typeof imageRefs>[0],
+  now: Date,
+  also: { deletedAt?: Date; deletedBy?: string } = {},
+): Promise<number> {
+  const { prisma } = core.db;
+  const sharing = await prisma.job.findMany({
+    where: { id: { not: job.id }, imagesPurgedAt: null, contentRef: job.contentRef },
+    select: REF_FIELDS,
+  });
+  const kept = new Set(sharing.flatMap(imageRefs));
+  const deleted = imageRefs(job).filter((ref) => !kept.has(ref));
+  await core.images.delete(deleted);
+  await prisma.job.update({
+    where: { id: job.id },
+    data: {
+      ...also,
+      imagesPurgedAt: now,
+      previewRef: null,
+      resultRef: null,
+      comparisonRef: null,
+      timelapseRef: null,
+    },
+  });
+  return deleted.length;
 }
 
 /**

@@ -9,8 +9,17 @@ import { type Client, Events, type Interaction, MessageFlags } from 'discord.js'
 import { COMMAND } from '../../commands/definitions.ts';
 import { handleAdmin, isAdmin } from './admin.ts';
 import type { Context } from './context.ts';
+import { handleDeleteButton, parseDeleteButtonId } from './deletion.ts';
 import { safeError } from './errors.ts';
+import { handleHelp } from './help.ts';
 import { handleHistory } from './history.ts';
+import {
+  handlePaintAvatar,
+  handlePickerPaint,
+  handlePickerSelect,
+  handleStylizeMessage,
+  parsePickerId,
+} from './picker.ts';
 import { handleAutocomplete, handlePresets } from './presets.ts';
 import * as render from './render.ts';
 import { handleCancelButton, handleStylize } from './stylize.ts';
@@ -49,8 +58,25 @@ export async function handleInteraction(ctx: Context, interaction: Interaction):
           return await handleAdmin(ctx, interaction);
         case COMMAND.history:
           return await handleHistory(ctx, interaction);
+        case COMMAND.help:
+          return await handleHelp(ctx, interaction);
       }
       return;
+    }
+    if (interaction.isMessageContextMenuCommand() && interaction.commandName === COMMAND.stylizeMessage) {
+      return await handleStylizeMessage(ctx, interaction);
+    }
+    if (interaction.isUserContextMenuCommand() && interaction.commandName === COMMAND.paintAvatar) {
+      return await handlePaintAvatar(ctx, interaction);
+    }
+    if (interaction.isStringSelectMenu() && parsePickerId(interaction.customId)) {
+      return await handlePickerSelect(ctx, interaction);
+    }
+    if (interaction.isButton() && parsePickerId(interaction.customId)) {
+      return await handlePickerPaint(ctx, interaction);
+    }
+    if (interaction.isButton() && parseDeleteButtonId(interaction.customId)) {
+      return await handleDeleteButton(ctx, interaction);
     }
     if (interaction.isButton() && render.parseCancelButtonId(interaction.customId)) {
       await handleCancelButton(ctx, interaction);

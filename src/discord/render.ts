@@ -28,6 +28,7 @@ import {
 } from '../core/index.ts';
 import { memberReply } from '../member-error.ts';
 import { LIMIT_RULES, OFFERED_SIZES, type RequestLimits, SIZE, sizesAllowed } from '../request-rules.ts';
+import { deleteRow } from './deletion.ts';
 import { channelLink, decodeRefs, messageLink } from './refs.ts';
 
 export interface FileSpec {
@@ -156,7 +157,7 @@ function variationLabel(kind: VariationKind, job: JobView): string {
 
 /**
  * The buttons under a finished painting, in one row (Discord allows five): the variations it offers now
- * (`choices`, from the core's variationChoices), then Timelapse.
+ * (`choices`, from the core's variationChoices), then Timelapse; Delete in a row of its own.
  */
 export function finalButtons(
   job: JobView,
@@ -170,7 +171,10 @@ export function finalButtons(
       custom_id: variationButtonId(kind, job),
     }),
   );
-  return [{ type: ComponentType.ActionRow, components: [...variations, timelapseButton(job.id)] }];
+  return [
+    { type: ComponentType.ActionRow, components: [...variations, timelapseButton(job.id)] },
+    deleteRow(job),
+  ];
 }
 
 function cancelRow(job: JobView): APIActionRowComponent<APIButtonComponent>[] {

@@ -25,6 +25,7 @@ import {
   cancelJob,
   checkRequest,
   type ImageSubject,
+  type JobOptionsInput,
   type Submission,
   setChatRefs,
   submitJob,
@@ -45,7 +46,6 @@ const AUTO_ARCHIVE_MINUTES = 1440;
 const CHECK_BUDGET_MS = 1_500;
 
 export async function handleStylize(ctx: Context, interaction: ChatInputCommandInteraction): Promise<void> {
-  const server = serverOf(interaction.guildId!);
   const image = interaction.options.getAttachment('image', true);
   const typedStyle = interaction.options.getString('style')?.trim() || null;
   const styleImage = interaction.options.getAttachment('style_image');
@@ -58,7 +58,49 @@ export async function handleStylize(ctx: Context, interaction: ChatInputCommandI
     await interaction.reply({ content: refusal, flags: MessageFlags.Ephemeral });
     return;
   }
+  await stylize(ctx, interaction, {
+    image,
+    typedStyle,
+    styleImage,
+    options: {
+      size: interaction.options.getInteger('size') ?? undefined,
+      iterations: interaction.options.getInteger('iterations') ?? undefined,
+      strength: interaction.options.getInteger('strength') ?? undefined,
+      preserveColors: interaction.options.getBoolean('preserve_colors') ?? undefined,
+    },
+  });
+}
 
+/** An image to download from Discord's CDN, with its size in pixels where Discord told it. */
+export interface ImageSource {
+  url: string;
+  width: number | null;
+  height: number | null;
+}
+
+/** A request to paint, as /stylize or the picker of the message and user commands gathered it. */
+export interface StylizeRequest {
+  image: ImageSource;
+  /** A preset's name or title; or null with `styleImage`. */
+  typedStyle: string | null;
+  styleImage: (ImageSource & { name: string }) | null;
+  options: JobOptionsInput;
+}
+
+/** The interactions that start a painting: /stylize, and the picker's Paint button. */
+export type StylizeInteraction = ChatInputCommandInteraction | ButtonInteraction;
+
+/**
+ * Checks, accepts and shows a request whose attachments' metadata were checked already (checkAttachment): the
+ * one path from a member's request to a job in a thread.
+ */
+export async function stylize(
+  ctx: Context,
+  interaction: StylizeInteraction,
+  request: StylizeRequest,
+): Promise<void> {
+  const server = serverOf(interaction.guildId!);
+  const { image, typedStyle, styleImage } = request;
   const checking = (async () => {
     // A title typed rather than picked from the autocompletion is taken for the preset it names.
     const preset =
@@ -66,12 +108,7 @@ export async function handleStylize(ctx: Context, interaction: ChatInputCommandI
     const checked = await checkRequest(ctx.core, {
       server,
       requesterId: interaction.user.id,
-      options: {
-        size: interaction.options.getInteger('size') ?? undefined,
-        iterations: interaction.options.getInteger('iterations') ?? undefined,
-        strength: interaction.options.getInteger('strength') ?? undefined,
-        preserveColors: interaction.options.getBoolean('preserve_colors') ?? undefined,
-      },
+      options: request.options,
       defaults: ctx.jobDefaults,
       presets: preset ? [preset] : [],
       // Discord tells an image's size in its metadata: a shape too long and narrow is refused before any download.
@@ -131,7 +168,7 @@ export async function handleStylize(ctx: Context, interaction: ChatInputCommandI
  * permission to create one or to post in it, or the command was used in a thread) the reply is the progress
  * message.
  */
-async function setUp(ctx: Context, interaction: ChatInputCommandInteraction, submission: Submission) {
+async function setUp(ctx: Context, interaction: StylizeInteraction, submission: Submission) {
   const { job } = submission;
   const server = serverOf(interaction.guildId!);
   const log = ctx.log.child({ jobId: job.id, server: server.id, platform: server.platform });
@@ -206,7 +243,7 @@ export async function handleCancelButton(ctx: Context, interaction: ButtonIntera
  * A refusal after the reply was deferred (publicly, so that a thread can start on it): the "thinking…" reply
  * is deleted and the member alone is told why.
  */
-async function refuseDeferred(ctx: Context, interaction: ChatInputCommandInteraction, error: unknown) {
+async function refuseDeferred(ctx: Context, interaction: StylizeInteraction, error: unknown) {
   const fields = { server: interaction.guildId };
   if (!reportDownloadFault(ctx.log, 'discord', error, fields) && memberReply(error).log) {
     ctx.log.error({ ...fields, err: safeError(error) }, 'discord: /stylize failed');

@@ -5,6 +5,7 @@ import type { Logger } from '../log.ts';
 import { adminCheck, registerAdmin } from './admin.ts';
 import { createSlackApp } from './app.ts';
 import type { SlackConfig } from './config.ts';
+import { registerDeletion } from './deletion.ts';
 import { createSlackEvents } from './events.ts';
 import { registerStylize } from './stylize.ts';
 import { registerTimelapse } from './timelapse.ts';
@@ -41,6 +42,7 @@ export async function startSlack(core: Core, config: SlackConfig, log: Logger): 
   registerVariations(slack.app, deps);
   registerAdmin(slack.app, deps);
   registerTimelapse(slack.app, deps);
+  registerDeletion(slack.app, deps);
   const { port } = await slack.start();
   return {
     events,

@@ -19,6 +19,8 @@ export const CANCEL_ACTION = 'stylize_cancel';
 /** The variation buttons' action ids: this and the variation, e.g. `stylize_vary_more-style`; the value is the job. */
 export const VARIATION_ACTION_PREFIX = 'stylize_vary_';
 export const TIMELAPSE_ACTION = 'stylize_timelapse';
+/** The Delete button of a finished painting: its value is the job id. */
+export const DELETE_ACTION = 'stylize_delete';
 
 /** Escapes what Slack's mrkdwn treats as markup in text that came from members (file and preset names). */
 export function escapeText(text: string): string {
@@ -83,6 +85,27 @@ export function cancelButton(jobId: number): KnownBlock {
   };
 }
 
+/** The Delete button, among a finished painting's buttons (finalButtons), with Slack's confirmation dialog. */
+export function deleteButton(jobId: number) {
+  return {
+    type: 'button' as const,
+    action_id: DELETE_ACTION,
+    text: { type: 'plain_text' as const, text: 'Delete' },
+    style: 'danger' as const,
+    value: String(jobId),
+    confirm: {
+      title: { type: 'plain_text' as const, text: 'Delete this painting?' },
+      text: {
+        type: 'plain_text' as const,
+        text: 'Its images go from this thread and from the bot, for good.',
+      },
+      confirm: { type: 'plain_text' as const, text: 'Delete' },
+      deny: { type: 'plain_text' as const, text: 'Keep it' },
+      style: 'danger' as const,
+    },
+  };
+}
+
 /** The variation an action id names, if it is a variation button's. */
 export function variationOfAction(actionId: string): VariationKind | undefined {
   return VARIATIONS.find((kind) => actionId === `${VARIATION_ACTION_PREFIX}${kind}`);
@@ -97,7 +120,7 @@ const VARIATION_LABELS = {
 
 /**
  * The buttons under a finished painting, in one actions block: the variations it offers now (`choices`, from the
- * core's variationChoices), then Timelapse.
+ * core's variationChoices), then Timelapse and Delete.
  */
 export function finalButtons(job: JobView, choices: readonly VariationKind[]): KnownBlock[] {
   const button = (action_id: string, text: string) => ({
@@ -113,6 +136,7 @@ export function finalButtons(job: JobView, choices: readonly VariationKind[]): K
       elements: [
         ...choices.map((kind) => button(`${VARIATION_ACTION_PREFIX}${kind}`, VARIATION_LABELS[kind](job))),
         button(TIMELAPSE_ACTION, 'Timelapse'),
+        deleteButton(job.id),
       ],
     },
   ];

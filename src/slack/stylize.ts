@@ -19,6 +19,7 @@ import { preselectSize, sizesAllowed } from '../request-rules.ts';
 import { fetchFiles, type SlackDeps, workspace } from './deps.ts';
 import type { SlackRefs } from './events.ts';
 import { slackError } from './events.ts';
+import { helpFor } from './help.ts';
 import {
   FIELD,
   IMAGE_FILETYPES,
@@ -42,7 +43,7 @@ import {
 import type { ModalView, SlackClient } from './slack-types.ts';
 
 /**
- * `/stylize` (the form; `/stylize status JOB` and `/stylize history` answered to the member alone), the "Stylize
+ * `/stylize` (the form; `/stylize status JOB`, `/stylize history` and `/stylize help` answered to the member alone), the "Stylize
  * this image" message shortcut (the same form, with the message's image as the photo), the form's painting
  * search, the form's submission (the job), and the Cancel button. Every listener acknowledges Slack first (Slack
  * waits 3 s at most) and then does the slow part: fetching files, deciding, posting.
@@ -59,8 +60,9 @@ export const STYLIZE_SHORTCUT = 'stylize_this_image';
 
 const USAGE =
   '`/stylize` opens the form: your photo, a painting, strength, size and iterations. `/stylize status JOB` tells ' +
-  'where a job stands; `/stylize history` lists your latest paintings. On a message with an image, the ' +
-  '“Stylize this image” shortcut (in the message’s ⋮ menu) paints it.';
+  'where a job stands; `/stylize history` lists your latest paintings; `/stylize help` says how to ask, the ' +
+  'options and what you have left today. On a message with an image, the “Stylize this image” shortcut (in the ' +
+  'message’s ⋮ menu) paints it.';
 
 export function registerStylize(app: App, deps: SlackDeps): void {
   const { core, log } = deps;
@@ -91,6 +93,14 @@ export function registerStylize(app: App, deps: SlackDeps): void {
         },
       );
       await ack({ response_type: 'ephemeral', text: message });
+      return;
+    }
+    if (/^help$/i.test(text)) {
+      await ack();
+      await respond({
+        response_type: 'ephemeral',
+        text: await helpFor(deps, command.team_id, command.user_id),
+      });
       return;
     }
     if (text !== '') {

@@ -1,8 +1,8 @@
-import { type CoreConfig, parseCoreConfig } from './core/index.ts';
-import { type DiscordConfig, parseDiscordConfig } from './discord/config.ts';
-import { type Env, type ProcessConfig, parseLocalWorkers, parseProcessConfig } from './env.ts';
-import { type HealthConfig, parseHealthConfig } from './health.ts';
-import { parseSlackConfig, type SlackConfig } from './slack/config.ts';
+import { type DiscordConfig, parseDiscordConfig } from '../discord/config.ts';
+import { type Env, type ProcessConfig, parseLocalWorkers, parseProcessConfig } from '../lib/env.ts';
+import { type HealthConfig, parseHealthConfig } from '../lib/health.ts';
+import { type CoreConfig, parseCoreConfig } from '../rules/index.ts';
+import { parseSlackConfig, type SlackConfig } from '../slack/config.ts';
 
 /**
  * What the bot reads (`npm start`, and the manager of `npm run start:sharded`): the core's settings, its health

@@ -1,9 +1,10 @@
+import { registerJobGauges } from '../jobs/gauges.ts';
+import type { Env } from '../lib/env.ts';
+import { type Readiness, startHealthServer } from '../lib/health.ts';
+import type { Logger } from '../lib/log.ts';
+import { onParentExit, onShutdownSignals } from '../lib/signals.ts';
+import { type Core, type JobEvents, openCore, startNotifier, startRetention } from '../rules/index.ts';
 import type { BotConfig } from './bot-config.ts';
-import { type Core, type JobEvents, openCore, startNotifier, startRetention } from './core/index.ts';
-import type { Env } from './env.ts';
-import { type Readiness, startHealthServer } from './health.ts';
-import type { Logger } from './log.ts';
-import { onParentExit, onShutdownSignals } from './signals.ts';
 import { startWorkerProcesses } from './worker-processes.ts';
 
 /**
@@ -35,6 +36,7 @@ export async function runBot(
   let adapters: ChatAdapters | undefined;
   let stopping = false;
   // Started before the adapters connect: /healthz answers at once, /readyz once they are connected.
+  registerJobGauges(core.db);
   const health = await startHealthServer({
     ...config.health,
     db: core.db,

@@ -4,11 +4,12 @@
  * runs BOT_WORKERS worker processes beside itself, and deletes expired images (see bot.ts). With neither
  * platform configured it still runs the job system and logs each event.
  */
+
+import { startDiscord } from '../discord/index.ts';
+import { createLogger } from '../lib/log.ts';
+import { startSlack } from '../slack/index.ts';
 import { runBot } from './bot.ts';
 import { loadBotConfig } from './bot-config.ts';
-import { startDiscord } from './discord/index.ts';
-import { createLogger } from './log.ts';
-import { startSlack } from './slack/index.ts';
 
 const config = loadBotConfig(process.env);
 const log = createLogger(config.process, 'bot');

@@ -4,7 +4,7 @@
  * GET /gateway/bot). The single-process `npm start` stays the default; see docs/discord.md.
  *
  * This file plays both parts:
- *  - the manager (run directly): the bot's process as `npm start` runs it (src/bot.ts: the core, the health
+ *  - the manager (run directly): the bot's process as `npm start` runs it (bot/bot.ts: the core, the health
  *    server, the one notifier, BOT_WORKERS worker processes, the image retention), with Slack served here when it
  *    is configured and Discord's job events delivered over REST (events are read once from the database, so
  *    there is one notifier for the whole bot); it spawns one process per shard, Discord's recommended number of
@@ -19,15 +19,15 @@ import { fileURLToPath } from 'node:url';
 import { REST } from '@discordjs/rest';
 import { ShardingManager } from 'discord.js';
 import { type RESTGetAPIGatewayBotResult, Routes } from 'discord-api-types/v10';
-import { type ChatAdapter, runBot } from '../bot.ts';
-import { type BotConfig, loadBotConfig } from '../bot-config.ts';
-import { type Core, openCore } from '../core/index.ts';
-import { LOADER_ARGS } from '../entry-points.ts';
-import { createLogger, type Logger } from '../log.ts';
+import { restOptions } from '../discord/client.ts';
+import type { DiscordConfig } from '../discord/config.ts';
+import { startDiscord, startDiscordEvents } from '../discord/index.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
+import { type Core, openCore } from '../rules/index.ts';
 import { startSlack } from '../slack/index.ts';
-import { restOptions } from './client.ts';
-import type { DiscordConfig } from './config.ts';
-import { startDiscord, startDiscordEvents } from './index.ts';
+import { type ChatAdapter, runBot } from './bot.ts';
+import { type BotConfig, loadBotConfig } from './bot-config.ts';
+import { LOADER_ARGS } from './entry-points.ts';
 
 const SHARD_FLAG = '--shard';
 

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { Env } from '../lib/env.ts';
+import type { Logger } from '../lib/log.ts';
 import { entryPoint, LOADER_ARGS } from './entry-points.ts';
-import type { Env } from './env.ts';
-import type { Logger } from './log.ts';
 
 const WORKER_MAIN = entryPoint('../worker/main', import.meta.url);
 const RESTART_MIN_MS = 1_000;

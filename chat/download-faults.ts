@@ -1,7 +1,7 @@
-import type { Platform } from '../core/index.ts';
-import { DownloadError } from '../download.ts';
-import type { Logger } from '../log.ts';
-import { downloadFaults } from '../metrics.ts';
+import { DownloadError } from '../lib/download.ts';
+import type { Logger } from '../lib/log.ts';
+import { downloadFaults } from '../lib/metrics.ts';
+import type { Platform } from '../rules/index.ts';
 
 /** The metric's `reason` for each code the download helper gives an operator's problem. */
 const REASONS = { 'content-type': 'web_page', host: 'redirected', unavailable: 'refused' } as const;

@@ -1,4 +1,4 @@
-import { hasImageExtension, IMAGE_MIME_TYPES, ImageError } from '../images/index.ts';
+import { hasImageExtension, IMAGE_MIME_TYPES, ImageError } from '../lib/images/index.ts';
 
 const HEIC = /^image\/hei[cf](-sequence)?$|\.hei[cf]$/i;
 

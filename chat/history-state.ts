@@ -1,4 +1,4 @@
-import type { HistoryEntry } from '../core/index.ts';
+import type { HistoryEntry } from '../rules/index.ts';
 
 /**
  * Where one of a member's paintings stands, in the words of their history on either platform ("done <when>

@@ -1,6 +1,12 @@
 import { LRUCache } from 'lru-cache';
-import { type Core, describePresets, type PresetInfo, requestLimits, type ServerRef } from '../core/index.ts';
-import type { RequestLimits } from '../request-rules.ts';
+import type { RequestLimits } from '../lib/request-rules.ts';
+import {
+  type Core,
+  describePresets,
+  type PresetInfo,
+  requestLimits,
+  type ServerRef,
+} from '../rules/index.ts';
 
 /**
  * What both adapters' forms offer a member of one server: its presets, found by what the member types, and its

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { BACKENDS, DEFAULT_STOP } from '../../engine/index.ts';
+import { BACKENDS, DEFAULT_STOP } from '../engine/index.ts';
 import { parseRunOptions } from './options.ts';
 import { presetsCommand } from './presets.ts';
 import { runStylize } from './run.ts';

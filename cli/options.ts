@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BACKENDS, DEFAULT_STOP } from '../../engine/index.ts';
+import { BACKENDS, DEFAULT_STOP } from '../engine/index.ts';
 
 /** The `stylize` command's options, validated once: every error names the option and what it accepts. */
 const int = (name: string, min: number, max: number) =>

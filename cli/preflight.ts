@@ -1,8 +1,8 @@
-import { fitSize } from '../../engine/image.ts';
-import { estimatePeakBytes, formatBytes, largestSide, type MemoryRequest } from '../../engine/memory.ts';
-import { checkShape } from '../../engine/shape.ts';
-import { LAYER_SETS, type LayerSet, resolveLayers, usableLayerSets } from '../../engine/vgg.ts';
-import { MEMORY_SHARE, resolveLayersSetting } from '../capability.ts';
+import { fitSize } from '../engine/image.ts';
+import { estimatePeakBytes, formatBytes, largestSide, type MemoryRequest } from '../engine/memory.ts';
+import { checkShape } from '../engine/shape.ts';
+import { LAYER_SETS, type LayerSet, resolveLayers, usableLayerSets } from '../engine/vgg.ts';
+import { MEMORY_SHARE, resolveLayersSetting } from '../worker/capability.ts';
 
 /**
  * What `stylize` checks before it allocates anything for a painting, each refusal one line that says what to do:

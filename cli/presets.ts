@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import { loadCatalogue } from '../../src/presets/catalogue.ts';
-import { type PresetProgress, presetsStatus, setupPresets } from '../presets/setup.ts';
+import { loadCatalogue } from '../presets/catalogue.ts';
+import { type PresetProgress, presetsStatus, setupPresets } from './presets/setup.ts';
 import type { CliSettings } from './settings.ts';
 
 /** `stylize presets setup|list`: install the catalogue's public-domain paintings into PRESETS_DIR. */

@@ -8,7 +8,7 @@ import {
   type LossWeights,
   stylize,
   weightsFromStrength,
-} from '../../engine/index.ts';
+} from '../engine/index.ts';
 import {
   animationFormatForPath,
   comparison,
@@ -17,8 +17,8 @@ import {
   encodeImage,
   formatForPath,
   probeImage,
-} from '../../src/images/index.ts';
-import { recommendedStrength } from '../../src/presets/catalogue.ts';
+} from '../lib/images/index.ts';
+import { recommendedStrength } from '../presets/catalogue.ts';
 import type { RunOptions } from './options.ts';
 import { cliLayers, requireMemory, requireShape } from './preflight.ts';
 import type { CliSettings } from './settings.ts';

@@ -1,6 +1,6 @@
-import { type JobDefaults, parseDataPaths, parseJobDefaults } from '../../src/core/worker-api.ts';
-import type { Env } from '../../src/env.ts';
-import { defaultWeightsDir } from '../weights/location.ts';
+import { type JobDefaults, parseDataPaths, parseJobDefaults } from '../jobs/worker-api.ts';
+import type { Env } from '../lib/env.ts';
+import { defaultWeightsDir } from '../lib/weights-location.ts';
 
 /**
  * What the `stylize` command reads from the environment: where the presets and the weights are, and the operator's

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { presetFiles } from '../../src/presets/files.ts';
+import { presetFiles } from '../presets/files.ts';
 
 /**
  * A `--style` value is an image path, or the name of a painting in the presets folder (file name without

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { DEFAULT_WEIGHTS_URL, downloadWeights, weightsStatus } from '../weights/download.ts';
-import { cliProgressReporter } from '../weights/progress.ts';
 import type { CliSettings } from './settings.ts';
+import { DEFAULT_WEIGHTS_URL, downloadWeights, weightsStatus } from './weights/download.ts';
+import { cliProgressReporter } from './weights/progress.ts';
 
 /** `stylize weights download|status`: install the VGG-19 convolution weights into the cache. */
 export function weightsCommand(settings: () => CliSettings): Command {

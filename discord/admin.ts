@@ -5,8 +5,9 @@
  * checks `isAdmin` once more. Every answer is ephemeral.
  */
 import { type ChatInputCommandInteraction, MessageFlags, PermissionFlagsBits } from 'discord.js';
-import { ALL_LIMITS } from '../../commands/definitions.ts';
 import { reportDownloadFault } from '../chat/download-faults.ts';
+import { memberReply } from '../lib/member-error.ts';
+import { LIMIT_RULES } from '../lib/request-rules.ts';
 import {
   type Actor,
   addPreset,
@@ -20,10 +21,9 @@ import {
   setLimits,
   showLimits,
   UserError,
-} from '../core/index.ts';
-import { memberReply } from '../member-error.ts';
-import { LIMIT_RULES } from '../request-rules.ts';
+} from '../rules/index.ts';
 import { checkAttachment, downloadAttachment } from './attachments.ts';
+import { ALL_LIMITS } from './commands/definitions.ts';
 import { type Context, serverOf } from './context.ts';
 import { safeError } from './errors.ts';
 import * as render from './render.ts';

@@ -5,8 +5,8 @@
  * and no error made here contains one.
  */
 import { checkImageType } from '../chat/file-type.ts';
-import { allowOrigins, type DownloadPolicy, download, downloadErrors } from '../download.ts';
-import type { MemberFacingError } from '../member-error.ts';
+import { allowOrigins, type DownloadPolicy, download, downloadErrors } from '../lib/download.ts';
+import type { MemberFacingError } from '../lib/member-error.ts';
 import type { AttachmentPolicy } from './config.ts';
 
 /** What Discord tells about an attachment before it is downloaded (discord.js's Attachment has these). */

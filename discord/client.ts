@@ -25,7 +25,7 @@ export function createClient(config: Pick<DiscordConfig, 'apiUrl' | 'cdnUrl'>): 
 /**
  * The REST options of every Discord REST client here: the configured bases, and requests made with the runtime's
  * fetch. @discordjs/rest's default strategy calls its own undici (6) `request()`, which takes the process's global
- * dispatcher; once this project's undici (7, src/download.ts) has loaded first, that is undici 7's Agent, which
+ * dispatcher; once this project's undici (7, lib/download.ts) has loaded first, that is undici 7's Agent, which
  * cannot read the FormData of a message with files ("action is not a function": every image post of a bot started
  * with `npm start` failed so). fetch serialises the body itself, whichever dispatcher sends it.
  */

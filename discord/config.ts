@@ -1,12 +1,12 @@
 /**
  * The Discord adapter's settings, from the environment: parseDiscordConfig for the bot, where Discord is
- * optional (src/bot-config.ts), requireDiscordConfig for `npm run register`, which needs it. Nothing here reads
+ * optional (bot/bot-config.ts), requireDiscordConfig for `npm run register`, which needs it. Nothing here reads
  * process.env itself: the entry points pass the environment in.
  *
  * The token is a secret: it is never logged, and errors name the variable, never its value.
  */
 import { z } from 'zod';
-import { type Env, positive } from '../env.ts';
+import { type Env, positive } from '../lib/env.ts';
 
 const DISCORD_CDN_HOSTS = ['https://cdn.discordapp.com', 'https://media.discordapp.net'] as const;
 

@@ -1,7 +1,7 @@
 import type { REST } from '@discordjs/rest';
 import type { ServerChoiceCache } from '../chat/preset-choices.ts';
-import type { Core, JobOptionsInput, ServerRef } from '../core/index.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Core, JobOptionsInput, ServerRef } from '../rules/index.ts';
 import type { DiscordConfig } from './config.ts';
 import type { Setups } from './refs.ts';
 

@@ -16,6 +16,7 @@ import type { REST } from '@discordjs/rest';
 import { type APIMessage, type APIUser, Routes } from 'discord-api-types/v10';
 import { progressEdits } from '../chat/progress-edits.ts';
 import { type WriteLimiter, type WriteRate, writeLimiter } from '../chat/write-limiter.ts';
+import type { Logger } from '../lib/log.ts';
 import {
   type Core,
   type FinalDelivery,
@@ -25,8 +26,7 @@ import {
   jobStatus,
   setChatRefs,
   variationChoices,
-} from '../core/index.ts';
-import type { Logger } from '../log.ts';
+} from '../rules/index.ts';
 import { safeError } from './errors.ts';
 import { fitToUpload } from './fit.ts';
 import { type ChatRefs, decodeRefs, encodeRefs, messageLink, type Setups } from './refs.ts';

@@ -1,5 +1,5 @@
-import type { StoredImage } from '../core/index.ts';
-import { decodeImage, encodeImage } from '../images/index.ts';
+import { decodeImage, encodeImage } from '../lib/images/index.ts';
+import type { StoredImage } from '../rules/index.ts';
 
 /** An image to upload: the file name's extension follows the format it ends up in. */
 export interface UploadImage {

@@ -3,8 +3,8 @@
  * bot keeps its images, to the message that shows the painting. Only the member sees the answer (ephemeral).
  */
 import { type ChatInputCommandInteraction, MessageFlags } from 'discord.js';
-import { memberHistory } from '../core/index.ts';
-import { memberReply } from '../member-error.ts';
+import { memberReply } from '../lib/member-error.ts';
+import { memberHistory } from '../rules/index.ts';
 import { type Context, serverOf } from './context.ts';
 import { safeError } from './errors.ts';
 import * as render from './render.ts';

@@ -6,8 +6,8 @@
  */
 
 import { type Client, Events, type Interaction, MessageFlags } from 'discord.js';
-import { COMMAND } from '../../commands/definitions.ts';
 import { handleAdmin, isAdmin } from './admin.ts';
+import { COMMAND } from './commands/definitions.ts';
 import type { Context } from './context.ts';
 import { safeError } from './errors.ts';
 import { handleHistory } from './history.ts';

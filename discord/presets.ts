@@ -1,14 +1,14 @@
 /**
  * /stylize-presets (the catalogue: titles and a contact sheet of thumbnails) and the autocompletion of /stylize's
  * `style`, `size` and `iterations` and of `/stylize-admin preset remove name:`, from the server's choices
- * (src/chat/preset-choices.ts), so members are offered only what the server allows.
+ * (chat/preset-choices.ts), so members are offered only what the server allows.
  */
 import { type AutocompleteInteraction, type ChatInputCommandInteraction, MessageFlags } from 'discord.js';
-import { describePresets, presetImage } from '../core/index.ts';
-import type { RgbImage } from '../engine.ts';
-import { contactSheet, decodeImage } from '../images/index.ts';
-import { memberReply } from '../member-error.ts';
-import { defaultsWithin } from '../request-rules.ts';
+import type { RgbImage } from '../lib/engine.ts';
+import { contactSheet, decodeImage } from '../lib/images/index.ts';
+import { memberReply } from '../lib/member-error.ts';
+import { defaultsWithin } from '../lib/request-rules.ts';
+import { describePresets, presetImage } from '../rules/index.ts';
 import { type Context, serverOf } from './context.ts';
 import { safeError } from './errors.ts';
 import * as render from './render.ts';

@@ -12,9 +12,10 @@ import {
   ComponentType,
   type RESTPatchAPIChannelMessageJSONBody,
 } from 'discord-api-types/v10';
-import { LIMIT_OPTIONS } from '../../commands/definitions.ts';
 import { historyState } from '../chat/history-state.ts';
 import { matchPresets } from '../chat/preset-choices.ts';
+import { memberReply } from '../lib/member-error.ts';
+import { LIMIT_RULES, OFFERED_SIZES, type RequestLimits, SIZE, sizesAllowed } from '../lib/request-rules.ts';
 import {
   type HistoryEntry,
   type JobProgress,
@@ -25,9 +26,8 @@ import {
   type QueueEntry,
   VARIATIONS,
   type VariationKind,
-} from '../core/index.ts';
-import { memberReply } from '../member-error.ts';
-import { LIMIT_RULES, OFFERED_SIZES, type RequestLimits, SIZE, sizesAllowed } from '../request-rules.ts';
+} from '../rules/index.ts';
+import { LIMIT_OPTIONS } from './commands/definitions.ts';
 import { channelLink, decodeRefs, messageLink } from './refs.ts';
 
 export interface FileSpec {

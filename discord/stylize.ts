@@ -21,6 +21,7 @@ import {
 import { type APIChannel, type APIMessage, Routes } from 'discord-api-types/v10';
 import { reportDownloadFault } from '../chat/download-faults.ts';
 import { resolvePreset } from '../chat/preset-choices.ts';
+import { memberReply } from '../lib/member-error.ts';
 import {
   cancelJob,
   checkRequest,
@@ -28,8 +29,7 @@ import {
   type Submission,
   setChatRefs,
   submitJob,
-} from '../core/index.ts';
-import { memberReply } from '../member-error.ts';
+} from '../rules/index.ts';
 import { checkAttachment, downloadAttachment } from './attachments.ts';
 import { type Context, DEFAULT_UPLOAD_LIMIT, serverOf } from './context.ts';
 import { safeError } from './errors.ts';

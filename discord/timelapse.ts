@@ -6,8 +6,8 @@
  * were deleted after the retention period, or it has none), only the member who pressed it is told why.
  */
 import { type ButtonInteraction, MessageFlags } from 'discord.js';
-import { jobTimelapse, type StoredImage } from '../core/index.ts';
-import { memberReply } from '../member-error.ts';
+import { memberReply } from '../lib/member-error.ts';
+import { jobTimelapse, type StoredImage } from '../rules/index.ts';
 import { type Context, DEFAULT_UPLOAD_LIMIT, serverOf } from './context.ts';
 import { safeError } from './errors.ts';
 import { OVERHEAD_BYTES } from './fit.ts';

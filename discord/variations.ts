@@ -7,14 +7,14 @@
  */
 
 import { type ButtonInteraction, MessageFlags, PermissionFlagsBits } from 'discord.js';
+import { memberReply } from '../lib/member-error.ts';
 import {
   checkVariation,
   type Submission,
   setChatRefs,
   submitVariation,
   type VariationRequest,
-} from '../core/index.ts';
-import { memberReply } from '../member-error.ts';
+} from '../rules/index.ts';
 import { type Context, DEFAULT_UPLOAD_LIMIT, serverOf } from './context.ts';
 import { safeError } from './errors.ts';
 import { type ChatRefs, encodeRefs } from './refs.ts';

@@ -1,5 +1,5 @@
-import { MemberFacingError } from '../member-error.ts';
-import type { LayersChoice, Limits } from '../request-rules.ts';
+import { MemberFacingError } from '../lib/member-error.ts';
+import type { LayersChoice, Limits } from '../lib/request-rules.ts';
 import type { Core } from './core.ts';
 import { type LayerSetName, paintingCapacity } from './workers.ts';
 

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { count, type Env, millis, parseEnv, positive } from '../env.ts';
-import { ITERATIONS, LAYERS, type LayersChoice, type Limits, SIZE, STRENGTH } from '../request-rules.ts';
+import { count, type Env, millis, parseEnv, positive } from '../lib/env.ts';
+import { ITERATIONS, LAYERS, type LayersChoice, type Limits, SIZE, STRENGTH } from '../lib/request-rules.ts';
 
 /**
  * The core's settings (the job system and its database), read by every process that opens the core: the bot,

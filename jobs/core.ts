@@ -1,4 +1,4 @@
-import type { Logger } from '../log.ts';
+import type { Logger } from '../lib/log.ts';
 import type { CoreConfig } from './config.ts';
 import { type Database, openDatabase } from './db.ts';
 import { DatabaseImageStore, type ImageStore } from './image-store.ts';

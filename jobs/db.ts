@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient as PostgresClient } from '../generated/postgresql/client.ts';
-import { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 import type { DatabaseConfig } from './config.ts';
+import { PrismaClient as PostgresClient } from './generated/postgresql/client.ts';
+import { PrismaClient as SqliteClient } from './generated/sqlite/client.ts';
 import { migrate, SQLITE_BUSY_TIMEOUT_MS, sqlitePath } from './migrate.ts';
 
 /**
@@ -58,4 +58,4 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   };
 }
 
-export type { Job as JobRow, Server as ServerRow } from '../generated/sqlite/client.ts';
+export type { Job as JobRow, Server as ServerRow } from './generated/sqlite/client.ts';

@@ -1,4 +1,4 @@
-import { MemberFacingError } from '../member-error.ts';
+import { MemberFacingError } from '../lib/member-error.ts';
 
 /**
  * Something a member or admin asked for that the core refuses. `message` is written for them: the chat

@@ -2,7 +2,7 @@ import type { StoredImage } from './image-store.ts';
 import type { JobView } from './jobs.ts';
 
 /**
- * The one interface through which the chat adapters (src/discord, src/slack) hear about jobs. The core's
+ * The one interface through which the chat adapters (discord, slack) hear about jobs. The core's
  * notifier calls the adapter of the job's platform with the latest state of each job that changed; platform code
  * renders it (edit the progress message in the thread, post the two final images, tell the member what went
  * wrong). A job's calls come one at a time, in order; different jobs' come concurrently.

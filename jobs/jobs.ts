@@ -10,8 +10,8 @@ import {
   type VariationKind,
 } from './options.ts';
 import { plural } from './plural.ts';
-import { refundIfEnded } from './quotas.ts';
 import { type Platform, placeName, type ServerRef } from './servers.ts';
+import { refundIfEnded } from './usage.ts';
 
 /**
  * A job's life: queued → running → succeeded | failed | cancelled (running → queued again when its worker

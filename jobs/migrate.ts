@@ -19,7 +19,7 @@ export interface Migration {
   checksum: string;
 }
 
-const MIGRATIONS_ROOT = fileURLToPath(new URL('../../prisma/migrations/', import.meta.url));
+const MIGRATIONS_ROOT = fileURLToPath(new URL('../prisma/migrations/', import.meta.url));
 /** Any constant: it names this app's migration lock among the advisory locks of the database. */
 const PG_LOCK_KEY = 7_424_242;
 export const SQLITE_BUSY_TIMEOUT_MS = 15_000;

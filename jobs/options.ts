@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ITERATIONS, LAYERS, SIZE, STRENGTH } from '../request-rules.ts';
+import { ITERATIONS, LAYERS, SIZE, STRENGTH } from '../lib/request-rules.ts';
 
-/** The most any server can allow; each server's admins set their own limits below these (quotas.ts). */
+/** The most any server can allow; each server's admins set their own limits below these (rules/quotas.ts). */
 export const MAX_SIZE = SIZE.max;
 export const MAX_ITERATIONS = ITERATIONS.max;
 

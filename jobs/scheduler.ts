@@ -1,4 +1,4 @@
-import { LAYERS, type LayersChoice, type Limits } from '../request-rules.ts';
+import { LAYERS, type LayersChoice, type Limits } from '../lib/request-rules.ts';
 import { type Database, TX_OPTIONS, type Tx } from './db.ts';
 import { CHANGED, type Lease } from './jobs.ts';
 

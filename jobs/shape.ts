@@ -1,4 +1,4 @@
-import { checkShape, fitSize, LAYER_SETS } from '../engine.ts';
+import { checkShape, fitSize, LAYER_SETS } from '../lib/engine.ts';
 import { UserError } from './errors.ts';
 import type { LayerSetName } from './workers.ts';
 

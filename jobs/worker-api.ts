@@ -1,8 +1,8 @@
 /**
- * What the worker processes (worker/) use of the core: open it, claim jobs they can paint (the fair, atomic
- * claim), hold them (heartbeat, progress, cancel flag), end them, take back dead workers' jobs, and report
- * themselves with what they can paint. The chat adapters' entry is index.ts; neither side reaches past its
- * entry into the core's modules.
+ * What the worker processes (worker/) use of the job system: open it, claim jobs they can paint (the fair,
+ * atomic claim), hold them (heartbeat, progress, cancel flag), end them, take back dead workers' jobs, report
+ * themselves with what they can paint, and register the job gauges of their health server. The chat adapters'
+ * entry is rules/index.ts; neither side reaches past its entry into the job system's modules.
  */
 export {
   type CoreConfig,
@@ -14,6 +14,7 @@ export {
 } from './config.ts';
 export { type Core, openCore } from './core.ts';
 export { UserError } from './errors.ts';
+export { registerJobGauges } from './gauges.ts';
 export { ImageTooLargeError, type StoredImage } from './image-store.ts';
 export {
   completeJob,

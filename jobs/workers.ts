@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { LAYER_SETS, type LayerSetName } from '../engine.ts';
-import type { LayersChoice } from '../request-rules.ts';
+import { LAYER_SETS, type LayerSetName } from '../lib/engine.ts';
+import type { LayersChoice } from '../lib/request-rules.ts';
 import type { Database } from './db.ts';
 
 /**

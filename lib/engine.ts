@@ -1,6 +1,6 @@
 /**
  * The engine as the bot's side sees it: images as arrays, the named layer sets, and whether a shape can be
- * painted. The one module under src/ that reaches into engine. Types come from the engine's public
+ * painted. The one module of the bot's side that reaches into engine/. Types come from the engine's public
  * index; the values from the modules that hold them, because the index also starts the compute backends and
  * loads TensorFlow.js, which the bot's image does not install (Dockerfile, bot-deps).
  */

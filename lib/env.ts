@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 /**
  * Reading the environment. Each process parses only the variables of the roles it plays (the core and its
- * database: src/core/config.ts; a worker and its engine: worker/config.ts; Discord, Slack: their config.ts; the
- * health server: src/health.ts), once, at its start, from the environment its entry point passes in: nothing
+ * database: jobs/config.ts; a worker and its engine: worker/config.ts; Discord, Slack: their config.ts; the
+ * health server: lib/health.ts), once, at its start, from the environment its entry point passes in: nothing
  * else reads process.env. A worker therefore starts whatever the chat platforms' variables hold, and a typo in
  * one platform's stops only the processes that serve it.
  */

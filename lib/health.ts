@@ -1,15 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import type { Database } from './core/db.ts';
 import { type Env, host, parseEnv, port } from './env.ts';
 import type { Logger } from './log.ts';
-import { registerJobGauges, registry } from './metrics.ts';
+import { registry } from './metrics.ts';
 
 /**
  * The health server of the bot and of each worker (plain node:http): /healthz answers 200 while the process runs,
  * /readyz 200 when the database answers and the process's own check passes (503 with a JSON reason otherwise,
- * also while it stops), /metrics the Prometheus text of src/metrics.ts. Nothing here reads configuration
+ * also while it stops), /metrics the Prometheus text of lib/metrics.ts (with
+ * the job gauges of jobs/gauges.ts where the process registered them). Nothing here reads configuration
  * secrets: the answers carry only states and counts.
  */
 /** Where a health server listens: `port` 0 picks a free one. */
@@ -34,13 +34,18 @@ export function parseHealthConfig(env: Env, role: keyof typeof healthSchemas): H
   return parseEnv(healthSchemas[role], env);
 }
 
+/** What readiness needs of the job system's database (jobs/db.ts): an answer to `SELECT 1`. */
+export interface DatabasePing {
+  readonly prisma: { $queryRaw(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<unknown> };
+}
+
 export type Readiness = { ready: true } | { ready: false; reason: string };
 
 export interface HealthOptions {
   port: number;
   /** The address to listen on (HEALTH_HOST, WORKER_HEALTH_HOST); all interfaces by default. */
   host?: string;
-  db: Database;
+  db: DatabasePing;
   log: Logger;
   /** The process's own readiness (adapters connected, worker taking jobs); the database is checked here. */
   check: () => Readiness;
@@ -55,7 +60,11 @@ export interface HealthServer {
 
 const DB_TIMEOUT_MS = 2_000;
 
-export async function readiness(db: Database, check: () => Readiness, stopping: boolean): Promise<Readiness> {
+export async function readiness(
+  db: DatabasePing,
+  check: () => Readiness,
+  stopping: boolean,
+): Promise<Readiness> {
   if (stopping) return { ready: false, reason: 'stopping' };
   const own = check();
   if (!own.ready) return own;
@@ -75,7 +84,6 @@ export async function readiness(db: Database, check: () => Readiness, stopping: 
 
 export async function startHealthServer(options: HealthOptions): Promise<HealthServer> {
   const { db, log, check } = options;
-  registerJobGauges(db);
   let stopping = false;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

@@ -1,9 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Database } from './core/db.ts';
 
 /**
- * The Prometheus metrics of one process (bot or worker), served on /metrics by src/health.ts. The chat adapters
- * and the worker loop count into these; the job gauges are read from the database on each scrape. Labels never
+ * The Prometheus metrics of one process (bot or worker), served on /metrics by lib/health.ts. The chat adapters
+ * and the worker loop count into these; the job gauges (jobs/gauges.ts) are read from the database on each scrape. Labels never
  * carry tokens or member ids: servers appear as `platform` and the server's id, which the platform shows anyway.
  */
 export const registry = new Registry();
@@ -63,45 +62,3 @@ export const computeBackend = new Gauge({
   labelNames: ['requested', 'backend', 'device', 'skipped'] as const,
   registers: [registry],
 });
-
-let jobGauges: { queue: Gauge<'platform' | 'server'>; status: Gauge<'status'> } | undefined;
-
-/** Registers the gauges computed from the database on each scrape: queue depth per server, jobs by status. */
-export function registerJobGauges(db: Database): void {
-  if (jobGauges) return;
-  const queue: Gauge<'platform' | 'server'> = new Gauge({
-    name: 'stylize_queue_depth',
-    help: 'Queued jobs, by server',
-    labelNames: ['platform', 'server'] as const,
-    registers: [registry],
-    async collect() {
-      const counts = await db.prisma.job.groupBy({
-        by: ['serverId'],
-        where: { status: 'queued' },
-        _count: { _all: true },
-      });
-      const servers = await db.prisma.server.findMany({
-        where: { id: { in: counts.map((c) => c.serverId) } },
-        select: { id: true, platform: true, externalId: true },
-      });
-      const byId = new Map(servers.map((s) => [s.id, s]));
-      queue.reset();
-      for (const c of counts) {
-        const server = byId.get(c.serverId);
-        if (server) queue.set({ platform: server.platform, server: server.externalId }, c._count._all);
-      }
-    },
-  });
-  const status: Gauge<'status'> = new Gauge({
-    name: 'stylize_jobs',
-    help: 'Jobs in the database, by status',
-    labelNames: ['status'] as const,
-    registers: [registry],
-    async collect() {
-      const counts = await db.prisma.job.groupBy({ by: ['status'], _count: { _all: true } });
-      status.reset();
-      for (const c of counts) status.set({ status: c.status }, c._count._all);
-    },
-  });
-  jobGauges = { queue, status };
-}

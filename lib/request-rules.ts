@@ -2,7 +2,7 @@
  * What a member or admin may ask for, in one place: the core validates jobs, limits and preset names against
  * these, the Discord command definitions declare them to Discord, and both adapters offer and check them in their
  * forms. These are the bounds of what the bot can do at all; each server's admins set their own limits inside
- * them (the quotas: src/core/quotas.ts), and the forms offer only what a server's limits allow
+ * them (the quotas: rules/quotas.ts), and the forms offer only what a server's limits allow
  * ({@link sizesAllowed}, {@link defaultsWithin}).
  */
 

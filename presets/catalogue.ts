@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { hasImageExtension } from '../images/formats.ts';
-import { PRESET_NAME } from '../request-rules.ts';
+import { hasImageExtension } from '../lib/images/formats.ts';
+import { PRESET_NAME } from '../lib/request-rules.ts';
 
 /** presets/catalogue.json: the public-domain paintings `stylize presets setup` installs. */
-export const CATALOGUE_PATH = fileURLToPath(new URL('../../presets/catalogue.json', import.meta.url));
+export const CATALOGUE_PATH = fileURLToPath(new URL('./catalogue.json', import.meta.url));
 
 const paintingSchema = z.object({
   /** The preset name and file name (`starry_night` is installed as `starry_night.jpg`). */

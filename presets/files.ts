@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { hasImageExtension } from '../images/formats.ts';
+import { hasImageExtension } from '../lib/images/formats.ts';
 
 /**
  * The operator's presets: image files in a folder, each named after its work (`starry_night.jpg` is the

@@ -1,6 +1,6 @@
-import type { Core } from './core.ts';
+import type { Core } from '../jobs/core.ts';
+import { findServer, type ServerRef } from '../jobs/servers.ts';
 import { loadPreset } from './presets.ts';
-import { findServer, type ServerRef } from './servers.ts';
 
 /**
  * A preset's image file as stored (the server's own, else the operator's), for the adapters' catalogue

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { decodeImage, encodeImage } from '../images/index.ts';
-import { loadCatalogue, paintingTitle } from '../presets/catalogue.ts';
-import { presetFiles } from '../presets/files.ts';
-import { PRESET_NAME } from '../request-rules.ts';
-import type { Core } from './core.ts';
-import type { ServerRow } from './db.ts';
-import { UserError } from './errors.ts';
-import { findServer, placeName, type ServerRef } from './servers.ts';
+import type { Core } from '../jobs/core.ts';
+import type { ServerRow } from '../jobs/db.ts';
+import { UserError } from '../jobs/errors.ts';
+import { findServer, placeName, type ServerRef } from '../jobs/servers.ts';
+import { decodeImage, encodeImage } from '../lib/images/index.ts';
+import { PRESET_NAME } from '../lib/request-rules.ts';
+import { loadCatalogue, paintingTitle } from './catalogue.ts';
+import { presetFiles } from './files.ts';
 
 /**
  * Named paintings: a server's own (added by its admins, stored in the image store) and the operator's (image

@@ -1,14 +1,15 @@
 import { z } from 'zod';
-import { LIMIT_RULES, type Limits } from '../request-rules.ts';
+import type { Core } from '../jobs/core.ts';
+import { UserError } from '../jobs/errors.ts';
+import type { JobStatus } from '../jobs/jobs.ts';
+import { jobOptionsSchema } from '../jobs/options.ts';
+import { queueOrder } from '../jobs/queue.ts';
+import { ensureServer, type ServerRef } from '../jobs/servers.ts';
+import { usageToday } from '../jobs/usage.ts';
+import { LIMIT_RULES, type Limits } from '../lib/request-rules.ts';
+import { deletePreset, savePreset } from '../presets/index.ts';
 import type { Actor } from './cancel.ts';
-import type { Core } from './core.ts';
-import { UserError } from './errors.ts';
-import type { JobStatus } from './jobs.ts';
-import { jobOptionsSchema } from './options.ts';
-import { deletePreset, savePreset } from './presets.ts';
-import { queueOrder } from './queue.ts';
-import { effectiveLimits, LIMIT_NAMES, type LimitName, nextUtcMidnight, usageToday } from './quotas.ts';
-import { ensureServer, type ServerRef } from './servers.ts';
+import { effectiveLimits, LIMIT_NAMES, type LimitName, nextUtcMidnight } from './quotas.ts';
 
 /**
  * The /stylize-admin operations, shared by both chat adapters: limits, the queue, presets. (Cancelling is in

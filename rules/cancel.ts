@@ -1,7 +1,7 @@
-import type { Core } from './core.ts';
-import { UserError } from './errors.ts';
-import { loadServerJob, requestCancel } from './jobs.ts';
-import type { ServerRef } from './servers.ts';
+import type { Core } from '../jobs/core.ts';
+import { UserError } from '../jobs/errors.ts';
+import { loadServerJob, requestCancel } from '../jobs/jobs.ts';
+import type { ServerRef } from '../jobs/servers.ts';
 
 /** Who asks: the chat adapter says whether the platform counts them as an admin of the server. */
 export interface Actor {

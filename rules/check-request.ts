@@ -1,12 +1,12 @@
-import { defaultsWithin, type LayersChoice, type RequestLimits } from '../request-rules.ts';
-import { operatorBounds } from './capacity.ts';
-import type { Core } from './core.ts';
-import { UserError } from './errors.ts';
-import { type CheckedOptions, type JobOptionsInput, jobOptionsSchema } from './options.ts';
-import { requirePreset } from './presets.ts';
+import { operatorBounds } from '../jobs/capacity.ts';
+import type { Core } from '../jobs/core.ts';
+import { UserError } from '../jobs/errors.ts';
+import { type CheckedOptions, type JobOptionsInput, jobOptionsSchema } from '../jobs/options.ts';
+import { ensureServer, findServer, type ServerRef } from '../jobs/servers.ts';
+import { type ImageSubject, requirePaintableShape } from '../jobs/shape.ts';
+import { defaultsWithin, type LayersChoice, type RequestLimits } from '../lib/request-rules.ts';
+import { requirePreset } from '../presets/index.ts';
 import { checkQuotas, effectiveLimits } from './quotas.ts';
-import { ensureServer, findServer, type ServerRef } from './servers.ts';
-import { type ImageSubject, requirePaintableShape } from './shape.ts';
 
 /** A /stylize request as far as it is known before its images are downloaded. */
 export interface RequestCheck {

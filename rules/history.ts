@@ -1,6 +1,6 @@
-import type { Core } from './core.ts';
-import { type JobView, toJobView } from './jobs.ts';
-import { findServer, type ServerRef } from './servers.ts';
+import type { Core } from '../jobs/core.ts';
+import { type JobView, toJobView } from '../jobs/jobs.ts';
+import { findServer, type ServerRef } from '../jobs/servers.ts';
 
 /** Paintings listed by "/stylize history" unless the caller asks for another number. */
 export const HISTORY_LENGTH = 10;

@@ -1,9 +1,10 @@
-import { MemberFacingError } from '../member-error.ts';
-import type { Limits } from '../request-rules.ts';
-import type { Client, ServerRow, Tx } from './db.ts';
-import type { JobOptions } from './options.ts';
-import { plural } from './plural.ts';
-import { placeName } from './servers.ts';
+import type { Client, ServerRow, Tx } from '../jobs/db.ts';
+import type { JobOptions } from '../jobs/options.ts';
+import { plural } from '../jobs/plural.ts';
+import { placeName } from '../jobs/servers.ts';
+import { usageToday } from '../jobs/usage.ts';
+import { MemberFacingError } from '../lib/member-error.ts';
+import type { Limits } from '../lib/request-rules.ts';
 
 /**
  * The limits a server's admins set (null in the server's row: the operator's default from the config).
@@ -48,45 +49,8 @@ export function effectiveLimits(server: Pick<ServerRow, LimitName> | null, defau
   return limits;
 }
 
-/** The UTC day a job counts against, YYYY-MM-DD. */
-export function utcDay(now: Date): string {
-  return now.toISOString().slice(0, 10);
-}
-
 export function nextUtcMidnight(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
-}
-
-/** Counts a job as accepted: one usage row, refunded if the job fails or is cancelled. */
-export function recordUsage(tx: Tx, job: { id: number; serverId: number; requesterId: string }, now: Date) {
-  return tx.usage.create({
-    data: { jobId: job.id, serverId: job.serverId, requesterId: job.requesterId, day: utcDay(now) },
-  });
-}
-
-/**
- * Gives a job's usage back once the job has failed or been cancelled. Conditional on that end state and on
- * not having been refunded, so it is safe to run after any attempt to end a job, whoever won the race.
- */
-export function refundIfEnded(prisma: Client | Tx, jobId: number, now: Date) {
-  return prisma.usage.updateMany({
-    where: { jobId, refundedAt: null, job: { status: { in: ['failed', 'cancelled'] } } },
-    data: { refundedAt: now },
-  });
-}
-
-export async function usageToday(
-  prisma: Client | Tx,
-  serverId: number,
-  now: Date,
-): Promise<{ server: number; byMember: Map<string, number> }> {
-  const rows = await prisma.usage.groupBy({
-    by: ['requesterId'],
-    where: { serverId, day: utcDay(now), refundedAt: null },
-    _count: { _all: true },
-  });
-  const byMember = new Map(rows.map((r) => [r.requesterId, r._count._all]));
-  return { server: [...byMember.values()].reduce((a, b) => a + b, 0), byMember };
 }
 
 /** Throws a QuotaError naming the first limit this request would go over. */

@@ -1,25 +1,25 @@
 import { z } from 'zod';
-import { fitSize } from '../engine.ts';
-import { decodeImage, encodeImage, probeImage } from '../images/index.ts';
-import { recommendedStrength } from '../presets/catalogue.ts';
-import type { Limits } from '../request-rules.ts';
-import { type OperatorBounds, operatorBounds } from './capacity.ts';
-import type { Core } from './core.ts';
-import { type ServerRow, TX_OPTIONS } from './db.ts';
-import { UserError } from './errors.ts';
-import { type JobView, loadJob, toJobView } from './jobs.ts';
+import { type OperatorBounds, operatorBounds } from '../jobs/capacity.ts';
+import type { Core } from '../jobs/core.ts';
+import { type ServerRow, TX_OPTIONS } from '../jobs/db.ts';
+import { UserError } from '../jobs/errors.ts';
+import { type JobView, loadJob, toJobView } from '../jobs/jobs.ts';
 import {
   type CheckedOptions,
   type JobOptions,
   jobOptionsSchema,
   largerSize,
   type StyleRefs,
-} from './options.ts';
-import { loadPreset, MAX_STYLE_SIDE } from './presets.ts';
-import { standing } from './queue.ts';
-import { checkQuotas, effectiveLimits, recordUsage } from './quotas.ts';
-import { ensureServer, PLATFORMS, type ServerRef } from './servers.ts';
-import { type ImageSubject, requirePaintableShape } from './shape.ts';
+} from '../jobs/options.ts';
+import { standing } from '../jobs/queue.ts';
+import { ensureServer, PLATFORMS, type ServerRef } from '../jobs/servers.ts';
+import { type ImageSubject, requirePaintableShape } from '../jobs/shape.ts';
+import { recordUsage } from '../jobs/usage.ts';
+import { fitSize } from '../lib/engine.ts';
+import { decodeImage, encodeImage, probeImage } from '../lib/images/index.ts';
+import type { Limits } from '../lib/request-rules.ts';
+import { loadPreset, MAX_STYLE_SIDE, recommendedStrength } from '../presets/index.ts';
+import { checkQuotas, effectiveLimits } from './quotas.ts';
 
 /** What a chat adapter hands the core for one /stylize: the photo and paintings as bytes or preset names. */
 export interface SubmitRequest {

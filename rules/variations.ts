@@ -1,25 +1,25 @@
-import { fitSize } from '../engine.ts';
-import { probeImage } from '../images/index.ts';
-import { STRENGTH } from '../request-rules.ts';
-import type { Actor } from './cancel.ts';
-import { operatorBounds } from './capacity.ts';
-import type { Core } from './core.ts';
-import type { JobRow, ServerRow } from './db.ts';
-import { UserError } from './errors.ts';
-import { type JobView, loadServerJob } from './jobs.ts';
+import { operatorBounds } from '../jobs/capacity.ts';
+import type { Core } from '../jobs/core.ts';
+import type { JobRow, ServerRow } from '../jobs/db.ts';
+import { UserError } from '../jobs/errors.ts';
+import { type JobView, loadServerJob } from '../jobs/jobs.ts';
 import {
   type JobOptions,
   jobOptionsSchema,
   largerSize,
   styleRefsSchema,
   type VariationKind,
-} from './options.ts';
-import { plural } from './plural.ts';
+} from '../jobs/options.ts';
+import { plural } from '../jobs/plural.ts';
+import { placeName, type ServerRef } from '../jobs/servers.ts';
+import { requirePaintableShape } from '../jobs/shape.ts';
+import type { LayerSetName } from '../jobs/workers.ts';
+import { fitSize } from '../lib/engine.ts';
+import { probeImage } from '../lib/images/index.ts';
+import { STRENGTH } from '../lib/request-rules.ts';
+import type { Actor } from './cancel.ts';
 import { checkQuotas, effectiveLimits, QuotaError } from './quotas.ts';
-import { placeName, type ServerRef } from './servers.ts';
-import { requirePaintableShape } from './shape.ts';
 import { type AcceptedJob, acceptJob, type Submission, shapeChecker, submission } from './submit.ts';
-import type { LayerSetName } from './workers.ts';
 
 /**
  * Variations of a finished painting: the same photo and painting (the stored images, not uploaded again) with one

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
-import { LRUCache } from 'lru-cache';
 import { reportDownloadFault } from '../chat/download-faults.ts';
+import { memberReply } from '../lib/member-error.ts';
+import { LIMIT_RULES } from '../lib/request-rules.ts';
 import {
   type Actor,
   addPreset,
@@ -15,14 +16,11 @@ import {
   removePreset,
   setLimits,
   showLimits,
-} from '../core/index.ts';
-import { memberReply } from '../member-error.ts';
-import { LIMIT_RULES } from '../request-rules.ts';
+} from '../rules/index.ts';
 import { fetchFiles, type SlackDeps, workspace } from './deps.ts';
 import { slackError } from './events.ts';
 import { messageModal, PRESET_MODAL, parsePresetSubmission, presetModal } from './modal.ts';
 import { errorText, escapeText, localTime, mention } from './render.ts';
-import type { SlackClient } from './slack-types.ts';
 
 /**
  * `/stylize-admin` for the workspace's admins and owners (users.info: is_admin or is_owner), with subcommands
@@ -116,26 +114,6 @@ export function queueText(entries: readonly QueueEntry[]): string {
       : `• Job ${e.jobId} by ${mention(e.requesterId)}: #${e.position ?? '?'} in the queue`,
   );
   return `*Jobs of this workspace:*\n${lines.join('\n')}`;
-}
-
-/** Whether Slack counts a member as an admin or owner of the workspace, remembered for a minute. */
-export interface AdminCheck {
-  isAdmin(client: SlackClient, userId: string): Promise<boolean>;
-}
-
-export function adminCheck(ttlMs = 60_000): AdminCheck {
-  // Bounded as well as timed, so a workspace of many members cannot grow it without end.
-  const cache = new LRUCache<string, boolean>({ max: 10_000, ttl: ttlMs });
-  return {
-    async isAdmin(client, userId) {
-      const hit = cache.get(userId);
-      if (hit !== undefined) return hit;
-      const { user } = await client.users.info({ user: userId });
-      const admin = user?.is_admin === true || user?.is_owner === true;
-      cache.set(userId, admin);
-      return admin;
-    },
-  };
 }
 
 const REFUSAL = 'Only the admins and owners of this workspace can use /stylize-admin.';

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { App, type Logger as BoltLogger, LogLevel, webApi } from '@slack/bolt';
-import type { Logger } from '../log.ts';
-import { rateLimited } from '../metrics.ts';
+import type { Logger } from '../lib/log.ts';
+import { rateLimited } from '../lib/metrics.ts';
 import type { SlackConfig } from './config.ts';
 
 /**

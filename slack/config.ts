@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { JobOptionsInput } from '../core/index.ts';
-import { type Env, parseEnv } from '../env.ts';
-import { OFFERED_SIZES } from '../request-rules.ts';
+import { type Env, parseEnv } from '../lib/env.ts';
+import { OFFERED_SIZES } from '../lib/request-rules.ts';
+import type { JobOptionsInput } from '../rules/index.ts';
 
 /**
- * The Slack app's settings, parsed from the environment the bot's entry point passes in (src/bot-config.ts):
- * nothing in src/slack reads process.env. The tokens and the signing secret are secrets: never logged.
+ * The Slack app's settings, parsed from the environment the bot's entry point passes in (bot/bot-config.ts):
+ * nothing in slack reads process.env. The tokens and the signing secret are secrets: never logged.
  */
 export interface SlackConfig {
   /** xoxb-…: the bot token, for the Web API and for downloading members' files. */

@@ -1,7 +1,7 @@
 import type { ServerChoiceCache } from '../chat/preset-choices.ts';
-import type { Core, ServerRef } from '../core/index.ts';
-import type { Logger } from '../log.ts';
-import type { AdminCheck } from './admin.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Core, ServerRef } from '../rules/index.ts';
+import type { AdminCheck } from './admin-check.ts';
 import type { SlackConfig } from './config.ts';
 import type { SlackJobEvents } from './events.ts';
 import { type FetchedFile, fetchSlackFiles } from './files.ts';

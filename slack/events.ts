@@ -1,5 +1,6 @@
 import { progressEdits } from '../chat/progress-edits.ts';
 import { type WriteLimiter, type WriteRate, writeLimiter } from '../chat/write-limiter.ts';
+import type { Logger } from '../lib/log.ts';
 import type {
   FinalDelivery,
   JobEvents,
@@ -8,8 +9,7 @@ import type {
   ResultImages,
   StoredImage,
   VariationKind,
-} from '../core/index.ts';
-import type { Logger } from '../log.ts';
+} from '../rules/index.ts';
 import type { SlackConfig } from './config.ts';
 import {
   cancelledMessage,

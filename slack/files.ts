@@ -1,6 +1,6 @@
 import { checkImageType } from '../chat/file-type.ts';
-import { UserError } from '../core/index.ts';
-import { type DownloadPolicy, download, downloadErrors } from '../download.ts';
+import { type DownloadPolicy, download, downloadErrors } from '../lib/download.ts';
+import { UserError } from '../rules/index.ts';
 import type { SlackClient } from './slack-types.ts';
 
 /**

@@ -1,8 +1,9 @@
 import { serverChoiceCache } from '../chat/preset-choices.ts';
-import { type Core, type JobEvents, setChatRefs, variationChoices } from '../core/index.ts';
-import type { Readiness } from '../health.ts';
-import type { Logger } from '../log.ts';
-import { adminCheck, registerAdmin } from './admin.ts';
+import type { Readiness } from '../lib/health.ts';
+import type { Logger } from '../lib/log.ts';
+import { type Core, type JobEvents, setChatRefs, variationChoices } from '../rules/index.ts';
+import { registerAdmin } from './admin.ts';
+import { adminCheck } from './admin-check.ts';
 import { createSlackApp } from './app.ts';
 import type { SlackConfig } from './config.ts';
 import { createSlackEvents } from './events.ts';

@@ -1,8 +1,8 @@
 import type { ViewOutput } from '@slack/bolt';
 import { matchPresets } from '../chat/preset-choices.ts';
-import type { PresetInfo } from '../core/index.ts';
-import { IMAGE_EXTENSIONS, IMAGE_FORMAT_NAMES } from '../images/index.ts';
-import { ITERATIONS, PRESET_NAME, SIZE, STRENGTH } from '../request-rules.ts';
+import { IMAGE_EXTENSIONS, IMAGE_FORMAT_NAMES } from '../lib/images/index.ts';
+import { ITERATIONS, PRESET_NAME, SIZE, STRENGTH } from '../lib/request-rules.ts';
+import type { PresetInfo } from '../rules/index.ts';
 import { escapeText } from './render.ts';
 import type { KnownBlock, ModalView, PlainTextOption } from './slack-types.ts';
 
@@ -28,7 +28,7 @@ export const FIELD = {
 } as const;
 export const VALUE = 'value';
 
-/** What file_input accepts: the formats src/images decodes. */
+/** What file_input accepts: the formats lib/images decodes. */
 export const IMAGE_FILETYPES = IMAGE_EXTENSIONS;
 /** Slack's cap on the options of a select, and on an option's text. */
 export const MAX_SELECT_OPTIONS = 100;

@@ -1,4 +1,5 @@
 import { historyState } from '../chat/history-state.ts';
+import { memberReply } from '../lib/member-error.ts';
 import {
   type HistoryEntry,
   type JobProgress,
@@ -7,8 +8,7 @@ import {
   plural,
   VARIATIONS,
   type VariationKind,
-} from '../core/index.ts';
-import { memberReply } from '../member-error.ts';
+} from '../rules/index.ts';
 import type { KnownBlock, SlackMessage } from './slack-types.ts';
 
 /**

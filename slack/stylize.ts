@@ -1,5 +1,8 @@
 import type { App } from '@slack/bolt';
 import { reportDownloadFault } from '../chat/download-faults.ts';
+import { IMAGE_FORMAT_NAMES } from '../lib/images/index.ts';
+import { memberReply } from '../lib/member-error.ts';
+import { preselectSize, sizesAllowed } from '../lib/request-rules.ts';
 import {
   type CheckedOptions,
   cancelJob,
@@ -12,10 +15,7 @@ import {
   setChatRefs,
   submitJob,
   UserError,
-} from '../core/index.ts';
-import { IMAGE_FORMAT_NAMES } from '../images/index.ts';
-import { memberReply } from '../member-error.ts';
-import { preselectSize, sizesAllowed } from '../request-rules.ts';
+} from '../rules/index.ts';
 import { fetchFiles, type SlackDeps, workspace } from './deps.ts';
 import type { SlackRefs } from './events.ts';
 import { slackError } from './events.ts';

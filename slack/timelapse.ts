@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
-import { jobTimelapse } from '../core/index.ts';
-import { animationAsGif } from '../images/index.ts';
-import { memberReply } from '../member-error.ts';
+import { animationAsGif } from '../lib/images/index.ts';
+import { memberReply } from '../lib/member-error.ts';
+import { jobTimelapse } from '../rules/index.ts';
 import { type SlackDeps, workspace } from './deps.ts';
 import { slackError } from './events.ts';
 import { errorText, TIMELAPSE_ACTION, timelapseComment } from './render.ts';

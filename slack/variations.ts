@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { memberReply } from '../lib/member-error.ts';
 import {
   checkVariation,
   jobStatus,
@@ -7,8 +8,7 @@ import {
   submitVariation,
   UserError,
   type VariationRequest,
-} from '../core/index.ts';
-import { memberReply } from '../member-error.ts';
+} from '../rules/index.ts';
 import { type SlackDeps, workspace } from './deps.ts';
 import { type SlackRefs, slackError } from './events.ts';
 import { errorText, queuedMessage, VARIATION_ACTION_PREFIX, variationOfAction } from './render.ts';

@@ -4,7 +4,7 @@
  * Discord sending /stylize.
  */
 import { expect } from 'vitest';
-import { registerCommands } from '../commands/register.ts';
+import { registerCommands } from '../discord/commands/register.ts';
 import { FakeDiscord } from './discord/fake-discord.ts';
 import { FakeSlack } from './slack/fake-slack.ts';
 import {

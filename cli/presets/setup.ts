@@ -1,8 +1,8 @@
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { probeImage } from '../../src/images/index.ts';
-import { type Catalogue, type CataloguePainting, paintingExtension } from '../../src/presets/catalogue.ts';
-import { presetFiles } from '../../src/presets/files.ts';
+import { probeImage } from '../../lib/images/index.ts';
+import { type Catalogue, type CataloguePainting, paintingExtension } from '../../presets/catalogue.ts';
+import { presetFiles } from '../../presets/files.ts';
 import { readRecordedChecksums, sha256File, writeRecordedChecksums } from '../weights/checksums.ts';
 import { ChecksumMismatchError, WeightsDownloadError } from '../weights/errors.ts';
 import { removeIfExists, syncFile } from '../weights/fs-util.ts';

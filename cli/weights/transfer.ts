@@ -13,7 +13,7 @@ import {
   downloadFailure,
   type OpenedDownload,
   openDownload,
-} from '../../src/download.ts';
+} from '../../lib/download.ts';
 import { WeightsDownloadError, type WeightsErrorCode } from './errors.ts';
 import { fileSize, removeIfExists } from './fs-util.ts';
 

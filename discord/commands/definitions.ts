@@ -14,7 +14,7 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
   SlashCommandBuilder,
 } from 'discord.js';
-import { ITERATIONS, LIMIT_RULES, PRESET_NAME, SIZE, STRENGTH } from '../src/request-rules.ts';
+import { ITERATIONS, LIMIT_RULES, PRESET_NAME, SIZE, STRENGTH } from '../../lib/request-rules.ts';
 
 export const COMMAND = {
   stylize: 'stylize',

@@ -1,10 +1,10 @@
 /**
- * Registers the slash commands of commands/definitions.ts with Discord:
+ * Registers the slash commands of discord/commands/definitions.ts with Discord:
  *
  *   npm run register                  # globally (every server the bot is in)
  *   npm run register -- --guild ID    # one server only, updated instantly: for development
  *
- * Reads DISCORD_TOKEN, DISCORD_APPLICATION_ID and optionally DISCORD_API_URL (src/discord/config.ts). A bulk
+ * Reads DISCORD_TOKEN, DISCORD_APPLICATION_ID and optionally DISCORD_API_URL (discord/config.ts). A bulk
  * overwrite (PUT): commands no longer defined are removed, and registering twice changes nothing.
  */
 import { realpathSync } from 'node:fs';
@@ -16,7 +16,7 @@ import {
   type RESTPutAPIApplicationCommandsResult,
   Routes,
 } from 'discord-api-types/v10';
-import { type DiscordRegisterConfig, requireDiscordConfig } from '../src/discord/config.ts';
+import { type DiscordRegisterConfig, requireDiscordConfig } from '../config.ts';
 import { commandDefinitions } from './definitions.ts';
 
 export interface RegisterOptions extends DiscordRegisterConfig {

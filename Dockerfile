@@ -30,7 +30,7 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN ./install-production.sh
 
 # The bot runs no painting: the same install less the ML runtimes. It keeps wabt: the shape check of a request
-# (src/engine.ts) loads the engine's coarse-to-fine driver, whose optimiser kernels wabt compiles when used.
+# (lib/engine.ts) loads the engine's coarse-to-fine driver, whose optimiser kernels wabt compiles when used.
 FROM deps AS bot-deps
 RUN npm uninstall --no-audit --no-fund onnxruntime-node webgpu @tensorflow/tfjs @tensorflow/tfjs-backend-wasm
 
@@ -52,11 +52,11 @@ COPY package.json ./
 COPY --from=bot-deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
 ENV BOT_WORKERS=0
-# The health server (src/health.ts): /healthz, /readyz, /metrics on HEALTH_PORT (9090).
+# The health server (lib/health.ts): /healthz, /readyz, /metrics on HEALTH_PORT (9090).
 EXPOSE 9090
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD node -e "fetch('http://127.0.0.1:9090/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/src/main.js"]
+CMD ["node", "dist/bot/main.js"]
 
 FROM runtime AS worker-cpu
 COPY package.json ./

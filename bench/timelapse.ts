@@ -37,7 +37,7 @@ import {
 } from '../engine/index.ts';
 import { FrameRecorder } from '../engine/timelapse.ts';
 import { deepestLayer, loadVggWeights } from '../engine/vgg.ts';
-import { encodeAnimation } from '../src/images/index.ts';
+import { encodeAnimation } from '../lib/images/index.ts';
 import { runJsonChild } from './child.ts';
 import { median, noise } from './measure.ts';
 

@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { BUNDLED_DIR, loadBundled } from '../src/presets/bundled.ts';
+import { BUNDLED_DIR, loadBundled } from '../presets/bundled.ts';
 
 const MAX_SIDE = 640;
 const MAX_BYTES = 200 * 1024;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCatalogue } from '../src/presets/catalogue.ts';
+import { loadCatalogue } from '../presets/catalogue.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
 import { ROOT, waitFor } from './job-system.ts';
 import { writeRandomWeights } from './weights.ts';

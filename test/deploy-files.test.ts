@@ -222,7 +222,7 @@ describe('Dockerfile', () => {
     for (const target of TARGETS) {
       const cmd = JSON.parse(effective(stage(target), 'CMD') ?? '[]') as string[];
       expect(cmd, target).toEqual(['node', expect.stringMatching(/^dist\/.+\.js$/)]);
-      // dist/src/main.js is compiled from src/main.ts.
+      // dist/bot/main.js is compiled from bot/main.ts.
       expect(existsSync(join(ROOT, cmd[1]!.replace(/^dist\//, '').replace(/\.js$/, '.ts'))), target).toBe(
         true,
       );
@@ -257,7 +257,7 @@ describe('Dockerfile', () => {
       .flatMap((command) => /npm uninstall (.*)/.exec(command)?.[1]?.split(/\s+/) ?? [])
       .filter((word) => !word.startsWith('-'));
     expect(removed).toContain('@tensorflow/tfjs');
-    for (const entry of ['src/main.ts', 'src/discord/shard.ts']) {
+    for (const entry of ['bot/main.ts', 'bot/shard.ts']) {
       const loaded = await importsFrom(entry);
       expect(
         removed.filter((name) => loaded.has(name)),
@@ -383,11 +383,11 @@ describe('package.json', () => {
       const source = script.replace(/^(exec )?node dist\//, '').replace(/\.js$/, '.ts');
       expect(existsSync(join(ROOT, source)), source).toBe(true);
     }
-    expect(pkg.scripts.dev).toBe('exec node --import tsx src/main.ts');
+    expect(pkg.scripts.dev).toBe('exec node --import tsx bot/main.ts');
     expect(pkg.scripts['dev:worker']).toBe('exec node --import tsx worker/main.ts');
     expect(pkg.scripts.test).toBe('vitest run');
     // `npx stylize` in production: the bin falls back to dist/ where tsx is absent.
-    expect(readFileSync(join(ROOT, pkg.bin.stylize!), 'utf8')).toContain('../dist/worker/cli/main.js');
+    expect(readFileSync(join(ROOT, pkg.bin.stylize!), 'utf8')).toContain('../dist/cli/main.js');
   });
 
   it('keeps the compilers, the Prisma CLI and the test tools out of the production dependencies', () => {

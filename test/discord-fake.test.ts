@@ -24,8 +24,8 @@ import {
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { commandDefinitions } from '../commands/definitions.ts';
-import { describeRegistered, registerCommands } from '../commands/register.ts';
+import { commandDefinitions } from '../discord/commands/definitions.ts';
+import { describeRegistered, registerCommands } from '../discord/commands/register.ts';
 import { FakeDiscord, type FakeDiscordOptions } from './discord/fake-discord.ts';
 
 const EDIT_ORIGINAL = 'PATCH /webhooks/:applicationId/:token/messages/:messageId';
@@ -423,7 +423,7 @@ describe('npm run register against the fake', () => {
       DISCORD_API_URL: fake.apiUrl,
     };
     const run = (args: string[], environment: NodeJS.ProcessEnv) =>
-      promisify(execFile)(process.execPath, ['--import', 'tsx', 'commands/register.ts', ...args], {
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'discord/commands/register.ts', ...args], {
         env: environment,
         timeout: 20_000,
       });

@@ -12,12 +12,12 @@ import {
 } from 'discord-api-types/v10';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Core, Notifier } from '../src/core/index.ts';
-import { startNotifier } from '../src/core/index.ts';
-import { deletionMessages } from '../src/discord/deletion.ts';
-import { type DiscordAdapter, startDiscord } from '../src/discord/index.ts';
-import { pickerMessages } from '../src/discord/picker.ts';
-import { decodeRefs } from '../src/discord/refs.ts';
+import { deletionMessages } from '../discord/deletion.ts';
+import { type DiscordAdapter, startDiscord } from '../discord/index.ts';
+import { pickerMessages } from '../discord/picker.ts';
+import { decodeRefs } from '../discord/refs.ts';
+import type { Core, Notifier } from '../rules/index.ts';
+import { startNotifier } from '../rules/index.ts';
 import { type RunningWorker, startWorker } from '../worker/loop.ts';
 import { Painter } from '../worker/paint.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';

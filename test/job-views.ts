@@ -1,4 +1,4 @@
-import type { JobView } from '../src/core/index.ts';
+import type { JobView } from '../rules/index.ts';
 
 /** A running job as the core shows it to the chat adapters, for rendering and events tests: override what matters. */
 export function jobView(extra: Partial<JobView> = {}): JobView {

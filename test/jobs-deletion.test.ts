@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { historyState } from '../src/chat/history-state.ts';
-import { memberAllowance } from '../src/core/allowance.ts';
-import type { Core } from '../src/core/core.ts';
-import { deletePainting } from '../src/core/deletion.ts';
-import { UserError } from '../src/core/errors.ts';
-import { memberHistory } from '../src/core/history.ts';
-import { type Notifier, startNotifier } from '../src/core/notifier.ts';
-import { claimJob } from '../src/core/scheduler.ts';
+import { historyState } from '../chat/history-state.ts';
+import type { Core } from '../jobs/core.ts';
+import { UserError } from '../jobs/errors.ts';
+import { type Notifier, startNotifier } from '../jobs/notifier.ts';
+import { claimJob } from '../jobs/scheduler.ts';
+import { memberAllowance } from '../rules/allowance.ts';
+import { deletePainting } from '../rules/deletion.ts';
+import { memberHistory } from '../rules/history.ts';
 import {
   createTestDatabase,
   finishJob,

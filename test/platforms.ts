@@ -4,9 +4,9 @@
  * Discord sending /stylize.
  */
 import { expect } from 'vitest';
-import { registerCommands } from '../commands/register.ts';
-import { type DiscordConfig, requireDiscordConfig } from '../src/discord/config.ts';
-import type { SlackConfig } from '../src/slack/config.ts';
+import { registerCommands } from '../discord/commands/register.ts';
+import { type DiscordConfig, requireDiscordConfig } from '../discord/config.ts';
+import type { SlackConfig } from '../slack/config.ts';
 import { FakeDiscord } from './discord/fake-discord.ts';
 import { FakeSlack } from './slack/fake-slack.ts';
 import {

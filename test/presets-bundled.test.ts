@@ -8,10 +8,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { probeImage } from '../src/images/index.ts';
-import { BUNDLED_DIR, installBundledPresets, loadBundled } from '../src/presets/bundled.ts';
-import { loadCatalogue, paintingTitle } from '../src/presets/catalogue.ts';
-import { FIELD, STYLIZE_MODAL } from '../src/slack/modal.ts';
+import { probeImage } from '../lib/images/index.ts';
+import { BUNDLED_DIR, installBundledPresets, loadBundled } from '../presets/bundled.ts';
+import { loadCatalogue, paintingTitle } from '../presets/catalogue.ts';
+import { FIELD, STYLIZE_MODAL } from '../slack/modal.ts';
 import { asset } from './assets.ts';
 import {
   type Child,

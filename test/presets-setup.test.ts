@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, probeImage } from '../src/images/index.ts';
-import { type Catalogue, catalogueSchema, loadCatalogue } from '../src/presets/catalogue.ts';
-import { presetFiles } from '../src/presets/files.ts';
-import { presetsStatus, setupPresets } from '../worker/presets/setup.ts';
+import { presetsStatus, setupPresets } from '../cli/presets/setup.ts';
+import { decodeImage, probeImage } from '../lib/images/index.ts';
+import { type Catalogue, catalogueSchema, loadCatalogue } from '../presets/catalogue.ts';
+import { presetFiles } from '../presets/files.ts';
 import { asset } from './assets.ts';
 
 const IDS = ['alpha', 'beta', 'gamma'];

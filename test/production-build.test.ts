@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
+import type { Core } from '../jobs/core.ts';
 import {
   type Child,
   createTestDatabase,
@@ -19,6 +19,20 @@ import {
 } from './job-system.ts';
 
 const run = promisify(execFile);
+/** The top-level folders of the sources, one per role (docs/architecture.md). */
+const ROLES = [
+  'engine',
+  'jobs',
+  'rules',
+  'presets',
+  'lib',
+  'bot',
+  'discord',
+  'slack',
+  'chat',
+  'worker',
+  'cli',
+];
 
 /** Every file below `dir` whose name ends with `suffix`. */
 function filesUnder(dir: string, suffix: string): string[] {
@@ -69,7 +83,7 @@ describe('production build', () => {
   });
 
   it('compiles every module to JavaScript that imports no .ts file', () => {
-    for (const dir of ['src', 'engine', 'worker', 'commands']) {
+    for (const dir of ROLES) {
       const sources = filesUnder(join(ROOT, dir), '.ts').filter((f) => !f.endsWith('.d.ts'));
       expect(sources.length, dir).toBeGreaterThan(0);
       for (const source of sources) {
@@ -84,7 +98,7 @@ describe('production build', () => {
 
   it('copies each file the code reads beside itself (new URL(…, import.meta.url)) into the build', () => {
     const read: string[] = [];
-    for (const dir of ['src', 'engine', 'worker', 'commands']) {
+    for (const dir of ROLES) {
       for (const source of filesUnder(join(ROOT, dir), '.ts')) {
         for (const match of readFileSync(source, 'utf8').matchAll(
           /new URL\(\s*'([^']+)',\s*import\.meta\.url/g,
@@ -106,7 +120,7 @@ describe('production build', () => {
   it('runs the bot and its worker process as plain node on the compiled files, and paints a job', async () => {
     const job = await submit(core, 'compiled', 'member-1', { size: 24, iterations: 3 });
     bot = spawnNode(
-      [join(out, 'src/main.js')],
+      [join(out, 'bot/main.js')],
       testEnv(db, { BOT_WORKERS: '1', WORKER_BACKEND: 'onnx', NODE_ENV: 'production' }),
     );
     const child = bot.process;
@@ -117,7 +131,7 @@ describe('production build', () => {
       const commands = processTree(child.pid!);
       return commands.length >= 2 ? commands : undefined;
     });
-    expect(tree[0]).toEqual([process.execPath, join(out, 'src/main.js')]);
+    expect(tree[0]).toEqual([process.execPath, join(out, 'bot/main.js')]);
     expect(tree).toContainEqual([process.execPath, join(out, 'worker/main.js')]);
     for (const command of tree) expect(command.join(' '), output()).not.toMatch(/tsx|esbuild/);
 
@@ -138,7 +152,7 @@ describe('production build', () => {
 
   it('runs the compiled CLI, which finds the preset catalogue, the bundled paintings and its version from the build', async () => {
     const cli = (...args: string[]) =>
-      run(process.execPath, [join(out, 'worker/cli/main.js'), ...args], {
+      run(process.execPath, [join(out, 'cli/main.js'), ...args], {
         cwd: ROOT,
         env: { ...process.env, PRESETS_DIR: join(db.dataDir, 'cli-presets') },
       });

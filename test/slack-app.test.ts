@@ -1,12 +1,12 @@
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setLimits } from '../src/core/admin.ts';
-import type { Core } from '../src/core/core.ts';
-import { type Notifier, startNotifier } from '../src/core/notifier.ts';
-import { purgeExpired } from '../src/core/retention.ts';
-import { OPERATOR_FAULT_TEXT } from '../src/member-error.ts';
-import { type SlackAdapter, startSlack } from '../src/slack/index.ts';
+import type { Core } from '../jobs/core.ts';
+import { type Notifier, startNotifier } from '../jobs/notifier.ts';
+import { purgeExpired } from '../jobs/retention.ts';
+import { OPERATOR_FAULT_TEXT } from '../lib/member-error.ts';
+import { setLimits } from '../rules/admin.ts';
+import { type SlackAdapter, startSlack } from '../slack/index.ts';
 import { asset } from './assets.ts';
 import { downloadFaultCount } from './download-faults.ts';
 import {

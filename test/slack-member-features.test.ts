@@ -5,10 +5,10 @@
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
-import { type Notifier, startNotifier } from '../src/core/notifier.ts';
-import { deletionTexts } from '../src/slack/deletion.ts';
-import { type SlackAdapter, startSlack } from '../src/slack/index.ts';
+import type { Core } from '../jobs/core.ts';
+import { type Notifier, startNotifier } from '../jobs/notifier.ts';
+import { deletionTexts } from '../slack/deletion.ts';
+import { type SlackAdapter, startSlack } from '../slack/index.ts';
 import { type RunningWorker, startWorker } from '../worker/loop.ts';
 import { Painter } from '../worker/paint.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { chooseBackend } from '../engine/index.ts';
-import { registry } from '../src/metrics.ts';
+import { registry } from '../lib/metrics.ts';
 import { parseWorkerSettings } from '../worker/config.ts';
 import { cpuThreads, Painter } from '../worker/paint.ts';
 import { SHALLOW_WEIGHTS } from './assets.ts';

@@ -258,7 +258,7 @@ describe('Discord: progress edits per channel', () => {
     await events.progress(view, progress);
     await until(() => limited.hits === 1);
     await events.completed(
-      { ...view, status: 'done' },
+      { ...view, status: 'succeeded' },
       {
         result: { mime: 'image/png', bytes: await tinyPng() },
         comparison: { mime: 'image/png', bytes: await tinyPng() },
@@ -277,3 +277,61 @@ function tinyPng(): Promise<Buffer> {
     .png()
     .toBuffer();
 }
+
+describe('Discord: a progress message over an hour old', () => {
+  let fake: FakeDiscord;
+  let rest: REST;
+  beforeAll(async () => {
+    fake = await FakeDiscord.start({ oldMessageMs: 60 * 60_000 });
+    rest = new REST({ api: fake.apiUrl }).setToken(fake.token);
+  });
+  afterAll(() => fake.close());
+
+  it('goes on in a new message, said once, which the job’s end closes', async () => {
+    const reply = (await rest.post(Routes.channelMessages(fake.channelId), {
+      body: { content: 'job 5' },
+    })) as {
+      id: string;
+    };
+    const thread = (await rest.post(Routes.threads(fake.channelId, reply.id), {
+      body: { name: 'job 5' },
+    })) as {
+      id: string;
+    };
+    const first = (await rest.post(Routes.channelMessages(thread.id), { body: { content: 'queued' } })) as {
+      id: string;
+    };
+    const refs = {
+      v: 1 as const,
+      channelId: fake.channelId,
+      replyId: reply.id,
+      threadId: thread.id,
+      progressChannelId: thread.id,
+      progressId: first.id,
+      uploadLimit: 10 * 1024 * 1024,
+    };
+    const view = job(5, 'discord', fake.guildId, { chatRefs: encodeRefs(refs) });
+    const events = discordEvents({ core: {} as Core, rest, log, progressEditMs: 0, setups: new Setups() });
+    fake.backdate(first.id, 2 * 60 * 60_000);
+    const inThread = () => fake.channelMessages(thread.id);
+
+    await events.progress(view, progress);
+    await until(() => inThread().length === 3);
+    await events.progress(view, { ...progress, iteration: 20 });
+    await until(() => /20/.test(inThread()[2]!.content));
+    await events.completed(
+      { ...view, status: 'succeeded' },
+      {
+        result: { mime: 'image/png', bytes: await tinyPng() },
+        comparison: { mime: 'image/png', bytes: await tinyPng() },
+      },
+    );
+    const messages = inThread();
+    expect(messages).toHaveLength(4);
+    expect(messages[0]!.content).toBe('queued');
+    expect(messages[1]!.content).toMatch(/over an hour old/);
+    expect(messages[2]!.content).toMatch(/Done/);
+    expect(messages[3]!.attachments).toHaveLength(2);
+    await events.stop();
+  });
+});

@@ -6,6 +6,7 @@ import { PrismaClient as PostgresClient } from '../generated/postgresql/client.t
 import { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 import type { DatabaseConfig } from './config.ts';
 import { migrate, SQLITE_BUSY_TIMEOUT_MS, sqlitePath } from './migrate.ts';
+import { waitingForLocks } from './sqlite-busy.ts';
 
 /**
  * The two generated clients have the same models and API. Code is typed against the SQLite one, the smaller
@@ -35,7 +36,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   if (config.provider === 'sqlite') mkdirSync(dirname(sqlitePath(config.url)), { recursive: true });
   await migrate(config);
   if (config.provider === 'sqlite') {
-    const adapter = new PrismaBetterSqlite3({ url: sqlitePath(config.url), timeout: SQLITE_BUSY_TIMEOUT_MS });
+    // No busy timeout: SQLite would wait for another process's write lock synchronously, stopping this process.
+    const adapter = waitingForLocks(new PrismaBetterSqlite3({ url: sqlitePath(config.url), timeout: 0 }));
     const prisma = new SqliteClient({ adapter });
     return {
       provider: 'sqlite',

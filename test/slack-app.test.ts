@@ -105,12 +105,12 @@ describe('Slack app', () => {
 
   /** Opens the /stylize form and returns the view Slack was asked to show. */
   async function openForm(who: Who): Promise<FormView> {
-    const before = slack.callsOf('views.open').length;
+    const before = slack.callsOf('views.update').length;
     const response = await command(who, '/stylize');
     expect(response.status).toBe(200);
     const call = await slack.waitForCall(
-      'views.open',
-      (c) => slack.callsOf('views.open').indexOf(c) >= before,
+      'views.update',
+      (c) => slack.callsOf('views.update').indexOf(c) >= before && c.args.view_id !== undefined,
     );
     return call.args.view as FormView;
   }
@@ -589,7 +589,7 @@ describe('Slack app', () => {
         { triggerId: trigger(), responseUrl: slack.responseUrl() },
       ),
     );
-    const open = await slack.waitForCall('views.open', (c) =>
+    const open = await slack.waitForCall('views.update', (c) =>
       JSON.stringify(c.args.view).includes('holiday.png'),
     );
     const view = open.args.view as FormView;

@@ -1,21 +1,80 @@
 /**
  * Routes interactions to their handlers: slash commands by name, autocompletion by command and option,
- * buttons by custom id. Interactions from outside a server (the commands are registered guild-only, so only a
+ * buttons by custom id, each with its first answer guarded (first-answer.ts). Interactions from outside a server (the commands are registered guild-only, so only a
  * stale or forged one) are answered, ephemerally, that the bot works in servers. A handler that throws is
  * logged and the member gets a general apology; nothing that happens here stops the bot.
  */
 
-import { type Client, Events, type Interaction, MessageFlags } from 'discord.js';
+import {
+  type AutocompleteInteraction,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type Client,
+  Events,
+  type Interaction,
+  MessageFlags,
+} from 'discord.js';
 import { COMMAND } from '../../commands/definitions.ts';
 import { handleAdmin, isAdmin } from './admin.ts';
 import type { Context } from './context.ts';
 import { safeError } from './errors.ts';
+import { answer, type Deferral, guardFirstAnswer } from './first-answer.ts';
 import { handleHistory } from './history.ts';
 import { handleAutocomplete, handlePresets } from './presets.ts';
 import * as render from './render.ts';
 import { handleCancelButton, handleStylize } from './stylize.ts';
 import { handleTimelapseButton } from './timelapse.ts';
 import { handleVariationButton } from './variations.ts';
+
+/** A handler and what it takes; `deferral`: how the first answer goes if the guard gives it (first-answer.ts). */
+interface Route {
+  matches(interaction: Interaction): boolean;
+  deferral: Deferral;
+  handle(ctx: Context, interaction: Interaction): Promise<void>;
+}
+
+const command = (
+  name: string,
+  deferral: Deferral,
+  handle: (ctx: Context, interaction: ChatInputCommandInteraction) => Promise<void>,
+): Route => ({
+  matches: (i) => i.isChatInputCommand() && i.commandName === name,
+  deferral,
+  handle: (ctx, i) => handle(ctx, i as ChatInputCommandInteraction),
+});
+
+const button = (
+  parse: (customId: string) => unknown,
+  deferral: Deferral,
+  handle: (ctx: Context, interaction: ButtonInteraction) => Promise<void>,
+): Route => ({
+  matches: (i) => i.isButton() && parse(i.customId) !== undefined && parse(i.customId) !== null,
+  deferral,
+  handle: (ctx, i) => handle(ctx, i as ButtonInteraction),
+});
+
+const autocomplete: Route = {
+  matches: (i) => i.isAutocomplete(),
+  deferral: 'ephemeral',
+  async handle(ctx, i) {
+    const interaction = i as AutocompleteInteraction;
+    const name = interaction.commandName;
+    if (name === COMMAND.stylize || (name === COMMAND.admin && isAdmin(interaction))) {
+      await handleAutocomplete(ctx, interaction);
+    } else await interaction.respond([]);
+  },
+};
+
+const ROUTES: readonly Route[] = [
+  autocomplete,
+  command(COMMAND.stylize, 'public', handleStylize),
+  command(COMMAND.presets, 'ephemeral', handlePresets),
+  command(COMMAND.admin, 'ephemeral', handleAdmin),
+  command(COMMAND.history, 'ephemeral', handleHistory),
+  button(render.parseCancelButtonId, 'ephemeral', handleCancelButton),
+  button(render.parseVariationButtonId, 'public', handleVariationButton),
+  button(render.parseTimelapseButtonId, 'public', handleTimelapseButton),
+];
 
 export function routeInteractions(client: Client, ctx: Context): void {
   client.on(Events.InteractionCreate, (interaction) => {
@@ -24,6 +83,11 @@ export function routeInteractions(client: Client, ctx: Context): void {
 }
 
 export async function handleInteraction(ctx: Context, interaction: Interaction): Promise<void> {
+  const route = ROUTES.find((r) => r.matches(interaction));
+  const fields = { server: interaction.guildId, kind: interaction.type };
+  const disarm = guardFirstAnswer(interaction, route?.deferral ?? 'ephemeral', (error) =>
+    ctx.log.warn({ ...fields, err: safeError(error) }, 'discord: could not defer in time'),
+  );
   try {
     if (!interaction.inGuild()) {
       if (interaction.isAutocomplete()) await interaction.respond([]);
@@ -32,47 +96,16 @@ export async function handleInteraction(ctx: Context, interaction: Interaction):
       }
       return;
     }
-    if (interaction.isAutocomplete()) {
-      const command = interaction.commandName;
-      if (command === COMMAND.stylize || (command === COMMAND.admin && isAdmin(interaction))) {
-        await handleAutocomplete(ctx, interaction);
-      } else await interaction.respond([]);
-      return;
-    }
-    if (interaction.isChatInputCommand()) {
-      switch (interaction.commandName) {
-        case COMMAND.stylize:
-          return await handleStylize(ctx, interaction);
-        case COMMAND.presets:
-          return await handlePresets(ctx, interaction);
-        case COMMAND.admin:
-          return await handleAdmin(ctx, interaction);
-        case COMMAND.history:
-          return await handleHistory(ctx, interaction);
-      }
-      return;
-    }
-    if (interaction.isButton() && render.parseCancelButtonId(interaction.customId)) {
-      await handleCancelButton(ctx, interaction);
-    }
-    if (interaction.isButton() && render.parseVariationButtonId(interaction.customId)) {
-      await handleVariationButton(ctx, interaction);
-    }
-    if (interaction.isButton() && render.parseTimelapseButtonId(interaction.customId) !== undefined) {
-      await handleTimelapseButton(ctx, interaction);
-    }
+    await route?.handle(ctx, interaction);
   } catch (error) {
-    ctx.log.error(
-      { err: safeError(error), server: interaction.guildId, kind: interaction.type },
-      'discord: interaction failed',
-    );
+    ctx.log.error({ ...fields, err: safeError(error) }, 'discord: interaction failed');
     if (!interaction.isRepliable()) return;
-    const apology = { content: render.errorMessage(error), flags: MessageFlags.Ephemeral } as const;
     try {
-      if (interaction.deferred || interaction.replied) await interaction.followUp(apology);
-      else await interaction.reply(apology);
+      await answer(interaction, { content: render.errorMessage(error), flags: MessageFlags.Ephemeral });
     } catch {
       // The interaction expired or was answered meanwhile; the log line above is all there is to do.
     }
+  } finally {
+    disarm();
   }
 }

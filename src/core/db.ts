@@ -38,7 +38,9 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   if (config.provider === 'sqlite') {
     // No busy timeout: SQLite would wait for another process's write lock synchronously, stopping this process.
     const adapter = waitingForLocks(new PrismaBetterSqlite3({ url: sqlitePath(config.url), timeout: 0 }));
-    const prisma = new SqliteClient({ adapter });
+    // Every transaction, batches included, waits for the write lock as it begins (sqlite-busy.ts): as long as
+    // its start may take.
+    const prisma = new SqliteClient({ adapter, transactionOptions: TX_OPTIONS });
     return {
       provider: 'sqlite',
       url: config.url,

@@ -12,7 +12,6 @@ import { Routes } from 'discord-api-types/v10';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerCommands } from '../commands/register.ts';
 import type { Core } from '../src/core/core.ts';
 import { sqlitePath } from '../src/core/migrate.ts';
 import { claimJob } from '../src/core/scheduler.ts';
@@ -20,12 +19,11 @@ import { type SubmitRequest, submitJob } from '../src/core/submit.ts';
 import { requireDiscordConfig } from '../src/discord/config.ts';
 import { type DiscordAdapter, startDiscord } from '../src/discord/index.ts';
 import { cancelButtonId, timelapseButtonId, variationButtonId } from '../src/discord/render.ts';
-import type { SlackConfig } from '../src/slack/config.ts';
 import { type SlackAdapter, startSlack } from '../src/slack/index.ts';
 import { STYLIZE_MODAL } from '../src/slack/modal.ts';
 import { CANCEL_ACTION, TIMELAPSE_ACTION, VARIATION_ACTION_PREFIX } from '../src/slack/render.ts';
 import { asset } from './assets.ts';
-import { FakeDiscord, type InjectedInteraction } from './discord/fake-discord.ts';
+import type { FakeDiscord, InjectedInteraction } from './discord/fake-discord.ts';
 import {
   createTestDatabase,
   finishJob,
@@ -37,6 +35,7 @@ import {
   testCore,
   waitFor,
 } from './job-system.ts';
+import { discordWithCommands, SECRET, slackTestConfig, TOKEN } from './platforms.ts';
 import { FakeSlack } from './slack/fake-slack.ts';
 import {
   blockAction,
@@ -52,8 +51,6 @@ import {
 
 const LOCK_MS = 5_000;
 const SLACK_DEADLINE_MS = 3_000;
-const SECRET = 'test-signing-secret';
-const TOKEN = 'xoxb-test-token';
 const log = pino({ level: 'silent' });
 /** Longest time to a first answer by handler, over both databases: printed at the end. */
 const longest = new Map<string, { ms: number; provider: Provider }>();
@@ -64,7 +61,7 @@ function record(handler: string, ms: number, provider: Provider): void {
 
 /** Takes the lock another process would hold; resolves it released after LOCK_MS. */
 async function lockDatabase(db: TestDatabase): Promise<{ released: Promise<void> }> {
-  const later = (release: () => void | Promise<unknown>) =>
+  const later = (release: () => unknown) =>
     new Promise<void>((resolve) =>
       setTimeout(async () => {
         await release();
@@ -117,13 +114,7 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
     let fake: FakeDiscord;
     let bot: DiscordAdapter;
     beforeAll(async () => {
-      fake = await FakeDiscord.start();
-      await registerCommands({
-        token: fake.token,
-        applicationId: fake.applicationId,
-        apiUrl: fake.apiUrl,
-        guildId: fake.guildId,
-      });
+      fake = await discordWithCommands();
       const config = requireDiscordConfig({
         DISCORD_TOKEN: fake.token,
         DISCORD_APPLICATION_ID: fake.applicationId,
@@ -235,19 +226,7 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
       await slack.start();
       slack.users.set(alice.userId, {});
       slack.users.set(carol.userId, { is_admin: true });
-      const config: SlackConfig = {
-        botToken: TOKEN,
-        signingSecret: SECRET,
-        appToken: undefined,
-        apiUrl: slack.apiUrl,
-        port: 0,
-        host: '127.0.0.1',
-        files: { maxBytes: 1024 * 1024, timeoutMs: 5_000 },
-        progressEveryMs: 0,
-        previewsPerJob: 0,
-        sizes: [24, 32],
-        jobDefaults: { iterations: 2, layers: 'shallow' },
-      };
+      const config = slackTestConfig(slack);
       adapter = await startSlack(core, config, log);
       endpoint = `http://127.0.0.1:${adapter.port}/slack/events`;
     });
@@ -360,7 +339,8 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
         ),
       };
       const times = await Promise.all(Object.values(requests).map((body) => timed(body)));
-      Object.keys(requests).forEach((handler, i) => record(`Slack ${handler}`, times[i]!, provider));
+      for (const [i, handler] of Object.keys(requests).entries())
+        record(`Slack ${handler}`, times[i]!, provider);
       await released;
 
       // Carried out once the lock is gone.

@@ -5,6 +5,7 @@
  */
 import { expect } from 'vitest';
 import { registerCommands } from '../commands/register.ts';
+import type { SlackConfig } from '../src/slack/config.ts';
 import { FakeDiscord } from './discord/fake-discord.ts';
 import { FakeSlack } from './slack/fake-slack.ts';
 import {
@@ -21,8 +22,8 @@ export const TOKEN = 'xoxb-test-token';
 export const SEND = 'POST /channels/:channelId/messages';
 export const alice: Who = { teamId: 'T0TEST', userId: 'U0ALICE', channelId: 'C0ART' };
 
-/** The two fake platforms, fresh for each test. */
-export async function platforms() {
+/** A fake Discord with the bot's commands registered in its guild. */
+export async function discordWithCommands(): Promise<FakeDiscord> {
   const discord = await FakeDiscord.start();
   await registerCommands({
     token: discord.token,
@@ -30,6 +31,30 @@ export async function platforms() {
     apiUrl: discord.apiUrl,
     guildId: discord.guildId,
   });
+  return discord;
+}
+
+/** The Slack adapter's settings for a bot served by this fake over HTTP on a free port, tiny jobs by default. */
+export function slackTestConfig(slack: FakeSlack, extra: Partial<SlackConfig> = {}): SlackConfig {
+  return {
+    botToken: slack.botToken,
+    signingSecret: SECRET,
+    appToken: undefined,
+    apiUrl: slack.apiUrl,
+    port: 0,
+    host: '127.0.0.1',
+    files: { maxBytes: 1024 * 1024, timeoutMs: 5_000 },
+    progressEveryMs: 0,
+    previewsPerJob: 0,
+    sizes: [24, 32],
+    jobDefaults: { iterations: 2, layers: 'shallow' },
+    ...extra,
+  };
+}
+
+/** The two fake platforms, fresh for each test. */
+export async function platforms() {
+  const discord = await discordWithCommands();
   const slack = new FakeSlack(TOKEN, alice.teamId);
   await slack.start();
   slack.users.set(alice.userId, {});

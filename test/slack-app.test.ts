@@ -6,7 +6,6 @@ import type { Core } from '../src/core/core.ts';
 import { type Notifier, startNotifier } from '../src/core/notifier.ts';
 import { purgeExpired } from '../src/core/retention.ts';
 import { OPERATOR_FAULT_TEXT } from '../src/member-error.ts';
-import type { SlackConfig } from '../src/slack/config.ts';
 import { type SlackAdapter, startSlack } from '../src/slack/index.ts';
 import { asset } from './assets.ts';
 import { downloadFaultCount } from './download-faults.ts';
@@ -21,6 +20,7 @@ import {
   testEnv,
   waitFor,
 } from './job-system.ts';
+import { SECRET, slackTestConfig, TOKEN } from './platforms.ts';
 import { type FakeCall, FakeSlack } from './slack/fake-slack.ts';
 import {
   blockAction,
@@ -39,8 +39,6 @@ import {
 // pointed at the fake Slack of test/slack/fake-slack.ts, a real SQLite core, the core's notifier feeding the
 // adapter's job events, and a real worker process painting tiny jobs with the shallow weights.
 
-const SECRET = 'test-signing-secret';
-const TOKEN = 'xoxb-test-token';
 const PRESETS_DIR = asset('styles');
 
 describe('Slack app', () => {
@@ -66,19 +64,7 @@ describe('Slack app', () => {
     slack.users.set(alice.userId, {});
     slack.users.set(bob.userId, { is_admin: false });
     slack.users.set(carol.userId, { is_admin: true });
-    const config: SlackConfig = {
-      botToken: TOKEN,
-      signingSecret: SECRET,
-      appToken: undefined,
-      apiUrl: slack.apiUrl,
-      port: 0,
-      host: '127.0.0.1',
-      files: { maxBytes: 1024 * 1024, timeoutMs: 5_000 },
-      progressEveryMs: 0,
-      previewsPerJob: 1,
-      sizes: [24, 32],
-      jobDefaults: { iterations: 2, layers: 'shallow' },
-    };
+    const config = slackTestConfig(slack, { previewsPerJob: 1 });
     const log = pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line)) });
     adapter = await startSlack(core, config, log);
     endpoint = `http://127.0.0.1:${adapter.port}/slack/events`;

@@ -10,7 +10,7 @@ import { startWorkerProcesses } from './worker-processes.ts';
 
 /**
  * The bot's process, whichever way it meets the chat platforms (`npm start`: main.ts; the shard manager of
- * `npm run start:sharded`: discord/shard.ts): the core, the bundled paintings in an empty presets folder, the
+ * `npm run start:sharded`: bot/shard.ts): the core, the bundled paintings in an empty presets folder, the
  * health server, the chat adapters, the one notifier that passes each job's events to the adapter of its
  * platform, BOT_WORKERS worker processes beside it, the image retention, and a graceful stop on SIGTERM or
  * SIGINT (or when npm, which started it, goes away).

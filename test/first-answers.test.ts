@@ -95,7 +95,9 @@ async function paintings(core: Core, request: (seed: number) => Promise<SubmitRe
   expect(lease?.jobId).toBe(finished.job.id);
   await finishJob(core, lease!);
   const queued = await submitJob(core, await request(2));
-  return { finished: finished.job.id, queued: queued.job.id };
+  // The Cancel button's own job: cancelling the one that status and the admin's queue list would race them.
+  const cancellable = await submitJob(core, await request(5));
+  return { finished: finished.job.id, queued: queued.job.id, cancellable: cancellable.job.id };
 }
 
 describe.each(PROVIDERS)('first answers while the database is locked, on %s', (provider) => {
@@ -133,7 +135,7 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
     it('answers every command, button and autocompletion in time, and carries them out after', async () => {
       const { alice, admin } = fake.users;
       const server = { platform: 'discord' as const, id: fake.guildId };
-      const { finished, queued } = await paintings(core, async (seed) => ({
+      const { finished, queued, cancellable } = await paintings(core, async (seed) => ({
         server,
         channelId: fake.channelId,
         requesterId: alice.id,
@@ -165,7 +167,7 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
           focused: 'style',
         }),
         'Cancel button': await fake.sendButton({
-          customId: cancelButtonId({ id: queued, ...job }),
+          customId: cancelButtonId({ id: cancellable, ...job }),
           message: finalMessage,
           user: alice,
         }),
@@ -202,7 +204,7 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
       expect(await answered('variation button (More style)')).toMatch(/#/);
       expect(await answered('Timelapse button')).toMatch(/timelapse/i);
       const rows = await core.db.prisma.job.findMany();
-      expect(rows.find((r) => r.id === queued)?.status).toBe('cancelled');
+      expect(rows.find((r) => r.id === cancellable)?.status).toBe('cancelled');
       expect(rows.some((r) => r.parentJobId === finished)).toBe(true);
       // The autocompletion answered while locked may have been empty; the next keystroke gets the choices.
       const again = await fake.sendAutocomplete({
@@ -250,7 +252,7 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
 
     it('acknowledges every command, action, form, shortcut and option request in time, and carries them out after', async () => {
       const server = { platform: 'slack' as const, id: alice.teamId };
-      const { finished, queued } = await paintings(core, async (seed) => ({
+      const { finished, queued, cancellable } = await paintings(core, async (seed) => ({
         server,
         channelId: alice.channelId,
         threadId: `1700000000.00000${seed}`,
@@ -322,7 +324,7 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
         'Cancel button': blockAction(
           alice,
           message,
-          { action_id: CANCEL_ACTION, value: String(queued) },
+          { action_id: CANCEL_ACTION, value: String(cancellable) },
           responses.cancel,
         ),
         'variation button (More style)': blockAction(

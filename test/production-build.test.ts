@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../src/core/core.ts';
+import { loadedPackages } from './imports.ts';
 import {
   type Child,
   createTestDatabase,
@@ -98,16 +100,24 @@ describe('production build', () => {
       }
     }
     expect(read).toEqual(
-      expect.arrayContaining(['prisma/migrations', 'presets/catalogue.json', join('engine', 'lbfgs.wat')]),
+      expect.arrayContaining(['prisma/migrations', 'presets/catalogue.json', join('engine', 'lbfgs.wasm')]),
     );
     for (const path of read) expect(existsSync(join(out, path)), path).toBe(true);
   });
 
   it('runs the bot and its worker process as plain node on the compiled files, and paints a job', async () => {
     const job = await submit(core, 'compiled', 'member-1', { size: 24, iterations: 3 });
+    const records = mkdtempSync(join(out, 'loads-'));
     bot = spawnNode(
       [join(out, 'src/main.js')],
-      testEnv(db, { BOT_WORKERS: '1', WORKER_BACKEND: 'onnx', NODE_ENV: 'production' }),
+      testEnv(db, {
+        BOT_WORKERS: '1',
+        WORKER_BACKEND: 'onnx',
+        NODE_ENV: 'production',
+        // Inherited by the worker process: both record what they load (test/record-loads.mjs).
+        NODE_OPTIONS: `--import=${pathToFileURL(join(ROOT, 'test/record-loads.mjs')).href}`,
+        RECORD_LOADS: records,
+      }),
     );
     const child = bot.process;
     const output = bot.output;
@@ -134,6 +144,14 @@ describe('production build', () => {
     child.kill('SIGTERM');
     expect(await bot.exited).toBe(0);
     bot = undefined;
+
+    // The bot loads no ML runtime; the worker on ONNX Runtime loads it, and neither TensorFlow.js nor wabt.
+    const loads = await loadedPackages(records);
+    const of = (entry: string) => [...loads.find((p) => p.entry === join(out, entry))!.packages];
+    const ML = /^(@tensorflow\/.*|onnxruntime-node|webgpu|wabt)$/;
+    expect(of('src/main.js')).toContain('discord.js');
+    expect(of('src/main.js').filter((name) => ML.test(name))).toEqual([]);
+    expect(of('worker/main.js').filter((name) => ML.test(name))).toEqual(['onnxruntime-node']);
   });
 
   it('runs the compiled CLI, which finds the preset catalogue from the build', async () => {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
@@ -21,11 +21,12 @@ interface Service {
   env_file?: unknown;
   volumes?: string[];
   healthcheck?: { test: string[] | string };
+  command?: string[];
   deploy?: { resources?: { reservations?: { devices?: Record<string, unknown>[] } } };
 }
 
 const compose = parse(readFileSync(join(ROOT, 'compose.yaml'), 'utf8'), { merge: true }) as {
-  services: Record<'postgres' | 'bot' | 'worker-gpu' | 'worker-cpu', Service>;
+  services: Record<'postgres' | 'bot' | 'worker-gpu' | 'worker-cpu' | 'presets', Service>;
   volumes: Record<string, unknown>;
 };
 const SECRET = /TOKEN|SECRET|PASSWORD|KEY/i;
@@ -33,16 +34,14 @@ const SECRET = /TOKEN|SECRET|PASSWORD|KEY/i;
 describe('compose.yaml', () => {
   const { services } = compose;
 
-  it('runs PostgreSQL with a volume and a healthcheck, the bot, a GPU worker and a CPU worker under a profile', () => {
-    expect(Object.keys(services).sort()).toEqual(['bot', 'postgres', 'worker-cpu', 'worker-gpu']);
+  it('runs PostgreSQL with a volume and a healthcheck, the bot, a GPU worker and a CPU worker, and a one-shot preset install', () => {
+    expect(Object.keys(services).sort()).toEqual(['bot', 'postgres', 'presets', 'worker-cpu', 'worker-gpu']);
     expect(services.postgres.image).toMatch(/^postgres:/);
     expect(services.postgres.volumes).toContain('postgres:/var/lib/postgresql/data');
     expect(JSON.stringify(services.postgres.healthcheck?.test)).toContain('pg_isready');
     expect(services.bot.build?.target).toBe('bot');
     expect(services['worker-gpu'].build?.target).toBe('worker-gpu');
     expect(services['worker-cpu'].build?.target).toBe('worker-cpu');
-    expect(services['worker-cpu'].profiles).toEqual(['cpu']);
-    expect(services['worker-gpu'].profiles).toBeUndefined();
     expect(services.bot.environment?.BOT_WORKERS).toBe('0');
     expect(Object.keys(compose.volumes).sort()).toEqual(['postgres', 'presets', 'weights']);
   });
@@ -59,6 +58,40 @@ describe('compose.yaml', () => {
     for (const name of ['worker-gpu', 'worker-cpu'] as const) {
       expect(services[name].volumes, name).toContain('weights:/weights');
     }
+  });
+
+  it('starts PostgreSQL and the bot under every profile, a GPU service only under gpu, a CPU worker only under cpu', () => {
+    // What `docker compose --profile P up` starts: the services without a profile, and those of P.
+    const started = (profile?: string) =>
+      Object.entries(services)
+        .filter(([, service]) => !service.profiles || (profile && service.profiles.includes(profile)))
+        .map(([name]) => name)
+        .sort();
+    const usesGpu = (name: string) =>
+      services[name as keyof typeof services].deploy?.resources?.reservations?.devices !== undefined;
+    expect(started()).toEqual(['bot', 'postgres']);
+    expect(started('gpu')).toEqual(['bot', 'postgres', 'worker-gpu']);
+    expect(started('cpu')).toEqual(['bot', 'postgres', 'worker-cpu']);
+    expect(started('cpu').filter(usesGpu)).toEqual([]);
+    expect(started('setup')).toEqual(['bot', 'postgres', 'presets']);
+    expect(Object.keys(services).filter(usesGpu)).toEqual(['worker-gpu']);
+  });
+
+  it('installs the preset paintings into the volume the bot and the workers read them from, with the CLI', () => {
+    const presets = services.presets;
+    expect(presets.volumes).toEqual(['presets:/data/presets']);
+    const [node, script, ...args] = presets.command ?? [];
+    expect([node, args]).toEqual(['node', ['presets', 'setup']]);
+    // The CLI is in the image it runs in (the bin, which runs dist/ there).
+    expect(existsSync(join(ROOT, script!))).toBe(true);
+    const image = dockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).stages.find(
+      (stage) => stage.name === presets.build?.target,
+    );
+    expect(image?.lines).toContainEqual({
+      instruction: 'COPY',
+      args: `${dirname(script!)} ${dirname(script!)}`,
+    });
+    expect(readFileSync(join(ROOT, 'compose.yaml'), 'utf8')).toContain('docker compose run --rm presets');
   });
 
   it('reserves one NVIDIA GPU for the GPU worker', () => {
@@ -183,7 +216,7 @@ describe('Dockerfile', () => {
     chain(s)
       .flatMap((c) => c.lines.filter((l) => l.instruction === 'RUN').map((l) => l.args))
       .flatMap((command) => {
-        const script = /^\.\/(\S+\.sh)$/.exec(command)?.[1];
+        const script = /^\.\/(\S+\.sh)(\s|$)/.exec(command)?.[1];
         return script ? [command, readFileSync(join(ROOT, 'scripts', script), 'utf8')] : [command];
       });
   /** The stage a target's node_modules come from. */
@@ -252,18 +285,28 @@ describe('Dockerfile', () => {
     expect(runs(modulesFrom(stage('bot'))).join('\n')).toMatch(/npm uninstall .*onnxruntime-node/);
   });
 
-  it("leaves in the bot's image every package the bot's processes load", async () => {
+  it("leaves in the bot's image exactly the packages the bot's processes load: no ML runtime", async () => {
     const removed = runs(modulesFrom(stage('bot')))
       .flatMap((command) => /npm uninstall (.*)/.exec(command)?.[1]?.split(/\s+/) ?? [])
       .filter((word) => !word.startsWith('-'));
-    expect(removed).toContain('@tensorflow/tfjs');
-    for (const entry of ['src/main.ts', 'src/discord/shard.ts']) {
-      const loaded = await importsFrom(entry);
-      expect(
-        removed.filter((name) => loaded.has(name)),
-        entry,
-      ).toEqual([]);
-    }
+    const loaded = new Set([
+      ...(await importsFrom('src/main.ts')),
+      ...(await importsFrom('src/discord/shard.ts')),
+    ]);
+    expect(removed.sort()).toEqual(Object.keys(pkg.dependencies).filter((name) => !loaded.has(name)));
+    expect(removed).toEqual(expect.arrayContaining(['onnxruntime-node', '@tensorflow/tfjs']));
+  });
+
+  it('installs webgpu, an optional dependency, in the GPU worker alone', () => {
+    const optional = (target: string) =>
+      runs(modulesFrom(stage(target)))
+        .flatMap(
+          (command) => /^\.\/install-production\.sh(.*)$/.exec(command)?.[1]?.trim().split(/\s+/) ?? [],
+        )
+        .filter(Boolean);
+    expect(optional('worker-gpu')).toEqual(['webgpu']);
+    expect(optional('worker-cpu')).toEqual([]);
+    expect(pkg.optionalDependencies).toHaveProperty('webgpu');
   });
 
   it("builds the GPU worker's native modules on its own base, with ONNX Runtime's CUDA 12 provider", () => {
@@ -283,6 +326,23 @@ describe('Dockerfile', () => {
     const users = new Set(TARGETS.map((target) => effective(stage(target), 'USER')));
     expect([...users]).toEqual(['1000:1000']);
     for (const s of stages) expect(runs(s).join('\n'), s.name).not.toMatch(/chown\s+(-\w*R|--recursive)/);
+  });
+
+  it("creates each volume's mount point in the images, owned by 1000, which a fresh volume takes on", () => {
+    const mounts = new Set(
+      Object.values(compose.services)
+        .filter((service) => service.build)
+        .flatMap((service) => service.volumes ?? [])
+        .map((volume) => volume.split(':')[1]!),
+    );
+    expect([...mounts].sort()).toEqual(['/data/presets', '/weights']);
+    for (const target of TARGETS) {
+      const setup = runs(stage(target)).join('\n');
+      for (const path of mounts) {
+        expect(setup, `${target} ${path}`).toMatch(new RegExp(`mkdir -p [^&]*${path}( |$)`, 'm'));
+        expect(setup, `${target} ${path}`).toMatch(new RegExp(`chown 1000:1000 [^&]*${path}( |$)`, 'm'));
+      }
+    }
   });
 
   it('sets no secret through ENV or ARG', () => {
@@ -356,7 +416,7 @@ describe('package.json', () => {
   });
 
   it('keeps the compilers, the Prisma CLI and the test tools out of the production dependencies', () => {
-    for (const tool of ['prisma', 'tsx', 'typescript', 'vitest', '@biomejs/biome', 'semver']) {
+    for (const tool of ['prisma', 'tsx', 'typescript', 'vitest', '@biomejs/biome', 'semver', 'wabt']) {
       expect(pkg.dependencies, tool).not.toHaveProperty(tool);
       expect(pkg.devDependencies, tool).toHaveProperty(tool);
     }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Database } from './core/db.ts';
 
 /**
@@ -7,6 +7,12 @@ import type { Database } from './core/db.ts';
  * carry tokens or member ids: servers appear as `platform` and the server's id, which the platform shows anyway.
  */
 export const registry = new Registry();
+
+/**
+ * prom-client's process metrics: CPU, resident memory, open files (`process_*`), heap and its spaces, event-loop
+ * lag, GC pauses by kind, active handles (`nodejs_*`): what tells a leak or a blocked loop from a slow job.
+ */
+collectDefaultMetrics({ register: registry });
 
 /** 429 answers from a platform's API (the client libraries wait them out). */
 export const rateLimited = new Counter({

@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadBotConfig } from '../src/bot-config.ts';
+import { loadWorkerConfig } from '../worker/config.ts';
 import { importsFrom } from './imports.ts';
 import { ROOT } from './job-system.ts';
 
@@ -369,6 +371,7 @@ it('names ONNX Runtime install option ONNXRUNTIME_NODE_INSTALL, never the deprec
 });
 
 interface PackageJson {
+  license: string;
   engines: { node: string };
   bin: Record<string, string>;
   scripts: Record<string, string>;
@@ -413,6 +416,11 @@ describe('package.json', () => {
     expect(pkg.scripts.test).toBe('vitest run');
     // `npx stylize` in production: the bin falls back to dist/ where tsx is absent.
     expect(readFileSync(join(ROOT, pkg.bin.stylize!), 'utf8')).toContain('../dist/worker/cli/main.js');
+  });
+
+  it('is MIT licensed, as the LICENSE file says', () => {
+    expect(pkg.license).toBe('MIT');
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} \S/);
   });
 
   it('keeps the compilers, the Prisma CLI and the test tools out of the production dependencies', () => {
@@ -470,6 +478,89 @@ describe('package.json', () => {
     ).toEqual(['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'better-sqlite3', 'onnxruntime-node']);
     const { stdout } = await promisify(execFile)('npm', ['install-scripts', 'ls', '--json'], { cwd: ROOT });
     expect(JSON.parse(stdout)).toEqual({ allowScripts: [] });
+  });
+});
+
+/** The environment variables the sources read: the keys of their zod schemas, and `env.NAME` reads. */
+function variablesRead(): Set<string> {
+  const names = new Set<string>();
+  for (const dir of ['src', 'worker', 'engine', 'commands']) {
+    for (const file of readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.ts') || file.startsWith('generated')) continue;
+      const text = readFileSync(join(ROOT, dir, file), 'utf8');
+      const keys =
+        /\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\s*:\s*(?:z\s*\.|port\(|host\b|count\(|positive\(|millis\(|httpUrl\(|optional\b)/g;
+      for (const match of text.matchAll(keys)) names.add(match[1]!);
+      for (const match of text.matchAll(/\benv\.([A-Z][A-Z0-9_]+)/g)) names.add(match[1]!);
+    }
+  }
+  // The system's own, read only to find the user's cache directory.
+  for (const name of ['HOME', 'XDG_CACHE_HOME']) names.delete(name);
+  return names;
+}
+
+describe('.env.example', () => {
+  /** Its variables by section (the file each goes in): those given a value, and those left as comments. */
+  const sections = new Map<string, { name: string; value: string | undefined }[]>();
+  let section = '';
+  for (const line of readFileSync(join(ROOT, '.env.example'), 'utf8').split('\n')) {
+    const heading = /^# ---- (\.env(?:\.\w+)?): /.exec(line);
+    if (heading) {
+      section = heading[1]!;
+      sections.set(section, []);
+    }
+    const variable = /^(# )?([A-Z][A-Z0-9_]+)=(.*)$/.exec(line);
+    if (variable)
+      sections.get(section)!.push({ name: variable[2]!, value: variable[1] ? undefined : variable[3] });
+  }
+  const all = [...sections.values()].flat();
+  const given = Object.fromEntries(all.filter((v) => v.value !== undefined).map((v) => [v.name, v.value!]));
+
+  it('lists every variable the processes read once, in the file compose.yaml gives the roles that read it', () => {
+    expect([...sections.keys()]).toEqual(['.env', '.env.jobs', '.env.chat', '.env.worker']);
+    const names = all.map((v) => v.name);
+    expect(names.length).toBe(new Set(names).size);
+    const apps = [...sections]
+      .filter(([file]) => file !== '.env')
+      .flatMap(([, vars]) => vars.map((v) => v.name));
+    expect(apps.sort()).toEqual([...variablesRead()].sort());
+    expect(sections.get('.env')!.map((v) => v.name)).toEqual(['COMPOSE_PROFILES', 'POSTGRES_PASSWORD']);
+    const expected = (name: string) =>
+      /^(DISCORD|SLACK|HEALTH)_/.test(name)
+        ? '.env.chat'
+        : /^WORKER_/.test(name) || name === 'STYLIZE_WEIGHTS_DIR'
+          ? '.env.worker'
+          : '.env.jobs';
+    for (const [file, vars] of sections) {
+      if (file !== '.env') for (const { name } of vars) expect(file, name).toBe(expected(name));
+    }
+  });
+
+  it('gives each variable its default, and no secret a value', () => {
+    // Chat credentials (stand-ins) so that the platforms' settings are parsed too.
+    const chat = {
+      DISCORD_TOKEN: 'token',
+      DISCORD_APPLICATION_ID: '123456789012345678',
+      SLACK_BOT_TOKEN: 'xoxb-token',
+      SLACK_SIGNING_SECRET: 'secret',
+    };
+    expect(loadBotConfig({ ...given, ...chat })).toEqual(loadBotConfig(chat));
+    expect(loadWorkerConfig(given)).toEqual(loadWorkerConfig({}));
+    expect(Object.keys(given).length).toBeGreaterThan(30);
+    for (const name of Object.keys(given)) expect(name).not.toMatch(SECRET);
+  });
+
+  it('is tracked by git, unlike the files made from it', async () => {
+    const ignored = (path: string) =>
+      promisify(execFile)('git', ['check-ignore', '-q', path], { cwd: ROOT }).then(
+        () => true,
+        () => false,
+      );
+    expect(await Promise.all(['.env.example', '.env.jobs', '.env'].map(ignored))).toEqual([
+      false,
+      true,
+      true,
+    ]);
   });
 });
 

@@ -154,6 +154,17 @@ describe('production build', () => {
     expect(of('worker/main.js').filter((name) => ML.test(name))).toEqual(['onnxruntime-node']);
   });
 
+  it("asks Dawn for the WebGPU adapter from the build, as from the sources (auto's choice)", async () => {
+    const script = `
+      const { chooseBackend } = await import(${JSON.stringify(pathToFileURL(join(out, 'engine/index.js')).href)});
+      const choice = await chooseBackend('auto', { threads: 1 });
+      console.log(JSON.stringify(choice.skipped.find((s) => s.backend === 'onnx-webgpu') ?? choice));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT });
+    const webgpu = JSON.parse(stdout) as { backend: string; code?: string; reason?: string };
+    // Answered by the adapter query (a device, none, or a software one), not refused before asking.
+    expect(webgpu.code, webgpu.reason).not.toBe('not-installed');
+  });
+
   it('runs the compiled CLI, which finds the preset catalogue from the build', async () => {
     const { stdout } = await run(process.execPath, [join(out, 'worker/cli/main.js'), 'presets', 'list'], {
       cwd: ROOT,

@@ -136,8 +136,9 @@ function cudaDevice(): Device {
  * adapter-query.ts asks Dawn the same question in a child process and tells.
  */
 async function webgpuDevice(): Promise<Device> {
-  // Beside this module: the TypeScript source (run through tsx), or in the GPU check's bundle, its .mjs.
-  const script = ['adapter-query.ts', 'adapter-query.mjs']
+  // Beside this module: the TypeScript source (run through tsx), the compiled build's .js, or in the GPU
+  // check's bundle, its .mjs.
+  const script = ['adapter-query.ts', 'adapter-query.js', 'adapter-query.mjs']
     .map((name) => new URL(name, import.meta.url))
     .find((url) => existsSync(url));
   if (!script) throw new BackendUnavailable('not-installed', 'the WebGPU adapter query is missing');

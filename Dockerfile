@@ -31,13 +31,14 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN ./install-production.sh
 
 # The bot runs no painting: the same install less what only the engine and the CLI load (the ML runtimes and
-# ONNX graph encoding; the CLI's argument parser and progress bars; atomic writes of weights and cached targets).
+# ONNX graph encoding; the CLI's argument parser and progress bars).
 FROM deps AS bot-deps
 RUN npm uninstall --no-audit --no-fund onnxruntime-node protobufjs @tensorflow/tfjs @tensorflow/tfjs-backend-wasm \
-    commander cli-progress write-file-atomic
+    commander cli-progress
 
 FROM ${NODE_IMAGE} AS runtime
-# Fonts for the labels of the side-by-side image.
+# Fonts for the labels of the side-by-side image. /data/presets is made here, owned by the app's user, because a
+# new volume mounted on it takes its owner: the bot then copies the bundled paintings into it on first start.
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core tini \
     && rm -rf /var/lib/apt/lists/* \
     && mkdir -p /data/presets /weights && chown 1000:1000 /data /data/presets /weights
@@ -53,11 +54,11 @@ COPY package.json ./
 COPY --from=bot-deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
 ENV BOT_WORKERS=0
-# The health server (src/health.ts): /healthz, /readyz, /metrics on HEALTH_PORT (9090).
+# The health server (lib/health.ts): /healthz, /readyz, /metrics on HEALTH_PORT (9090).
 EXPOSE 9090
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD node -e "fetch('http://127.0.0.1:9090/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/src/main.js"]
+CMD ["node", "dist/bot/main.js"]
 
 FROM runtime AS worker-cpu
 COPY package.json ./

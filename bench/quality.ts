@@ -30,8 +30,8 @@ import {
 import { DEFAULT_SCHEDULE, SCHEDULES, type Schedule } from '../engine/schedule.ts';
 import { finalObjective } from '../engine/stylize.ts';
 import { LAYER_SETS } from '../engine/vgg.ts';
-import { decodeImage, encodeImage } from '../src/images/index.ts';
-import { recommendedStrength } from '../src/presets/catalogue.ts';
+import { decodeImage, encodeImage } from '../lib/images/index.ts';
+import { recommendedStrength } from '../presets/catalogue.ts';
 
 export const SHARED = fileURLToPath(new URL('../../shared/assets/', import.meta.url));
 

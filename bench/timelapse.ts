@@ -5,7 +5,7 @@
  * The same job (the Tübingen photo as The Starry Night where ../shared/assets holds them, else seeded noise; the
  * shallow layers, on the real weights where present, else random ones; every iteration run, no convergence stop)
  * is painted with and without the worker's timelapse (DEFAULT_TIMELAPSE), at each size. 100 iterations: about
- * what a default job takes before it converges at these sizes (see the README's quality bench); the frames' cost
+ * what a default job takes before it converges at these sizes (see docs/benchmarks.md, "Time to a finished painting"); the frames' cost
  * grows with their number, at most 60, and the job's with its iterations.
  *
  * - time, in one process, alternating without and with frames `--rounds` times after a short warm-up, the medians
@@ -37,7 +37,7 @@ import {
 } from '../engine/index.ts';
 import { FrameRecorder } from '../engine/timelapse.ts';
 import { deepestLayer, loadVggWeights } from '../engine/vgg.ts';
-import { encodeAnimation } from '../src/images/index.ts';
+import { encodeAnimation } from '../lib/images/index.ts';
 import { runJsonChild } from './child.ts';
 import { median, noise } from './measure.ts';
 

@@ -21,8 +21,8 @@ import {
 } from '../engine/index.ts';
 import { finalObjective } from '../engine/stylize.ts';
 import { LAYER_SETS } from '../engine/vgg.ts';
-import { LARGER_FACTOR } from '../src/core/options.ts';
-import { recommendedStrength } from '../src/presets/catalogue.ts';
+import { LARGER_FACTOR } from '../jobs/options.ts';
+import { recommendedStrength } from '../presets/catalogue.ts';
 import { measured, medianBy, name, type Run, readImage, round, SHARED } from './quality.ts';
 
 export interface VariationResult {

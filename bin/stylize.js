@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const source = new URL('../worker/cli/main.ts', import.meta.url);
+const source = new URL('../cli/main.ts', import.meta.url);
 
 /** Whether tsx can be loaded from here (import.meta.resolve throws for a package that is not installed). */
 function hasTsx() {
@@ -22,5 +22,5 @@ if (existsSync(fileURLToPath(source)) && hasTsx()) {
   register();
   await import(source.href);
 } else {
-  await import('../dist/worker/cli/main.js');
+  await import('../dist/cli/main.js');
 }

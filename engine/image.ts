@@ -1,6 +1,6 @@
 /**
  * An image as the engine sees it: `height × width × 3` RGB values in 0-255, row-major (HWC).
- * Decoding and encoding files is not the engine's job (see src/images); it only ever sees these arrays.
+ * Decoding and encoding files is not the engine's job (see lib/images); it only ever sees these arrays.
  */
 export interface RgbImage {
   readonly width: number;

@@ -135,6 +135,12 @@ export { fitSize, type RgbImage, resize, rgbImage } from './image.ts';
 export { DEFAULT_STRENGTH, type LossParts, type LossWeights, weightsFromStrength } from './losses.ts';
 export type { OptimizerName } from './optimizers.ts';
 export { type ConvergenceStop, DEFAULT_STOP, scaleSizes } from './schedule.ts';
-export { type Progress, type StylizeRequest, type StylizeResult, stylize } from './stylize.ts';
+export {
+  type Progress,
+  resultImage,
+  type StylizeRequest,
+  type StylizeResult,
+  stylize,
+} from './stylize.ts';
 export { DEFAULT_TIMELAPSE, type TimelapseFrame, type TimelapseOptions } from './timelapse.ts';
 export { LAYER_SETS, type LayerSet, type Pooling, randomVggWeights, resolveLayers } from './vgg.ts';

@@ -13,7 +13,7 @@ export interface ConvergenceStop {
 }
 
 /**
- * Measured with `npm run bench -- --quality` (README, "Time to a finished painting"): at 384 px the default job
+ * Measured with `npm run bench -- --quality` (docs/benchmarks.md, "Time to a finished painting"): at 384 px the default job
  * of Tübingen × The Starry Night stops after 103 evaluations instead of 300, 4% above the loss of the whole
  * ceiling and 22% below what the engine reached with all 300 before the stop and the projection, in 0.41 of
  * that time. A 1% tolerance stopped after 134, 2.4% above the ceiling's loss, in 0.68 of the CPU time.

@@ -231,10 +231,7 @@ export async function stylize(
     }
   }
 
-  let result = clamped(image ?? resize(problem.content, finalSize.width, finalSize.height));
-  if (problem.preserve) {
-    result = clamped(combineLuminance(result, resize(request.content, finalSize.width, finalSize.height)));
-  }
+  const result = resultImage(request, image ?? problem.content);
   const timelapse = recorder?.finish(done, result);
   return {
     image: result,
@@ -245,6 +242,22 @@ export async function stylize(
     sizes,
     timelapse,
   };
+}
+
+/**
+ * The result of `request` from `image`, the image being optimised at any scale (the last scale's at the end, or
+ * a progress `preview` when the painting is stopped early): at the final size, within 0-255, with the photo's
+ * colours where `preserveColors` (the optimised image is then luminance only).
+ */
+export function resultImage(
+  request: Pick<StylizeRequest, 'content' | 'size' | 'scales' | 'preserveColors'>,
+  image: RgbImage,
+): RgbImage {
+  const side = scaleSizes(request.size, request.scales).at(-1)!;
+  const { width, height } = fitSize(request.content.width, request.content.height, side);
+  const result = clamped(resize(image, width, height));
+  if (!request.preserveColors) return result;
+  return clamped(combineLuminance(result, resize(request.content, width, height)));
 }
 
 /**
@@ -330,7 +343,7 @@ async function scaleObjective(
   return { objective: await evaluator.objective(size.width, size.height, terms), content };
 }
 
-/** Pixel levels: every image the optimiser evaluates is kept within them (measured in the README). */
+/** Pixel levels: every image the optimiser evaluates is kept within them (measured in docs/benchmarks.md). */
 const PIXEL_RANGE = { min: 0, max: 255 };
 
 /** White noise in 0-255, as in the paper's random initialisation; the seed makes it repeatable. */

@@ -1,7 +1,7 @@
 /**
  * `npm run generate` (and npm's postinstall): one Prisma client per provider from the one source schema. A
  * Prisma 7 client is tied to its datasource provider, so the SQLite schema is derived here (provider and output
- * path swapped) into the git-ignored src/generated/, next to both generated clients.
+ * path swapped) into the git-ignored jobs/generated/, next to both generated clients.
  *
  * Plain JavaScript, so that it runs where only production dependencies are installed: there the Prisma CLI (a
  * dev dependency) is absent and the clients come compiled in dist/, so the postinstall step has nothing to do
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(root, 'prisma/schema.prisma');
-const derived = join(root, 'src/generated/sqlite.prisma');
+const derived = join(root, 'jobs/generated/sqlite.prisma');
 
 let prismaPackage;
 try {
@@ -34,7 +34,7 @@ try {
 const schema = readFileSync(source, 'utf8');
 const sqlite = schema
   .replace('provider = "postgresql"', 'provider = "sqlite"')
-  .replace('output       = "../src/generated/postgresql"', 'output       = "./sqlite"');
+  .replace('output       = "../jobs/generated/postgresql"', 'output       = "./sqlite"');
 if (sqlite === schema || !sqlite.includes('provider = "sqlite"') || !sqlite.includes('"./sqlite"')) {
   throw new Error(
     'prisma/generate.js: the datasource provider or generator output line in schema.prisma changed',

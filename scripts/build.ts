@@ -2,9 +2,9 @@
  * `npm run build`: compiles the bot, the workers and the CLI to JavaScript in dist/ (or the directory given as
  * the first argument, which must lie inside the project so that node_modules and package.json's
  * `"type": "module"` apply), so that production runs plain `node` with no transpiler. The layout mirrors the
- * sources (src/main.ts → dist/src/main.js) and the files the code reads beside itself are copied along, so
+ * sources (bot/main.ts → dist/bot/main.js) and the files the code reads beside itself are copied along, so
  * every `new URL('…', import.meta.url)` finds from dist/ what it finds from the sources (the optimiser's
- * kernels are assembled into it from engine/lbfgs.wat). Expects the Prisma clients in src/generated/ (`npm run
+ * kernels are assembled into it from engine/lbfgs.wat). Expects the Prisma clients in jobs/generated/ (`npm run
  * generate`, which `npm run build` runs first).
  */
 import { spawnSync } from 'node:child_process';
@@ -17,8 +17,10 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Non-TypeScript files the compiled code reads, relative to the project root (and so to dist/). */
 const RUNTIME_ASSETS = [
-  'prisma/migrations', // src/core/migrate.ts
-  'presets/catalogue.json', // src/presets/catalogue.ts
+  'prisma/migrations', // jobs/migrate.ts
+  'presets/catalogue.json', // presets/catalogue.ts
+  'presets/bundled', // presets/bundled.ts
+  'package.json', // cli/main.ts (--version)
 ] as const;
 
 const out = resolve(ROOT, process.argv[2] ?? 'dist');

@@ -2,12 +2,12 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { requireMemory } from '../cli/preflight.ts';
 import { estimatePeakBytes, largestSide } from '../engine/memory.ts';
 import { checkShape, minimumSide } from '../engine/shape.ts';
 import { resolveLayers, usableLayerSets } from '../engine/vgg.ts';
-import { requirePaintableShape } from '../src/core/shape.ts';
+import { requirePaintableShape } from '../jobs/shape.ts';
 import { describeCapability, resolveLayersSetting } from '../worker/capability.ts';
-import { requireMemory } from '../worker/cli/preflight.ts';
 import { SHALLOW_WEIGHTS } from './assets.ts';
 import { writeRandomWeights } from './weights.ts';
 

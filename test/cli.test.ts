@@ -1,18 +1,27 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, stat, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCatalogue } from '../src/presets/catalogue.ts';
+import { loadCatalogue } from '../presets/catalogue.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
 import { loadedPackages } from './imports.ts';
+import { ROOT, waitFor } from './job-system.ts';
 import { writeRandomWeights } from './weights.ts';
 
 const run = promisify(execFile);
-const stylize = (args: string[], env: Record<string, string> = {}) =>
-  run(process.execPath, ['bin/stylize.js', ...args], { env: { ...process.env, NO_COLOR: '1', ...env } }).then(
+const BIN = join(ROOT, 'bin/stylize.js');
+/** The environment of a `stylize` run: its presets in a folder of the test's own, never the checkout's data/. */
+const cliEnv = (env: Record<string, string>) => ({
+  ...process.env,
+  NO_COLOR: '1',
+  PRESETS_DIR: join(dir, 'presets'),
+  ...env,
+});
+const stylize = (args: string[], env: Record<string, string> = {}, cwd = ROOT) =>
+  run(process.execPath, [BIN, ...args], { env: cliEnv(env), cwd }).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => e,
   );
@@ -142,7 +151,7 @@ describe('stylize CLI', () => {
           '--weights',
           SHALLOW_WEIGHTS,
         ],
-        /neither an image file nor a preset/,
+        /neither an image file nor a preset .*`stylize presets setup` installs the catalogue's paintings/,
       ],
       [
         [
@@ -360,5 +369,212 @@ describe('stylize CLI: what it loads', () => {
     ]);
     expect(JSON.parse(stdout).backend).toBe('cpu');
     expect(packages).toContain('@tensorflow/tfjs');
+  });
+});
+
+describe('stylize CLI: as its peers behave', () => {
+  /** A small painting on the shallow weights, without --json: what a person or a log sees. */
+  const paintArgs = (out: string, ...more: string[]) => [
+    asset('content/tubingen.jpg'),
+    '--style',
+    asset('styles/shipwreck.jpg'),
+    '--weights',
+    SHALLOW_WEIGHTS,
+    '--layers',
+    'shallow',
+    '--out',
+    out,
+    ...more,
+  ];
+  const LINE =
+    /^iteration (\d+)\/(\d+) \| scale \d\/\d \d+x\d+ \| loss [\d.]+(e[+-]\d+)? \| (eta \d+s|done|converged)$/;
+  const progressLines = (stderr: string) =>
+    stderr.split('\n').filter((line) => line.startsWith('iteration '));
+
+  it('--version prints the version of package.json', async () => {
+    const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const { code, stdout } = await stylize(['--version']);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe(version);
+  });
+
+  it('prints a progress line every 20 iterations when stderr is not a terminal, or every --print-every', async () => {
+    const out = join(dir, 'lines.png');
+    const byDefault = await stylize(paintArgs(out, '--size', '24', '--iterations', '45', '--no-early-stop'));
+    expect(byDefault.code).toBe(0);
+    const lines = progressLines(byDefault.stderr);
+    for (const line of lines) expect(line).toMatch(LINE);
+    expect(lines.map((l) => LINE.exec(l)![1])).toEqual(['20', '40', '45']);
+    expect(lines.at(-1)).toMatch(/\| done$/);
+
+    const every = await stylize(
+      paintArgs(out, '--size', '24', '--iterations', '6', '--no-early-stop', '--print-every', '2'),
+    );
+    expect(progressLines(every.stderr).map((l) => LINE.exec(l)![1])).toEqual(['2', '4', '6']);
+    const none = await stylize(paintArgs(out, '--size', '24', '--iterations', '6', '--print-every', '0'));
+    expect(none.code).toBe(0);
+    expect(progressLines(none.stderr)).toEqual([]);
+    expect(none.stderr).toMatch(/^wrote .*lines\.png \(24x18, 6 iterations/m);
+  });
+
+  it('writes out.png in the working directory without --out', async () => {
+    const cwd = await mkdtemp(join(dir, 'cwd-'));
+    const args = paintArgs('x', '--size', '24', '--iterations', '2').filter(
+      (a) => a !== '--out' && a !== 'x',
+    );
+    const { code, stderr } = await stylize(args, {}, cwd);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/^wrote out\.png \(24x18/m);
+    expect(await sharp(join(cwd, 'out.png')).metadata()).toMatchObject({
+      format: 'png',
+      width: 24,
+      height: 18,
+    });
+  });
+
+  /** A long painting in a process of its own, its stderr collected; ended by the test. */
+  function longPainting(out: string, ...more: string[]) {
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        ...paintArgs(
+          out,
+          '--size',
+          '48',
+          '--scales',
+          '2',
+          '--iterations',
+          '100000',
+          '--no-early-stop',
+          ...more,
+        ),
+      ],
+      { env: cliEnv({}), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    return { child, exited, stderr: () => stderr };
+  }
+
+  it('on Ctrl-C writes the painting so far to --out, at the final size, and exits with status 130', async () => {
+    const folder = await mkdtemp(join(dir, 'sigint-'));
+    const out = join(folder, 'stopped.png');
+    const painting = longPainting(out, '--print-every', '1');
+    await waitFor('the first progress line', async () => progressLines(painting.stderr()).length > 0);
+    await expect(stat(out)).rejects.toThrow(); // nothing written before it is stopped
+    painting.child.kill('SIGINT');
+    expect(await painting.exited).toBe(130);
+    const last = painting.stderr().trim().split('\n').at(-1)!;
+    expect(last).toMatch(
+      /^stylize: interrupted at iteration \d+ of 100000: wrote the painting so far to .*stopped\.png$/,
+    );
+    // Stopped at the first scale (24x18), written at the size asked for.
+    expect(await sharp(out).metadata()).toMatchObject({ format: 'png', width: 48, height: 36 });
+    expect(await readdir(folder)).toEqual(['stopped.png']);
+  });
+
+  it('--save-every rewrites --out while it paints, each time whole', async () => {
+    const folder = await mkdtemp(join(dir, 'saves-'));
+    const out = join(folder, 'saved.jpg');
+    const painting = longPainting(out, '--save-every', '3', '--print-every', '0');
+    const saved = await waitFor(
+      'the first save',
+      async () => (await stat(out).catch(() => undefined))?.mtimeMs,
+    );
+    expect(painting.child.exitCode).toBeNull(); // still painting
+    expect(await sharp(out).metadata()).toMatchObject({ format: 'jpeg', width: 48, height: 36 });
+    await waitFor('a later save', async () => (await stat(out)).mtimeMs > saved);
+    painting.child.kill('SIGINT');
+    expect(await painting.exited).toBe(130);
+    // Each save was written beside it and renamed into place: no half-written or temporary file is left.
+    expect(await readdir(folder)).toEqual(['saved.jpg']);
+  });
+
+  it('weights status and presets list print a table for people, JSON with --json', async () => {
+    const table = await stylize(['weights', 'status', '--dir', SHALLOW_WEIGHTS]);
+    expect(table.stdout).toMatch(/^block +layers +state\n1 +conv1_1 conv1_2 +installed\n/);
+    expect(table.stdout).toMatch(/\n4 +conv4_1 conv4_2 conv4_3 conv4_4 +missing\n/);
+    expect(table.stdout).toMatch(/8 of 16 convolution layers in .*vgg19-conv1-3/);
+    const json = JSON.parse(
+      (await stylize(['weights', 'status', '--dir', SHALLOW_WEIGHTS, '--json'])).stdout,
+    );
+    expect(json).toMatchObject({ installed: true, layers: expect.arrayContaining(['block3_conv4']) });
+    expect(json.missing).toContain('block4_conv1');
+
+    const presets = join(dir, 'listed');
+    const list = await stylize(['presets', 'list', '--dir', presets]);
+    expect(list.stdout.split('\n')[0]).toMatch(/^state +preset +title +artist +year$/);
+    expect(list.stdout).toMatch(/\ninstalled +starry_night +The Starry Night +Vincent van Gogh +1889\n/);
+    expect(list.stdout).toMatch(/\nmissing +great_wave +The Great Wave off Kanagawa/);
+    const listed = JSON.parse((await stylize(['presets', 'list', '--dir', presets, '--json'])).stdout) as {
+      id: string;
+      installed: boolean;
+    }[];
+    const catalogue = await loadCatalogue();
+    expect(listed.map((p) => p.id)).toEqual(catalogue.paintings.map((p) => p.id));
+    expect(
+      listed
+        .filter((p) => p.installed)
+        .map((p) => p.id)
+        .sort(),
+    ).toEqual(['shipwreck', 'starry_night', 'the_scream', 'woman-with-hat-matisse']);
+  });
+
+  it('paints a bundled painting by name with an empty presets folder', async () => {
+    const presets = join(dir, 'first-use');
+    const out = join(dir, 'bundled.png');
+    const { code, stdout } = await stylize([...shallowJob('starry_night', '24', out), '--iterations', '2'], {
+      PRESETS_DIR: presets,
+    });
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ size: { width: 24, height: 18 } });
+    expect((await readdir(presets)).sort()).toEqual([
+      'shipwreck.jpg',
+      'starry_night.jpg',
+      'the_scream.jpg',
+      'woman-with-hat-matisse.jpg',
+    ]);
+  });
+});
+
+describe('stylize presets setup', () => {
+  it('installs the bundled paintings and says, painting by painting, which downloads failed and why', async () => {
+    const presets = join(dir, 'offline');
+    // A mirror that cannot be reached, as every host is without a network.
+    const { code, stderr } = await stylize([
+      'presets',
+      'setup',
+      '--dir',
+      presets,
+      '--from',
+      'http://127.0.0.1:1/',
+    ]);
+    expect(code).toBe(1);
+    const catalogue = await loadCatalogue();
+    const bundled = ['shipwreck', 'starry_night', 'the_scream', 'woman-with-hat-matisse'];
+    const others = catalogue.paintings.filter((p) => !bundled.includes(p.id));
+    const lines = stderr.trim().split('\n');
+    for (const painting of others) {
+      expect(lines).toContainEqual(
+        `${painting.title} — ${painting.artist}, ${painting.year} (${painting.id}) was not installed: ` +
+          "could not reach 127.0.0.1:1 (ECONNREFUSED, after 4 tries): check this machine's network access, " +
+          'or install it from a mirror with `stylize presets setup --from <dir|url>`',
+      );
+    }
+    expect(lines.at(-2)).toBe(
+      `presets in ${presets}: 4 bundled installed, 0 downloaded, 0 already there, ${others.length} failed`,
+    );
+    expect(lines.at(-1)).toMatch(
+      new RegExp(
+        `^stylize: ${others.length} of ${catalogue.paintings.length} paintings not installed \\(.+\\); the 4 others are ready$`,
+      ),
+    );
+    expect((await readdir(presets)).filter((f) => f.endsWith('.jpg')).sort()).toEqual(
+      bundled.map((id) => `${id}.jpg`),
+    );
   });
 });

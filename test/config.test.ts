@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadBotConfig } from '../src/bot-config.ts';
-import { parseCoreConfig } from '../src/core/config.ts';
+import { loadBotConfig } from '../bot/bot-config.ts';
+import { parseCoreConfig } from '../jobs/config.ts';
 import { parseWorkerSettings } from '../worker/config.ts';
 import { SHALLOW_WEIGHTS } from './assets.ts';
 import { importsFrom } from './imports.ts';
@@ -75,9 +75,9 @@ describe('configuration by role', () => {
   });
 
   it('keeps the weights downloader and its progress bar out of the bot’s processes', async () => {
-    for (const entry of ['src/main.ts', 'src/discord/shard.ts']) {
+    for (const entry of ['bot/main.ts', 'bot/shard.ts']) {
       const modules = await importsFrom(entry);
-      expect(modules.has('worker/weights/download.ts'), entry).toBe(false);
+      expect(modules.has('cli/weights/download.ts'), entry).toBe(false);
       expect(modules.has('cli-progress'), entry).toBe(false);
       expect([...modules].filter((m) => m === 'worker/config.ts' || m.startsWith('engine/onnx/'))).toEqual(
         [],
@@ -111,15 +111,19 @@ describe('a worker and the CLI with the chat variables set to garbage', () => {
   }, 60_000);
 
   it('`stylize weights status` answers', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['bin/stylize.js', 'weights', 'status'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        STYLIZE_WEIGHTS_DIR: SHALLOW_WEIGHTS,
-        ...GARBAGE_CHAT,
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['bin/stylize.js', 'weights', 'status', '--json'],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          STYLIZE_WEIGHTS_DIR: SHALLOW_WEIGHTS,
+          ...GARBAGE_CHAT,
+        },
       },
-    });
+    );
     expect(JSON.parse(stdout)).toMatchObject({
       installed: true,
       layers: expect.arrayContaining(['block1_conv1']),

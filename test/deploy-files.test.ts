@@ -1,18 +1,18 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, matchesGlob } from 'node:path';
 import { promisify } from 'node:util';
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadBotConfig } from '../src/bot-config.ts';
+import { loadBotConfig } from '../bot/bot-config.ts';
 import { loadWorkerConfig } from '../worker/config.ts';
 import { importsFrom } from './imports.ts';
 import { ROOT } from './job-system.ts';
 
 /**
  * The deployment files read as data: compose.yaml, the Dockerfile, package.json and its lockfile, the Renovate
- * configuration. What the README's deployment section describes, and no secrets in it.
+ * configuration. What the README and docs/operations.md describe for deploying, and no secrets in it.
  */
 
 interface Service {
@@ -257,7 +257,7 @@ describe('Dockerfile', () => {
     for (const target of TARGETS) {
       const cmd = JSON.parse(effective(stage(target), 'CMD') ?? '[]') as string[];
       expect(cmd, target).toEqual(['node', expect.stringMatching(/^dist\/.+\.js$/)]);
-      // dist/src/main.js is compiled from src/main.ts.
+      // dist/bot/main.js is compiled from bot/main.ts.
       expect(existsSync(join(ROOT, cmd[1]!.replace(/^dist\//, '').replace(/\.js$/, '.ts'))), target).toBe(
         true,
       );
@@ -291,10 +291,7 @@ describe('Dockerfile', () => {
     const removed = runs(modulesFrom(stage('bot')))
       .flatMap((command) => /npm uninstall (.*)/.exec(command)?.[1]?.split(/\s+/) ?? [])
       .filter((word) => !word.startsWith('-'));
-    const loaded = new Set([
-      ...(await importsFrom('src/main.ts')),
-      ...(await importsFrom('src/discord/shard.ts')),
-    ]);
+    const loaded = new Set([...(await importsFrom('bot/main.ts')), ...(await importsFrom('bot/shard.ts'))]);
     expect(removed.sort()).toEqual(Object.keys(pkg.dependencies).filter((name) => !loaded.has(name)));
     expect(removed).toEqual(expect.arrayContaining(['onnxruntime-node', '@tensorflow/tfjs']));
   });
@@ -357,6 +354,37 @@ describe('Dockerfile', () => {
     }
   });
 
+  it('builds from a context that holds the bundled paintings and what --version reads, which the build copies into dist/', () => {
+    const build = stage('build').lines;
+    expect(build).toContainEqual({ instruction: 'COPY', args: '. .' });
+    expect(build.findIndex((l) => l.args === 'npm run build')).toBeGreaterThan(
+      build.findIndex((l) => l.args === '. .'),
+    );
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim().replace(/\/$/, ''))
+      .filter((line) => line && !line.startsWith('#'));
+    for (const file of [
+      'presets/bundled/paintings.json',
+      'presets/bundled/starry_night.jpg',
+      'package.json',
+    ]) {
+      expect(existsSync(join(ROOT, file)), file).toBe(true);
+      const by = ignored.filter((pattern) => matchesGlob(file, pattern) || file.startsWith(`${pattern}/`));
+      expect(by, file).toEqual([]);
+    }
+    const script = readFileSync(join(ROOT, 'scripts/build.ts'), 'utf8');
+    for (const asset of ['presets/bundled', 'package.json']) expect(script).toContain(`'${asset}',`);
+  });
+
+  it('makes the presets folder the app’s user’s in every image, so a new presets volume is the bot’s to write', () => {
+    for (const target of TARGETS) {
+      const made = runs(stage(target)).find((command) => /mkdir -p .*\/data\/presets/.test(command));
+      expect(made, target).toMatch(/chown 1000:1000 [^&]*\/data\/presets/);
+      expect(env(stage(target)).PRESETS_DIR, target).toBe('/data/presets');
+    }
+  });
+
   it('keeps .env out of the build context and out of git', () => {
     expect(readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n')).toContain('.env');
     expect(readFileSync(join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain('.env');
@@ -364,7 +392,11 @@ describe('Dockerfile', () => {
 });
 
 it('names ONNX Runtime install option ONNXRUNTIME_NODE_INSTALL, never the deprecated ONNXRUNTIME_NODE_INSTALL_CUDA', () => {
-  for (const file of ['Dockerfile', 'compose.yaml', 'README.md', '.ci/run', 'package.json']) {
+  const docs = readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`);
+  expect(docs).toContain('docs/operations.md');
+  for (const file of ['Dockerfile', 'compose.yaml', 'README.md', ...docs, '.ci/run', 'package.json']) {
     expect(readFileSync(join(ROOT, file), 'utf8'), file).not.toContain('ONNXRUNTIME_NODE_INSTALL_CUDA');
   }
   expect(readFileSync(join(ROOT, '.ci/run'), 'utf8')).toContain('ONNXRUNTIME_NODE_INSTALL=skip');
@@ -411,11 +443,11 @@ describe('package.json', () => {
       const source = script.replace(/^(exec )?node dist\//, '').replace(/\.js$/, '.ts');
       expect(existsSync(join(ROOT, source)), source).toBe(true);
     }
-    expect(pkg.scripts.dev).toBe('exec node --import tsx src/main.ts');
+    expect(pkg.scripts.dev).toBe('exec node --import tsx bot/main.ts');
     expect(pkg.scripts['dev:worker']).toBe('exec node --import tsx worker/main.ts');
     expect(pkg.scripts.test).toBe('vitest run');
     // `npx stylize` in production: the bin falls back to dist/ where tsx is absent.
-    expect(readFileSync(join(ROOT, pkg.bin.stylize!), 'utf8')).toContain('../dist/worker/cli/main.js');
+    expect(readFileSync(join(ROOT, pkg.bin.stylize!), 'utf8')).toContain('../dist/cli/main.js');
   });
 
   it('is MIT licensed, as the LICENSE file says', () => {
@@ -481,10 +513,13 @@ describe('package.json', () => {
   });
 });
 
-/** The environment variables the sources read: the keys of their zod schemas, and `env.NAME` reads. */
+/** The environment variables the compiled sources read: the keys of their zod schemas, and `env.NAME` reads. */
 function variablesRead(): Set<string> {
   const names = new Set<string>();
-  for (const dir of ['src', 'worker', 'engine', 'commands']) {
+  const { include } = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as {
+    include: string[];
+  };
+  for (const dir of include) {
     for (const file of readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })) {
       if (!file.endsWith('.ts') || file.startsWith('generated')) continue;
       const text = readFileSync(join(ROOT, dir, file), 'utf8');

@@ -10,24 +10,24 @@ import type { REST } from '@discordjs/rest';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolvePreset } from '../src/chat/preset-choices.ts';
-import type { Core, JobView } from '../src/core/index.ts';
-import { type PresetInfo, QuotaError, UserError } from '../src/core/index.ts';
-import { checkAttachment, downloadAttachment, isAllowedUrl } from '../src/discord/attachments.ts';
-import { type AttachmentPolicy, parseDiscordConfig, requireDiscordConfig } from '../src/discord/config.ts';
-import { discordEvents } from '../src/discord/events.ts';
-import { fitToUpload } from '../src/discord/fit.ts';
-import { type ChatRefs, encodeRefs, Setups } from '../src/discord/refs.ts';
-import * as render from '../src/discord/render.ts';
-import type { DownloadError } from '../src/download.ts';
-import { ImageError } from '../src/images/index.ts';
+import { resolvePreset } from '../chat/preset-choices.ts';
+import { checkAttachment, downloadAttachment, isAllowedUrl } from '../discord/attachments.ts';
+import { type AttachmentPolicy, parseDiscordConfig, requireDiscordConfig } from '../discord/config.ts';
+import { discordEvents } from '../discord/events.ts';
+import { fitToUpload } from '../discord/fit.ts';
+import { type ChatRefs, encodeRefs, Setups } from '../discord/refs.ts';
+import * as render from '../discord/render.ts';
+import type { DownloadError } from '../lib/download.ts';
+import { ImageError } from '../lib/images/index.ts';
 import {
   INTERNAL_FAULT_TEXT,
   MemberFacingError,
   memberReply,
   OPERATOR_FAULT_TEXT,
-} from '../src/member-error.ts';
-import { defaultsWithin, ITERATIONS, preselectSize, SIZE, sizesAllowed } from '../src/request-rules.ts';
+} from '../lib/member-error.ts';
+import { defaultsWithin, ITERATIONS, preselectSize, SIZE, sizesAllowed } from '../lib/request-rules.ts';
+import type { Core, JobView } from '../rules/index.ts';
+import { type PresetInfo, QuotaError, UserError } from '../rules/index.ts';
 import { jobView } from './job-views.ts';
 
 // ------------------------------------------------------------------------------------------- config
@@ -303,9 +303,15 @@ describe('render', () => {
       label: string;
     }[];
     expect(colours!.label).toBe('Use the painting’s colours');
-    // With no variation left to offer, the Timelapse button alone.
-    const alone = render.finalMessage(done, [], []).components!.flatMap((row) => row.components);
-    expect(alone.map((b) => (b as { label: string }).label)).toEqual(['Timelapse']);
+    // With no variation left to offer, the Timelapse button alone; Delete in a row of its own, always.
+    const rows = render.finalMessage(done, [], []).components!;
+    expect(rows.map((row) => row.components.map((b) => (b as { label: string }).label))).toEqual([
+      ['Timelapse'],
+      ['Delete'],
+    ]);
+    expect((rows[1]!.components[0] as { custom_id: string }).custom_id).toBe(
+      'stylize:delete:7:333333333333333333',
+    );
     // A variation's messages say what it changed.
     const larger = jobView({ id: 8, variationOf: { jobId: 7, kind: 'larger' } });
     expect(render.progressEnded(larger, 'done').content).toContain('#7 larger)');

@@ -8,18 +8,16 @@ import { InteractionType, MessageFlags } from 'discord-api-types/v10';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerCommands } from '../commands/register.ts';
-import { serverChoiceCache } from '../src/chat/preset-choices.ts';
-import type { Core, Notifier } from '../src/core/index.ts';
-import { purgeExpired, setLimits, startNotifier } from '../src/core/index.ts';
-import { requireDiscordConfig } from '../src/discord/config.ts';
-import { type DiscordAdapter, startDiscord } from '../src/discord/index.ts';
-import { decodeRefs } from '../src/discord/refs.ts';
-import { OPERATOR_FAULT_TEXT } from '../src/member-error.ts';
+import { serverChoiceCache } from '../chat/preset-choices.ts';
+import { type DiscordAdapter, startDiscord } from '../discord/index.ts';
+import { decodeRefs } from '../discord/refs.ts';
+import { OPERATOR_FAULT_TEXT } from '../lib/member-error.ts';
+import type { Core, Notifier } from '../rules/index.ts';
+import { purgeExpired, setLimits, startNotifier } from '../rules/index.ts';
 import { type RunningWorker, startWorker } from '../worker/loop.ts';
 import { Painter } from '../worker/paint.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
-import { FakeDiscord, type InjectedInteraction, type RecordedRequest } from './discord/fake-discord.ts';
+import type { FakeDiscord, InjectedInteraction, RecordedRequest } from './discord/fake-discord.ts';
 import { downloadFaultCount } from './download-faults.ts';
 import {
   createTestDatabase,
@@ -29,6 +27,7 @@ import {
   testCore,
   waitFor,
 } from './job-system.ts';
+import { discordTestConfig, startFakeDiscord } from './platforms.ts';
 
 const EDIT_ORIGINAL = 'PATCH /webhooks/:applicationId/:token/messages/:messageId';
 const FOLLOWUP = 'POST /webhooks/:applicationId/:token';
@@ -47,22 +46,10 @@ let worker: RunningWorker | undefined;
 const logged: string[] = [];
 
 beforeAll(async () => {
-  fake = await FakeDiscord.start();
-  await registerCommands({
-    token: fake.token,
-    applicationId: fake.applicationId,
-    apiUrl: fake.apiUrl,
-    guildId: fake.guildId,
-  });
+  fake = await startFakeDiscord();
   db = await createTestDatabase('sqlite');
   core = await testCore(db, { PRESETS_DIR: asset('styles'), QUOTA_MAX_ITERATIONS: '1000' });
-  const config = requireDiscordConfig({
-    DISCORD_TOKEN: fake.token,
-    DISCORD_APPLICATION_ID: fake.applicationId,
-    DISCORD_API_URL: fake.apiUrl,
-    DISCORD_CDN_URL: fake.cdnUrl,
-    DISCORD_PROGRESS_EDIT_MS: '250',
-  });
+  const config = discordTestConfig(fake);
   const log = pino({ level: 'debug' }, { write: (line: string) => logged.push(line) });
   bot = await startDiscord(core, config, log, {
     jobDefaults: { size: 24, iterations: 2, layers: 'shallow' },
@@ -859,6 +846,7 @@ describe('Discord bot: variations', () => {
       'Keep my colours',
       'Larger',
       'Timelapse',
+      'Delete',
     ]);
 
     // Only Alice (or an admin) may: Bob is told so, and nothing is queued.
@@ -904,6 +892,7 @@ describe('Discord bot: variations', () => {
       'Less style',
       'Use the painting’s colours',
       'Timelapse',
+      'Delete',
     ]);
 
     // An admin may vary Alice's painting: the variation is then the admin's.

@@ -24,8 +24,8 @@ import {
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { commandDefinitions } from '../commands/definitions.ts';
-import { describeRegistered, registerCommands } from '../commands/register.ts';
+import { commandDefinitions } from '../discord/commands/definitions.ts';
+import { describeRegistered, registerCommands } from '../discord/commands/register.ts';
 import { FakeDiscord, type FakeDiscordOptions } from './discord/fake-discord.ts';
 
 const EDIT_ORIGINAL = 'PATCH /webhooks/:applicationId/:token/messages/:messageId';
@@ -353,7 +353,7 @@ describe('fake Discord CDN', () => {
 });
 
 describe('npm run register against the fake', () => {
-  it('registers the four commands globally and to a guild, idempotently', async () => {
+  it('registers the commands globally and to a guild, idempotently', async () => {
     const global = await registerCommands({
       token: fake.token,
       applicationId: fake.applicationId,
@@ -364,6 +364,9 @@ describe('npm run register against the fake', () => {
       'stylize-presets',
       'stylize-admin',
       'stylize-history',
+      'stylize-help',
+      'Stylize this image',
+      'Paint this avatar',
     ]);
     const again = await registerCommands({
       token: fake.token,
@@ -388,6 +391,9 @@ describe('npm run register against the fake', () => {
       'stylize-presets',
       'stylize-admin',
       'stylize-history',
+      'stylize-help',
+      'Stylize this image',
+      'Paint this avatar',
     ]);
     expect(describeRegistered(global)).toContain('/stylize-admin (id');
     expect(describeRegistered(global)).toContain(
@@ -417,7 +423,7 @@ describe('npm run register against the fake', () => {
       DISCORD_API_URL: fake.apiUrl,
     };
     const run = (args: string[], environment: NodeJS.ProcessEnv) =>
-      promisify(execFile)(process.execPath, ['--import', 'tsx', 'commands/register.ts', ...args], {
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'discord/commands/register.ts', ...args], {
         env: environment,
         timeout: 20_000,
       });
@@ -427,10 +433,11 @@ describe('npm run register against the fake', () => {
         (e: { code: number; stderr: string; stdout: string }) => e,
       ),
     ]);
-    expect(stdout).toContain(`Registered 4 command(s) to guild ${fake.guildId}`);
+    expect(stdout).toContain(`Registered 7 command(s) to guild ${fake.guildId}`);
+    expect(stdout).toContain('Apps → Stylize this image (id');
     expect(stdout).toContain('/stylize-admin');
     expect(stdout + stderr).not.toContain(fake.token);
-    expect(fake.commands(fake.guildId)).toHaveLength(4);
+    expect(fake.commands(fake.guildId)).toHaveLength(7);
 
     expect('code' in failed && failed.code).toBe(1);
     expect(failed.stderr).toContain('DISCORD_APPLICATION_ID');

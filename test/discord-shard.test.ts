@@ -1,14 +1,14 @@
 /**
- * The bot's two ways of meeting Discord against the fake platforms: `npm start` (src/main.ts, one gateway
- * connection in the bot) and `npm run start:sharded` (src/discord/shard.ts: the manager asks for the recommended
+ * The bot's two ways of meeting Discord against the fake platforms: `npm start` (bot/main.ts, one gateway
+ * connection in the bot) and `npm run start:sharded` (bot/shard.ts: the manager asks for the recommended
  * shard count and spawns the shard process, which identifies as shard [0, 1] and answers interactions, while the
  * manager serves Slack, the health server and every job event). In both, /readyz follows the gateway: 503 from a
  * disconnect until the session is resumed. SIGTERM stops them all.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
-import { claimJob } from '../src/core/scheduler.ts';
-import { submitJob } from '../src/core/submit.ts';
+import type { Core } from '../jobs/core.ts';
+import { claimJob } from '../jobs/scheduler.ts';
+import { submitJob } from '../rules/submit.ts';
 import { asset } from './assets.ts';
 import {
   type Child,
@@ -71,7 +71,7 @@ async function readinessFollowsTheGateway(port: number): Promise<{ reason?: stri
   return down;
 }
 
-function start(file: 'src/main.ts' | 'src/discord/shard.ts'): Child {
+function start(file: 'bot/main.ts' | 'bot/shard.ts'): Child {
   bot = spawnProcess(
     file,
     testEnv(db, { BOT_WORKERS: '0', HEALTH_PORT: '0', PRESETS_DIR: asset('styles'), ...chatEnv(fakes) }),
@@ -81,7 +81,7 @@ function start(file: 'src/main.ts' | 'src/discord/shard.ts'): Child {
 
 describe('npm start', () => {
   it('is ready while its gateway connection is', async () => {
-    const child = start('src/main.ts');
+    const child = start('bot/main.ts');
     await fakes.discord.waitForSession(30_000);
     const down = await readinessFollowsTheGateway(await healthPort(child));
     expect(down.reason).toMatch(/Discord gateway is disconnected/);
@@ -94,7 +94,7 @@ describe('sharded start', () => {
   it('spawns the recommended shards, which answer interactions; the manager serves Slack, job events and health', async () => {
     const { discord, slack } = fakes;
     const mark = discord.gatewayLog.length;
-    const child = start('src/discord/shard.ts');
+    const child = start('bot/shard.ts');
     const { output } = child;
     await waitFor('the shard', async () => logLines(output(), 'shard started').length > 0, 30_000);
     await discord.waitForSession(30_000);

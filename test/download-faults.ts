@@ -1,4 +1,4 @@
-import { downloadFaults } from '../src/metrics.ts';
+import { downloadFaults } from '../lib/metrics.ts';
 
 /** The `stylize_download_faults_total` count of one platform and reason, as a scrape would show it. */
 export async function downloadFaultCount(platform: string, reason: string): Promise<number> {

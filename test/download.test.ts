@@ -13,8 +13,8 @@ import {
   type DownloadPolicy,
   download,
   openDownload,
-} from '../src/download.ts';
-import { memberReply, OPERATOR_FAULT_TEXT } from '../src/member-error.ts';
+} from '../lib/download.ts';
+import { memberReply, OPERATOR_FAULT_TEXT } from '../lib/member-error.ts';
 
 interface Site {
   server: Server;

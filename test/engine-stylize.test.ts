@@ -12,7 +12,7 @@ import {
   weightsFromStrength,
 } from '../engine/index.ts';
 import { finalObjective } from '../engine/stylize.ts';
-import { decodeImage } from '../src/images/index.ts';
+import { decodeImage } from '../lib/images/index.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
 
 const layers = { style: [...LAYER_SETS.shallow.style], content: [...LAYER_SETS.shallow.content] };

@@ -1,15 +1,15 @@
 /**
  * A painting's result is posted once even when the bot dies between the platform taking the post and the bot
- * recording it: the bot (src/main.ts, both platforms on the fakes of test/discord and test/slack) is killed
+ * recording it: the bot (bot/main.ts, both platforms on the fakes of test/discord and test/slack) is killed
  * while Discord's message create and Slack's upload have been carried out but not answered; the restarted bot
  * finds them in the jobs' threads, posts nothing again, finishes the rest (the reply's link, the progress
  * messages) and records the delivery.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
-import { claimJob } from '../src/core/scheduler.ts';
-import { decodeRefs } from '../src/discord/refs.ts';
-import { parseRefs } from '../src/slack/events.ts';
+import { decodeRefs } from '../discord/refs.ts';
+import type { Core } from '../jobs/core.ts';
+import { claimJob } from '../jobs/scheduler.ts';
+import { parseRefs } from '../slack/events.ts';
 import { asset } from './assets.ts';
 import {
   type Child,
@@ -48,7 +48,7 @@ describe('a result posted when the bot was killed, before it recorded the post',
 
   function startBot(): Child {
     const bot = spawnProcess(
-      'src/main.ts',
+      'bot/main.ts',
       testEnv(db, {
         BOT_WORKERS: '0',
         PRESETS_DIR: asset('styles'),

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
-import { startHealthServer } from '../src/health.ts';
-import { onShutdownSignals } from '../src/signals.ts';
+import type { Core } from '../jobs/core.ts';
+import { startHealthServer } from '../lib/health.ts';
+import { onShutdownSignals } from '../lib/signals.ts';
 import {
   type Child,
   createTestDatabase,
@@ -47,7 +47,7 @@ describe('health server', () => {
   });
 
   it('the bot reports the queue per server, and the worker its health, jobs and a clean SIGTERM', async () => {
-    const bot = spawnProcess('src/main.ts', testEnv(db, { HEALTH_PORT: '0', BOT_WORKERS: '0' }));
+    const bot = spawnProcess('bot/main.ts', testEnv(db, { HEALTH_PORT: '0', BOT_WORKERS: '0' }));
     children.push(bot);
     const botPort = await healthPort(bot);
     await submit(core, 'health-server', 'member-1');
@@ -92,7 +92,7 @@ describe('health server', () => {
   it('listens on HEALTH_HOST and WORKER_HEALTH_HOST only', async () => {
     // 127.0.0.2 is a loopback address of its own on Linux: a server bound to it does not answer on 127.0.0.1.
     const host = '127.0.0.2';
-    const bot = spawnProcess('src/main.ts', testEnv(db, { BOT_WORKERS: '0', HEALTH_HOST: host }));
+    const bot = spawnProcess('bot/main.ts', testEnv(db, { BOT_WORKERS: '0', HEALTH_HOST: host }));
     const worker = spawnProcess('worker/main.ts', testEnv(db, { WORKER_HEALTH_HOST: host }));
     children.push(bot, worker);
     for (const child of [bot, worker]) {

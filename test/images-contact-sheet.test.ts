@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { type RgbImage, rgbImage } from '../engine/image.ts';
-import { contactSheet, contactSheetLayout, decodeImage } from '../src/images/index.ts';
+import { contactSheet, contactSheetLayout, decodeImage } from '../lib/images/index.ts';
 
 function solid(width: number, height: number, rgb: [number, number, number]): RgbImage {
   const data = new Float32Array(width * height * 3);

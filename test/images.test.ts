@@ -12,7 +12,7 @@ import {
   type ImageErrorCode,
   probeImage,
   sideBySide,
-} from '../src/images/index.ts';
+} from '../lib/images/index.ts';
 import { asset } from './assets.ts';
 
 // Every fixture is made here in memory; only the shared sample photos are read from disk, never copied.

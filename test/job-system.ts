@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import sharp from 'sharp';
-import { type CoreConfig, parseCoreConfig } from '../src/core/config.ts';
-import { type Core, openCore } from '../src/core/core.ts';
-import type { JobEvents } from '../src/core/events.ts';
-import { completeJob, type Lease } from '../src/core/jobs.ts';
-import type { Paints } from '../src/core/scheduler.ts';
-import { type SubmitRequest, submitJob } from '../src/core/submit.ts';
-import { parseProcessConfig } from '../src/env.ts';
-import { createLogger } from '../src/log.ts';
+import { type CoreConfig, parseCoreConfig } from '../jobs/config.ts';
+import { type Core, openCore } from '../jobs/core.ts';
+import type { JobEvents } from '../jobs/events.ts';
+import { completeJob, type Lease } from '../jobs/jobs.ts';
+import type { Paints } from '../jobs/scheduler.ts';
+import { parseProcessConfig } from '../lib/env.ts';
+import { createLogger } from '../lib/log.ts';
+import { type SubmitRequest, submitJob } from '../rules/submit.ts';
 import { SHALLOW_WEIGHTS } from './assets.ts';
 
 /** Shared by the job-system tests: throwaway databases, fast settings, worker and bot processes. */
@@ -208,7 +208,7 @@ export interface Child {
 }
 
 /** The programs the tests run as processes: the bot, the shard manager, the worker, and the harnesses in test/jobs/. */
-export type Program = 'worker/main.ts' | 'src/main.ts' | 'src/discord/shard.ts' | `test/jobs/${string}.ts`;
+export type Program = 'worker/main.ts' | 'bot/main.ts' | 'bot/shard.ts' | `test/jobs/${string}.ts`;
 
 /**
  * `node --import tsx FILE` with only the given environment (plus PATH and HOME), its output collected. With

@@ -1,4 +1,4 @@
-import type { JobView } from '../src/core/index.ts';
+import type { JobView } from '../rules/index.ts';
 
 /** A running job as the core shows it to the chat adapters, for rendering and events tests: override what matters. */
 export function jobView(extra: Partial<JobView> = {}): JobView {
@@ -22,6 +22,7 @@ export function jobView(extra: Partial<JobView> = {}): JobView {
     createdAt: new Date(),
     startedAt: null,
     finishedAt: null,
+    deletedAt: null,
     variationOf: null,
     ...extra,
   };

@@ -1,14 +1,14 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setLimits, showLimits } from '../src/core/admin.ts';
-import { PAINTING_UNAVAILABLE_TEXT } from '../src/core/capacity.ts';
-import { checkRequest } from '../src/core/check-request.ts';
-import type { Core } from '../src/core/core.ts';
-import { QuotaError } from '../src/core/quotas.ts';
-import { claimJob } from '../src/core/scheduler.ts';
-import { submitJob } from '../src/core/submit.ts';
-import { type Capability, workerAlive } from '../src/core/workers.ts';
-import { MemberFacingError, memberReply } from '../src/member-error.ts';
+import { PAINTING_UNAVAILABLE_TEXT } from '../jobs/capacity.ts';
+import type { Core } from '../jobs/core.ts';
+import { claimJob } from '../jobs/scheduler.ts';
+import { type Capability, workerAlive } from '../jobs/workers.ts';
+import { MemberFacingError, memberReply } from '../lib/member-error.ts';
+import { setLimits, showLimits } from '../rules/admin.ts';
+import { checkRequest } from '../rules/check-request.ts';
+import { QuotaError } from '../rules/quotas.ts';
+import { submitJob } from '../rules/submit.ts';
 import {
   createTestDatabase,
   NO_DAILY_LIMITS,

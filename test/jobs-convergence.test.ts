@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
-import type { JobProgress } from '../src/core/events.ts';
-import { completeJob, loadJob, toJobView, writeProgress } from '../src/core/jobs.ts';
-import { type Notifier, startNotifier } from '../src/core/notifier.ts';
-import { claimJob } from '../src/core/scheduler.ts';
-import { submitJob } from '../src/core/submit.ts';
+import type { Core } from '../jobs/core.ts';
+import type { JobProgress } from '../jobs/events.ts';
+import { completeJob, loadJob, toJobView, writeProgress } from '../jobs/jobs.ts';
+import { type Notifier, startNotifier } from '../jobs/notifier.ts';
+import { claimJob } from '../jobs/scheduler.ts';
+import { submitJob } from '../rules/submit.ts';
 import {
   createTestDatabase,
   PAINTS_ANY,

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
-import type { JobEvents } from '../src/core/events.ts';
-import { type Lease, writeProgress } from '../src/core/jobs.ts';
-import { type JobEventRoutes, type Notifier, startNotifier } from '../src/core/notifier.ts';
-import { claimJob } from '../src/core/scheduler.ts';
-import { submitJob } from '../src/core/submit.ts';
+import type { Core } from '../jobs/core.ts';
+import type { JobEvents } from '../jobs/events.ts';
+import { type Lease, writeProgress } from '../jobs/jobs.ts';
+import { type JobEventRoutes, type Notifier, startNotifier } from '../jobs/notifier.ts';
+import { claimJob } from '../jobs/scheduler.ts';
+import { submitJob } from '../rules/submit.ts';
 import {
   createTestDatabase,
   failWrites,

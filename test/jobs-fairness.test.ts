@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
+import type { Core } from '../jobs/core.ts';
 import {
   type Child,
   createTestDatabase,

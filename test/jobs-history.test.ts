@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
-import { HISTORY_LENGTH, memberHistory } from '../src/core/history.ts';
-import { requestCancel } from '../src/core/jobs.ts';
-import { type Notifier, startNotifier } from '../src/core/notifier.ts';
-import { purgeExpired } from '../src/core/retention.ts';
-import { claimJob } from '../src/core/scheduler.ts';
-import { submitJob } from '../src/core/submit.ts';
+import type { Core } from '../jobs/core.ts';
+import { requestCancel } from '../jobs/jobs.ts';
+import { type Notifier, startNotifier } from '../jobs/notifier.ts';
+import { purgeExpired } from '../jobs/retention.ts';
+import { claimJob } from '../jobs/scheduler.ts';
+import { HISTORY_LENGTH, memberHistory } from '../rules/history.ts';
+import { submitJob } from '../rules/submit.ts';
 import {
   createTestDatabase,
   finishJob,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
-import { completeJob, type Lease, requestCancel } from '../src/core/jobs.ts';
+import type { Core } from '../jobs/core.ts';
+import { completeJob, type Lease, requestCancel } from '../jobs/jobs.ts';
 import {
   type Child,
   createTestDatabase,

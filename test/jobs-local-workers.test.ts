@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
+import type { Core } from '../jobs/core.ts';
 import {
   type Child,
   createTestDatabase,
@@ -47,7 +47,7 @@ describe('workers of a bot that died', () => {
   });
 
   it('put their job back in the queue and exit when the bot is killed', async () => {
-    const bot = spawnProcess('src/main.ts', testEnv(db, { BOT_WORKERS: '1', WORKER_BACKEND: 'wasm' }));
+    const bot = spawnProcess('bot/main.ts', testEnv(db, { BOT_WORKERS: '1', WORKER_BACKEND: 'wasm' }));
     children.push(bot);
     const { job } = await submit(core, 'orphaned', 'ann', { size: 24, iterations: 400 });
     const row = () => core.db.prisma.job.findUniqueOrThrow({ where: { id: job.id } });

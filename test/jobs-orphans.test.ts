@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
-import type { ImageStore } from '../src/core/image-store.ts';
-import { styleRefsSchema } from '../src/core/options.ts';
-import { ORPHAN_GRACE_MS, purgeExpired } from '../src/core/retention.ts';
-import { submitJob } from '../src/core/submit.ts';
+import type { Core } from '../jobs/core.ts';
+import type { ImageStore } from '../jobs/image-store.ts';
+import { styleRefsSchema } from '../jobs/options.ts';
+import { ORPHAN_GRACE_MS, purgeExpired } from '../jobs/retention.ts';
+import { submitJob } from '../rules/submit.ts';
 import {
   type Child,
   createTestDatabase,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
-import { type Notifier, startNotifier } from '../src/core/notifier.ts';
+import type { Core } from '../jobs/core.ts';
+import { type Notifier, startNotifier } from '../jobs/notifier.ts';
 import {
   type Child,
   createTestDatabase,

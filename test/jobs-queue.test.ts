@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
-import { completeJob, requestCancel } from '../src/core/jobs.ts';
-import { claimJob } from '../src/core/scheduler.ts';
-import { jobStatus } from '../src/core/status.ts';
-import { submitJob } from '../src/core/submit.ts';
-import { workerAlive } from '../src/core/workers.ts';
+import type { Core } from '../jobs/core.ts';
+import { completeJob, requestCancel } from '../jobs/jobs.ts';
+import { claimJob } from '../jobs/scheduler.ts';
+import { jobStatus } from '../jobs/status.ts';
+import { workerAlive } from '../jobs/workers.ts';
+import { submitJob } from '../rules/submit.ts';
 import {
   createTestDatabase,
   NO_DAILY_LIMITS,

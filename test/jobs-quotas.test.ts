@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setLimits, showLimits } from '../src/core/admin.ts';
-import { cancelJob } from '../src/core/cancel.ts';
-import type { Core } from '../src/core/core.ts';
-import { UserError } from '../src/core/errors.ts';
-import { endJob } from '../src/core/jobs.ts';
-import { type LimitName, nextUtcMidnight, QuotaError } from '../src/core/quotas.ts';
-import { claimJob } from '../src/core/scheduler.ts';
-import type { ServerRef } from '../src/core/servers.ts';
+import type { Core } from '../jobs/core.ts';
+import { UserError } from '../jobs/errors.ts';
+import { endJob } from '../jobs/jobs.ts';
+import { claimJob } from '../jobs/scheduler.ts';
+import type { ServerRef } from '../jobs/servers.ts';
+import { setLimits, showLimits } from '../rules/admin.ts';
+import { cancelJob } from '../rules/cancel.ts';
+import { type LimitName, nextUtcMidnight, QuotaError } from '../rules/quotas.ts';
 import {
   createTestDatabase,
   PAINTS_ANY,

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
-import { type Notifier, startNotifier } from '../src/core/notifier.ts';
+import type { Core } from '../jobs/core.ts';
+import { type Notifier, startNotifier } from '../jobs/notifier.ts';
 import {
   type Child,
   createTestDatabase,
@@ -21,7 +21,7 @@ describe('recovery on sqlite', () => {
   let db: TestDatabase;
   let core: Core;
   const children: Child[] = [];
-  const spawn = (file: 'worker/main.ts' | 'src/main.ts', extra: Record<string, string> = {}) => {
+  const spawn = (file: 'worker/main.ts' | 'bot/main.ts', extra: Record<string, string> = {}) => {
     const child = spawnProcess(file, testEnv(db, extra));
     children.push(child);
     return child;
@@ -80,7 +80,7 @@ describe('recovery on sqlite', () => {
     const succeeded = async () => core.db.prisma.job.count({ where: { status: 'succeeded' } });
 
     // WASM keeps each job at about a second, so jobs are still queued when the bot stops.
-    const bot = spawn('src/main.ts', { BOT_WORKERS: '1', WORKER_BACKEND: 'wasm' });
+    const bot = spawn('bot/main.ts', { BOT_WORKERS: '1', WORKER_BACKEND: 'wasm' });
     await waitFor('a first job to finish', async () => (await succeeded()) >= 1, 90_000);
     bot.process.kill('SIGTERM');
     expect(await bot.exited).toBe(0);
@@ -88,7 +88,7 @@ describe('recovery on sqlite', () => {
     expect(between.filter((j) => j.status === 'running')).toEqual([]); // put back, not left hanging
     expect(between.filter((j) => j.status === 'queued').length).toBeGreaterThan(0);
 
-    const again = spawn('src/main.ts', { BOT_WORKERS: '1' });
+    const again = spawn('bot/main.ts', { BOT_WORKERS: '1' });
     await waitFor('all jobs to finish', async () => (await succeeded()) === ids.length, 90_000);
     await waitFor(
       'the last events',

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
-import { completeJob, endJob, heartbeat, type Lease, requeueStale } from '../src/core/jobs.ts';
-import { migrate, readMigrations } from '../src/core/migrate.ts';
-import { queueOrder } from '../src/core/queue.ts';
-import { claimJob } from '../src/core/scheduler.ts';
-import { jobStatus } from '../src/core/status.ts';
-import { workerAlive } from '../src/core/workers.ts';
+import type { Core } from '../jobs/core.ts';
+import { completeJob, endJob, heartbeat, type Lease, requeueStale } from '../jobs/jobs.ts';
+import { migrate, readMigrations } from '../jobs/migrate.ts';
+import { queueOrder } from '../jobs/queue.ts';
+import { claimJob } from '../jobs/scheduler.ts';
+import { jobStatus } from '../jobs/status.ts';
+import { workerAlive } from '../jobs/workers.ts';
 import {
   createTestDatabase,
   NO_DAILY_LIMITS,

@@ -1,12 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addPreset, listQueue, removePreset } from '../src/core/admin.ts';
-import type { Core } from '../src/core/core.ts';
-import { UserError } from '../src/core/errors.ts';
-import { listPresets } from '../src/core/presets.ts';
-import { submitJob } from '../src/core/submit.ts';
-import { ImageError } from '../src/images/index.ts';
+import type { Core } from '../jobs/core.ts';
+import { UserError } from '../jobs/errors.ts';
+import { ImageError } from '../lib/images/index.ts';
+import { listPresets } from '../presets/presets.ts';
+import { addPreset, listQueue, removePreset } from '../rules/admin.ts';
+import { submitJob } from '../rules/submit.ts';
 import { createTestDatabase, picture, request, type TestDatabase, testCore } from './job-system.ts';
 
 const ADMIN = { userId: 'admin', isAdmin: true };

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
-import { requestCancel } from '../src/core/jobs.ts';
+import type { Core } from '../jobs/core.ts';
+import { requestCancel } from '../jobs/jobs.ts';
 import {
   type Child,
   createTestDatabase,

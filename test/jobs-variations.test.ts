@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setLimits } from '../src/core/admin.ts';
-import type { Core } from '../src/core/core.ts';
-import { UserError } from '../src/core/errors.ts';
-import { toJobView } from '../src/core/jobs.ts';
-import type { VariationKind } from '../src/core/options.ts';
-import { QuotaError } from '../src/core/quotas.ts';
-import { purgeExpired } from '../src/core/retention.ts';
-import { claimJob } from '../src/core/scheduler.ts';
-import type { ServerRef } from '../src/core/servers.ts';
-import { submitJob } from '../src/core/submit.ts';
-import { checkVariation, submitVariation, variationChoices } from '../src/core/variations.ts';
-import { probeImage } from '../src/images/index.ts';
+import type { Core } from '../jobs/core.ts';
+import { UserError } from '../jobs/errors.ts';
+import { toJobView } from '../jobs/jobs.ts';
+import type { VariationKind } from '../jobs/options.ts';
+import { purgeExpired } from '../jobs/retention.ts';
+import { claimJob } from '../jobs/scheduler.ts';
+import type { ServerRef } from '../jobs/servers.ts';
+import { probeImage } from '../lib/images/index.ts';
+import { setLimits } from '../rules/admin.ts';
+import { QuotaError } from '../rules/quotas.ts';
+import { submitJob } from '../rules/submit.ts';
+import { checkVariation, submitVariation, variationChoices } from '../rules/variations.ts';
 import {
   createTestDatabase,
   finishJob,

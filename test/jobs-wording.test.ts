@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setLimits } from '../src/core/admin.ts';
-import type { Core } from '../src/core/core.ts';
-import type { JobView } from '../src/core/jobs.ts';
-import { requeueStale } from '../src/core/jobs.ts';
-import { QuotaError } from '../src/core/quotas.ts';
-import { claimJob } from '../src/core/scheduler.ts';
-import { presetsMessage, progressEnded } from '../src/discord/render.ts';
-import { limitsText } from '../src/slack/admin.ts';
+import { presetsMessage, progressEnded } from '../discord/render.ts';
+import type { Core } from '../jobs/core.ts';
+import type { JobView } from '../jobs/jobs.ts';
+import { requeueStale } from '../jobs/jobs.ts';
+import { claimJob } from '../jobs/scheduler.ts';
+import { setLimits } from '../rules/admin.ts';
+import { QuotaError } from '../rules/quotas.ts';
+import { limitsText } from '../slack/admin.ts';
 import { createTestDatabase, PAINTS_ANY, submit, type TestDatabase, testCore } from './job-system.ts';
 
 const ADMIN = { userId: 'admin', isAdmin: true };

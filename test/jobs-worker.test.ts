@@ -1,14 +1,14 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelJob } from '../src/core/cancel.ts';
-import type { Core } from '../src/core/core.ts';
-import type { JobProgress, ResultImages } from '../src/core/events.ts';
-import { completeJob, requeueStale } from '../src/core/jobs.ts';
-import { type Notifier, startNotifier } from '../src/core/notifier.ts';
-import { jobOptionsSchema } from '../src/core/options.ts';
-import { purgeExpired } from '../src/core/retention.ts';
-import { claimJob } from '../src/core/scheduler.ts';
-import { decodeImage } from '../src/images/index.ts';
+import type { Core } from '../jobs/core.ts';
+import type { JobProgress, ResultImages } from '../jobs/events.ts';
+import { completeJob, requeueStale } from '../jobs/jobs.ts';
+import { type Notifier, startNotifier } from '../jobs/notifier.ts';
+import { jobOptionsSchema } from '../jobs/options.ts';
+import { purgeExpired } from '../jobs/retention.ts';
+import { claimJob } from '../jobs/scheduler.ts';
+import { decodeImage } from '../lib/images/index.ts';
+import { cancelJob } from '../rules/cancel.ts';
 import { Painter } from '../worker/paint.ts';
 import { SHALLOW_WEIGHTS } from './assets.ts';
 import {

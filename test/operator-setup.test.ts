@@ -7,14 +7,14 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PAINTING_UNAVAILABLE_TEXT } from '../src/core/capacity.ts';
-import type { Core } from '../src/core/core.ts';
-import { workerAlive } from '../src/core/workers.ts';
-import { requireDiscordConfig } from '../src/discord/config.ts';
-import { type DiscordAdapter, startDiscord } from '../src/discord/index.ts';
-import { createLogger } from '../src/log.ts';
-import type { SlackConfig } from '../src/slack/config.ts';
-import { type SlackAdapter, startSlack } from '../src/slack/index.ts';
+import { requireDiscordConfig } from '../discord/config.ts';
+import { type DiscordAdapter, startDiscord } from '../discord/index.ts';
+import { PAINTING_UNAVAILABLE_TEXT } from '../jobs/capacity.ts';
+import type { Core } from '../jobs/core.ts';
+import { workerAlive } from '../jobs/workers.ts';
+import { createLogger } from '../lib/log.ts';
+import type { SlackConfig } from '../slack/config.ts';
+import { type SlackAdapter, startSlack } from '../slack/index.ts';
 import { asset } from './assets.ts';
 import {
   type Child,

@@ -4,7 +4,9 @@
  * Discord sending /stylize.
  */
 import { expect } from 'vitest';
-import { registerCommands } from '../commands/register.ts';
+import { registerCommands } from '../discord/commands/register.ts';
+import { type DiscordConfig, requireDiscordConfig } from '../discord/config.ts';
+import type { SlackConfig } from '../slack/config.ts';
 import { FakeDiscord } from './discord/fake-discord.ts';
 import { FakeSlack } from './slack/fake-slack.ts';
 import {
@@ -21,8 +23,8 @@ export const TOKEN = 'xoxb-test-token';
 export const SEND = 'POST /channels/:channelId/messages';
 export const alice: Who = { teamId: 'T0TEST', userId: 'U0ALICE', channelId: 'C0ART' };
 
-/** The two fake platforms, fresh for each test. */
-export async function platforms() {
+/** A fake Discord with the bot's commands registered to its guild. */
+export async function startFakeDiscord(): Promise<FakeDiscord> {
   const discord = await FakeDiscord.start();
   await registerCommands({
     token: discord.token,
@@ -30,6 +32,41 @@ export async function platforms() {
     apiUrl: discord.apiUrl,
     guildId: discord.guildId,
   });
+  return discord;
+}
+
+/** The Discord adapter's settings for a bot served by this fake (progress edited every 250 ms). */
+export function discordTestConfig(discord: FakeDiscord): DiscordConfig {
+  return requireDiscordConfig({
+    DISCORD_TOKEN: discord.token,
+    DISCORD_APPLICATION_ID: discord.applicationId,
+    DISCORD_API_URL: discord.apiUrl,
+    DISCORD_CDN_URL: discord.cdnUrl,
+    DISCORD_PROGRESS_EDIT_MS: '250',
+  });
+}
+
+/** The Slack adapter's settings for a bot served by this fake over HTTP on a free port of 127.0.0.1. */
+export function slackTestConfig(slack: FakeSlack, extra: Partial<SlackConfig> = {}): SlackConfig {
+  return {
+    botToken: TOKEN,
+    signingSecret: SECRET,
+    appToken: undefined,
+    apiUrl: slack.apiUrl,
+    port: 0,
+    host: '127.0.0.1',
+    files: { maxBytes: 1024 * 1024, timeoutMs: 5_000 },
+    progressEveryMs: 0,
+    previewsPerJob: 1,
+    sizes: [24, 32],
+    jobDefaults: { iterations: 2, layers: 'shallow' },
+    ...extra,
+  };
+}
+
+/** The two fake platforms, fresh for each test. */
+export async function platforms() {
+  const discord = await startFakeDiscord();
   const slack = new FakeSlack(TOKEN, alice.teamId);
   await slack.start();
   slack.users.set(alice.userId, {});

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImage, probeImage } from '../src/images/index.ts';
-import { type Catalogue, catalogueSchema, loadCatalogue } from '../src/presets/catalogue.ts';
-import { presetFiles } from '../src/presets/files.ts';
-import { presetsStatus, setupPresets } from '../worker/presets/setup.ts';
+import { presetsStatus, setupPresets } from '../cli/presets/setup.ts';
+import { decodeImage, probeImage } from '../lib/images/index.ts';
+import { type Catalogue, catalogueSchema, loadCatalogue } from '../presets/catalogue.ts';
+import { presetFiles } from '../presets/files.ts';
 import { asset } from './assets.ts';
 
 const IDS = ['alpha', 'beta', 'gamma'];
@@ -218,6 +218,34 @@ describe('stylize presets setup', () => {
     expect(result.failed[0]!.id).toBe('broken');
     expect(result.failed[0]!.error).toMatch(/broken: the download from .* is not an image/);
     expect((await readdir(dir)).sort()).toEqual(['alpha.jpg', 'checksums.json']);
+  });
+
+  it('says why each painting was not installed when its host cannot be reached or has no such file', async () => {
+    const dir = await tempDir();
+    const cat = catalogue();
+    const unreachable = cat.paintings.map((p) => ({
+      ...p,
+      source: p.source.replace(base, 'http://127.0.0.1:1'),
+    }));
+    const moved = { ...cat.paintings[0]!, id: 'moved', source: `${base}/commons/a/ab/MOVED_%281900%29.jpg` };
+    const result = await setupPresets({
+      catalogue: { paintings: [...unreachable, moved] },
+      dir,
+      attempts: 2,
+      retryDelayMs: 1,
+    });
+    expect(result.downloaded).toEqual([]);
+    expect(result.failed.map((f) => f.id)).toEqual([...IDS, 'moved']);
+    const mirror = 'install it from a mirror with `stylize presets setup --from <dir|url>`';
+    for (const { error } of result.failed.slice(0, 3)) {
+      expect(error).toBe(
+        `could not reach 127.0.0.1:1 (ECONNREFUSED, after 2 tries): check this machine's network access, or ${mirror}`,
+      );
+    }
+    expect(result.failed[3]!.error).toBe(
+      `${new URL(base).host} has no file at the address asked for (HTTP 404): it may have moved; ${mirror}`,
+    );
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it('installs from a local mirror directory or a mirror URL instead of the sources', async () => {

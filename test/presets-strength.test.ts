@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
-import { submitJob } from '../src/core/submit.ts';
-import { loadCatalogue } from '../src/presets/catalogue.ts';
+import type { Core } from '../jobs/core.ts';
+import { loadCatalogue } from '../presets/catalogue.ts';
+import { submitJob } from '../rules/submit.ts';
 import { createTestDatabase, picture, request, type TestDatabase, testCore } from './job-system.ts';
 
 describe('preset strengths', () => {

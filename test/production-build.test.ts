@@ -4,7 +4,7 @@ import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Core } from '../src/core/core.ts';
+import type { Core } from '../jobs/core.ts';
 import { loadedPackages } from './imports.ts';
 import {
   type Child,
@@ -21,6 +21,20 @@ import {
 } from './job-system.ts';
 
 const run = promisify(execFile);
+/** The top-level folders of the sources, one per role (docs/architecture.md). */
+const ROLES = [
+  'engine',
+  'jobs',
+  'rules',
+  'presets',
+  'lib',
+  'bot',
+  'discord',
+  'slack',
+  'chat',
+  'worker',
+  'cli',
+];
 
 /** Every file below `dir` whose name ends with `suffix`. */
 function filesUnder(dir: string, suffix: string): string[] {
@@ -71,7 +85,7 @@ describe('production build', () => {
   });
 
   it('compiles every module to JavaScript that imports no .ts file', () => {
-    for (const dir of ['src', 'engine', 'worker', 'commands']) {
+    for (const dir of ROLES) {
       const sources = filesUnder(join(ROOT, dir), '.ts').filter((f) => !f.endsWith('.d.ts'));
       expect(sources.length, dir).toBeGreaterThan(0);
       for (const source of sources) {
@@ -86,7 +100,7 @@ describe('production build', () => {
 
   it('copies each file the code reads beside itself (new URL(…, import.meta.url)) into the build', () => {
     const read: string[] = [];
-    for (const dir of ['src', 'engine', 'worker', 'commands']) {
+    for (const dir of ROLES) {
       for (const source of filesUnder(join(ROOT, dir), '.ts')) {
         for (const match of readFileSync(source, 'utf8').matchAll(
           /new URL\(\s*'([^']+)',\s*import\.meta\.url/g,
@@ -109,7 +123,7 @@ describe('production build', () => {
     const job = await submit(core, 'compiled', 'member-1', { size: 24, iterations: 3 });
     const records = mkdtempSync(join(out, 'loads-'));
     bot = spawnNode(
-      [join(out, 'src/main.js')],
+      [join(out, 'bot/main.js')],
       testEnv(db, {
         BOT_WORKERS: '1',
         WORKER_BACKEND: 'onnx',
@@ -127,7 +141,7 @@ describe('production build', () => {
       const commands = processTree(child.pid!);
       return commands.length >= 2 ? commands : undefined;
     });
-    expect(tree[0]).toEqual([process.execPath, join(out, 'src/main.js')]);
+    expect(tree[0]).toEqual([process.execPath, join(out, 'bot/main.js')]);
     expect(tree).toContainEqual([process.execPath, join(out, 'worker/main.js')]);
     for (const command of tree) expect(command.join(' '), output()).not.toMatch(/tsx|esbuild/);
 
@@ -149,8 +163,8 @@ describe('production build', () => {
     const loads = await loadedPackages(records);
     const of = (entry: string) => [...loads.find((p) => p.entry === join(out, entry))!.packages];
     const ML = /^(@tensorflow\/.*|onnxruntime-node|webgpu|wabt)$/;
-    expect(of('src/main.js')).toContain('discord.js');
-    expect(of('src/main.js').filter((name) => ML.test(name))).toEqual([]);
+    expect(of('bot/main.js')).toContain('discord.js');
+    expect(of('bot/main.js').filter((name) => ML.test(name))).toEqual([]);
     expect(of('worker/main.js').filter((name) => ML.test(name))).toEqual(['onnxruntime-node']);
   });
 
@@ -165,11 +179,15 @@ describe('production build', () => {
     expect(webgpu.code, webgpu.reason).not.toBe('not-installed');
   });
 
-  it('runs the compiled CLI, which finds the preset catalogue from the build', async () => {
-    const { stdout } = await run(process.execPath, [join(out, 'worker/cli/main.js'), 'presets', 'list'], {
-      cwd: ROOT,
-      env: { ...process.env, PRESETS_DIR: db.dataDir },
-    });
-    expect(stdout).toMatch(/starry_night\s+The Starry Night/);
+  it('runs the compiled CLI, which finds the preset catalogue, the bundled paintings and its version from the build', async () => {
+    const cli = (...args: string[]) =>
+      run(process.execPath, [join(out, 'cli/main.js'), ...args], {
+        cwd: ROOT,
+        env: { ...process.env, PRESETS_DIR: join(db.dataDir, 'cli-presets') },
+      });
+    const { stdout } = await cli('presets', 'list');
+    expect(stdout).toMatch(/installed\s+starry_night\s+The Starry Night/);
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect((await cli('--version')).stdout.trim()).toBe(version);
   });
 });

@@ -1,13 +1,12 @@
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setLimits } from '../src/core/admin.ts';
-import type { Core } from '../src/core/core.ts';
-import { type Notifier, startNotifier } from '../src/core/notifier.ts';
-import { purgeExpired } from '../src/core/retention.ts';
-import { OPERATOR_FAULT_TEXT } from '../src/member-error.ts';
-import type { SlackConfig } from '../src/slack/config.ts';
-import { type SlackAdapter, startSlack } from '../src/slack/index.ts';
+import type { Core } from '../jobs/core.ts';
+import { type Notifier, startNotifier } from '../jobs/notifier.ts';
+import { purgeExpired } from '../jobs/retention.ts';
+import { OPERATOR_FAULT_TEXT } from '../lib/member-error.ts';
+import { setLimits } from '../rules/admin.ts';
+import { type SlackAdapter, startSlack } from '../slack/index.ts';
 import { asset } from './assets.ts';
 import { downloadFaultCount } from './download-faults.ts';
 import {
@@ -21,6 +20,7 @@ import {
   testEnv,
   waitFor,
 } from './job-system.ts';
+import { slackTestConfig } from './platforms.ts';
 import { type FakeCall, FakeSlack } from './slack/fake-slack.ts';
 import {
   blockAction,
@@ -66,19 +66,7 @@ describe('Slack app', () => {
     slack.users.set(alice.userId, {});
     slack.users.set(bob.userId, { is_admin: false });
     slack.users.set(carol.userId, { is_admin: true });
-    const config: SlackConfig = {
-      botToken: TOKEN,
-      signingSecret: SECRET,
-      appToken: undefined,
-      apiUrl: slack.apiUrl,
-      port: 0,
-      host: '127.0.0.1',
-      files: { maxBytes: 1024 * 1024, timeoutMs: 5_000 },
-      progressEveryMs: 0,
-      previewsPerJob: 1,
-      sizes: [24, 32],
-      jobDefaults: { iterations: 2, layers: 'shallow' },
-    };
+    const config = slackTestConfig(slack);
     const log = pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line)) });
     adapter = await startSlack(core, config, log);
     endpoint = `http://127.0.0.1:${adapter.port}/slack/events`;
@@ -747,6 +735,7 @@ describe('Slack app', () => {
       ['stylize_vary_colours', 'Keep my colours', String(parentId)],
       ['stylize_vary_larger', 'Larger', String(parentId)],
       ['stylize_timelapse', 'Timelapse', String(parentId)],
+      ['stylize_delete', 'Delete', String(parentId)],
     ]);
     const parentRow = await job(parentId);
     const parentOptions = JSON.parse(parentRow.options);

@@ -1,21 +1,22 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JobProgress, type JobView, type PresetInfo, QuotaError, UserError } from '../src/core/index.ts';
-import { createLogger } from '../src/log.ts';
-import { INTERNAL_FAULT_TEXT, MemberFacingError, OPERATOR_FAULT_TEXT } from '../src/member-error.ts';
-import { adminCheck, LIMIT_KEYS, parseAdminCommand } from '../src/slack/admin.ts';
-import { createSlackApp } from '../src/slack/app.ts';
-import { parseSlackConfig, type SlackConfig } from '../src/slack/config.ts';
-import { createSlackEvents, type SlackRefs } from '../src/slack/events.ts';
-import { downloadPrivateFile, isAllowedFileUrl } from '../src/slack/files.ts';
+import { createLogger } from '../lib/log.ts';
+import { INTERNAL_FAULT_TEXT, MemberFacingError, OPERATOR_FAULT_TEXT } from '../lib/member-error.ts';
+import { type JobProgress, type JobView, type PresetInfo, QuotaError, UserError } from '../rules/index.ts';
+import { LIMIT_KEYS, parseAdminCommand } from '../slack/admin.ts';
+import { adminCheck } from '../slack/admin-check.ts';
+import { createSlackApp } from '../slack/app.ts';
+import { parseSlackConfig, type SlackConfig } from '../slack/config.ts';
+import { createSlackEvents, type SlackRefs } from '../slack/events.ts';
+import { downloadPrivateFile, isAllowedFileUrl } from '../slack/files.ts';
 import {
   MAX_SELECT_OPTIONS,
   parseStylizeSubmission,
   presetOptions,
   type StylizeFormChoices,
   stylizeModal,
-} from '../src/slack/modal.ts';
+} from '../slack/modal.ts';
 import {
   completedMessage,
   errorText,
@@ -25,8 +26,8 @@ import {
   progressBar,
   progressMessage,
   variationOfAction,
-} from '../src/slack/render.ts';
-import type { SlackClient } from '../src/slack/slack-types.ts';
+} from '../slack/render.ts';
+import type { SlackClient } from '../slack/slack-types.ts';
 import { jobView } from './job-views.ts';
 import { type FormBlock, formState } from './slack/requests.ts';
 
@@ -519,15 +520,23 @@ describe('Slack job events', () => {
           text: { type: 'plain_text', text: 'Timelapse' },
           value: '7',
         },
+        expect.objectContaining({
+          type: 'button',
+          action_id: 'stylize_delete',
+          text: { type: 'plain_text', text: 'Delete' },
+          style: 'danger',
+          value: '7',
+          confirm: expect.objectContaining({ confirm: { type: 'plain_text', text: 'Delete' } }),
+        }),
       ],
     });
     expect(variationOfAction('stylize_vary_less-style')).toBe('less-style');
     expect(variationOfAction('stylize_vary_bigger')).toBeUndefined();
-    // With no variation left to offer, the Timelapse button alone.
+    // With no variation left to offer, Timelapse and Delete alone.
     const alone = completedMessage(done).blocks.filter((b) => b.type === 'actions');
     expect(
       alone.flatMap((b) => (b as { elements: { action_id: string }[] }).elements.map((e) => e.action_id)),
-    ).toEqual(['stylize_timelapse']);
+    ).toEqual(['stylize_timelapse', 'stylize_delete']);
     const kept = jobView({ options: { ...done.options, preserveColors: true } });
     expect(JSON.stringify(completedMessage(kept, ['colours']).blocks)).toContain(
       'Use the painting’s colours',

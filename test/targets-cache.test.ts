@@ -11,7 +11,7 @@ import {
   weightsFromStrength,
 } from '../engine/index.ts';
 import { pixelsSha256, TargetsCache, weightsFingerprint } from '../engine/targets-cache.ts';
-import { decodeImage } from '../src/images/index.ts';
+import { decodeImage } from '../lib/images/index.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
 
 const layers = { style: [...LAYER_SETS.shallow.style], content: [...LAYER_SETS.shallow.content] };

@@ -12,7 +12,7 @@ import {
   weightsFromStrength,
 } from '../engine/index.ts';
 import { FrameRecorder, type TimelapseFrame } from '../engine/timelapse.ts';
-import { animationAsGif, animationFormatForPath, decodeImage, encodeAnimation } from '../src/images/index.ts';
+import { animationAsGif, animationFormatForPath, decodeImage, encodeAnimation } from '../lib/images/index.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
 
 /** A flat grey image whose level is `level`, so that a frame tells which image it was made from. */

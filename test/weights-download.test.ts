@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { groupByteLength, readManifest, type WeightsGroup } from '../engine/manifest.ts';
 import {
   ChecksumMismatchError,
   DEFAULT_WEIGHTS_URL,
@@ -18,9 +17,10 @@ import {
   VGG19_PINNED_SHARDS,
   WeightsDownloadError,
   weightsStatus,
-} from '../worker/weights/download.ts';
-import { defaultWeightsDir } from '../worker/weights/location.ts';
-import { cliProgressReporter } from '../worker/weights/progress.ts';
+} from '../cli/weights/download.ts';
+import { cliProgressReporter } from '../cli/weights/progress.ts';
+import { groupByteLength, readManifest, type WeightsGroup } from '../engine/manifest.ts';
+import { defaultWeightsDir } from '../lib/weights-location.ts';
 
 const SHARED = fileURLToPath(new URL('../../shared/assets/vgg19-conv1-3/', import.meta.url));
 const README = fileURLToPath(new URL('../../shared/assets/README.md', import.meta.url));

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { type BackendChoice, chooseBackend } from '../engine/index.ts';
-import { registry } from '../src/metrics.ts';
+import { registry } from '../lib/metrics.ts';
 import { parseWorkerSettings } from '../worker/config.ts';
 import { cpuThreads, Painter } from '../worker/paint.ts';
 import { SHALLOW_WEIGHTS } from './assets.ts';

@@ -1,14 +1,14 @@
 import type { Backend } from '../engine/backends.ts';
 import { largestSide } from '../engine/memory.ts';
 import { LAYER_SETS, type LayerSetName, resolveLayers, usableLayerSets } from '../engine/vgg.ts';
-import type { Capability } from '../src/core/worker-api.ts';
-import { type LayersChoice, SIZE } from '../src/request-rules.ts';
+import type { Capability } from '../jobs/worker-api.ts';
+import { type LayersChoice, SIZE } from '../lib/request-rules.ts';
 
 /**
  * What this process can paint, decided once at its start: the layer sets its weights hold, the operator's
  * STYLIZE_LAYERS resolved against them (`auto`: the paper's layers where the weights hold blocks 4-5, else the
  * shallow ones, with a warning), and for each set the largest size its memory fits (engine/memory.ts). A worker
- * records it with its heartbeat (src/core/workers.ts): it claims only what it can paint, and the bot refuses what
+ * records it with its heartbeat (jobs/workers.ts): it claims only what it can paint, and the bot refuses what
  * no worker can; the CLI resolves its `--layers` default the same way.
  */
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BACKENDS, type Backend } from '../engine/index.ts';
-import { type CoreConfig, parseCoreConfig } from '../src/core/worker-api.ts';
+import { type CoreConfig, parseCoreConfig } from '../jobs/worker-api.ts';
 import {
   type Env,
   type ProcessConfig,
@@ -8,9 +8,9 @@ import {
   parseLocalWorkers,
   parseProcessConfig,
   positive,
-} from '../src/env.ts';
-import { type HealthConfig, parseHealthConfig } from '../src/health.ts';
-import { defaultWeightsDir } from './weights/location.ts';
+} from '../lib/env.ts';
+import { type HealthConfig, parseHealthConfig } from '../lib/health.ts';
+import { defaultWeightsDir } from '../lib/weights-location.ts';
 
 /**
  * A worker process's settings: the core's (its database and the job system's timings), its health server's,

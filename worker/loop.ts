@@ -24,16 +24,16 @@ import {
   workerAlive,
   workerGone,
   writeProgress,
-} from '../src/core/worker-api.ts';
-import { comparison, decodeImage, encodeAnimation, encodeImage } from '../src/images/index.ts';
-import type { Logger } from '../src/log.ts';
-import { memberReply } from '../src/member-error.ts';
-import { iterationsPerSecond, jobDuration, jobFailures } from '../src/metrics.ts';
+} from '../jobs/worker-api.ts';
+import { comparison, decodeImage, encodeAnimation, encodeImage } from '../lib/images/index.ts';
+import type { Logger } from '../lib/log.ts';
+import { memberReply } from '../lib/member-error.ts';
+import { iterationsPerSecond, jobDuration, jobFailures } from '../lib/metrics.ts';
 import { encodeToFit, type Painter } from './paint.ts';
 
 /**
  * A worker process's main loop: `concurrency` slots, each claiming a job (the fair, atomic claim in
- * src/core/scheduler.ts), painting it and storing the results, then claiming the next. One timer heartbeats
+ * jobs/scheduler.ts), painting it and storing the results, then claiming the next. One timer heartbeats
  * every running job and the worker itself; the heartbeat's answer carries the cancel flag. A second timer, on
  * the same period, takes back the stale jobs of workers that died: every live worker sweeps, busy or not, so a
  * dead worker's job is back in the queue within STALE_AFTER_MS plus one heartbeat. No failure of a job or of

@@ -5,10 +5,10 @@
  * server's variables (worker/config.ts), never the chat platforms'.
  */
 import { join } from 'node:path';
-import { openCore } from '../src/core/worker-api.ts';
-import { startHealthServer } from '../src/health.ts';
-import { createLogger } from '../src/log.ts';
-import { onParentExit, onShutdownSignals } from '../src/signals.ts';
+import { openCore, registerJobGauges } from '../jobs/worker-api.ts';
+import { startHealthServer } from '../lib/health.ts';
+import { createLogger } from '../lib/log.ts';
+import { onParentExit, onShutdownSignals } from '../lib/signals.ts';
 import { loadWorkerConfig } from './config.ts';
 import { startWorker } from './loop.ts';
 import { cpuThreads, Painter, workerMemory } from './paint.ts';
@@ -33,6 +33,7 @@ const painter = await Painter.start(
 // Without weights for what STYLIZE_LAYERS asks, the worker stays up but not ready, and says why.
 const { problem } = (await painter.capability()).capability;
 const worker = startWorker(core, painter, { concurrency: settings.concurrency });
+registerJobGauges(core.db);
 const health = await startHealthServer({
   ...config.health,
   db: core.db,

@@ -16,11 +16,11 @@ import {
   weightsFromStrength,
 } from '../engine/index.ts';
 import { pixelsSha256, TargetsCache, weightsFingerprint } from '../engine/targets-cache.ts';
-import { type JobOptions, type LayerSetName, requirePaintableShape } from '../src/core/worker-api.ts';
-import type { OutputFormat } from '../src/images/index.ts';
-import { MemberFacingError } from '../src/member-error.ts';
-import { computeBackend } from '../src/metrics.ts';
-import type { LayersChoice } from '../src/request-rules.ts';
+import { type JobOptions, type LayerSetName, requirePaintableShape } from '../jobs/worker-api.ts';
+import type { OutputFormat } from '../lib/images/index.ts';
+import { MemberFacingError } from '../lib/member-error.ts';
+import { computeBackend } from '../lib/metrics.ts';
+import type { LayersChoice } from '../lib/request-rules.ts';
 import { describeCapability, MEMORY_SHARE } from './capability.ts';
 
 export interface PainterOptions {

@@ -47,7 +47,11 @@ export function validateCommands(bodies: unknown, single = false): void {
     }
     const type = (body.type as number | undefined) ?? ApplicationCommandType.ChatInput;
     if (type === ApplicationCommandType.ChatInput) chatInputCount++;
-    checkName(body.name, `${prefix}name`, type === ApplicationCommandType.ChatInput, problems);
+    if (type === ApplicationCommandType.ChatInput) {
+      checkName(body.name, `${prefix}name`, true, problems);
+    } else {
+      checkContextMenu(body, prefix, problems);
+    }
     const key = `${type}:${String(body.name)}`;
     if (seen.has(key)) {
       problems.push({
@@ -93,6 +97,28 @@ function checkName(name: unknown, path: string, lowercase: boolean, problems: Pr
       path,
       code: 'APPLICATION_COMMAND_INVALID_NAME',
       message: `Command name is invalid: ${JSON.stringify(name)}`,
+    });
+  }
+}
+
+/**
+ * A message or user command (the Apps menu): a name of 1-32 characters, spaces and capitals allowed, and no
+ * description or options.
+ */
+function checkContextMenu(body: Json, prefix: string, problems: Problem[]): void {
+  const { name, description, options } = body;
+  if (typeof name !== 'string' || name.trim().length < 1 || [...name].length > 32) {
+    problems.push({
+      path: `${prefix}name`,
+      code: 'APPLICATION_COMMAND_INVALID_NAME',
+      message: `Command name is invalid: ${JSON.stringify(name)}`,
+    });
+  }
+  if ((description !== undefined && description !== '') || (Array.isArray(options) && options.length > 0)) {
+    problems.push({
+      path: `${prefix}description`,
+      code: 'APPLICATION_COMMAND_CONTEXT_MENU_HAS_DESCRIPTION',
+      message: 'Context menu commands cannot have a description or options.',
     });
   }
 }

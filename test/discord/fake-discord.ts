@@ -234,6 +234,11 @@ export interface AutocompleteInit extends SlashCommandInit {
   focused: string;
 }
 
+export interface ContextMenuInit extends InteractionBase {
+  /** The registered command's name, e.g. 'Stylize this image'. */
+  name: string;
+}
+
 export interface ButtonInit extends InteractionBase {
   customId: string;
   /** The message carrying the button (its current state is looked up). */
@@ -850,6 +855,15 @@ export class FakeDiscord {
 
   /** Dispatches a button press (type 3 message component) on a stored message. */
   async sendButton(init: ButtonInit): Promise<InjectedInteraction> {
+    return this.sendComponent(init, { component_type: ComponentType.Button });
+  }
+
+  /** Dispatches a string select's choice (type 3 message component, `values`) on a stored message. */
+  async sendSelect(init: ButtonInit & { values: string[] }): Promise<InjectedInteraction> {
+    return this.sendComponent(init, { component_type: ComponentType.StringSelect, values: init.values });
+  }
+
+  private async sendComponent(init: ButtonInit, data: Json): Promise<InjectedInteraction> {
     const channelId = 'channel_id' in init.message ? init.message.channel_id : init.message.channelId;
     const message = this.message(init.message.id);
     if (!message) throw new Error(`fake-discord: no message ${init.message.id}`);
@@ -858,9 +872,111 @@ export class FakeDiscord {
       ...context.common,
       type: InteractionType.MessageComponent,
       message,
-      data: { custom_id: init.customId, component_type: ComponentType.Button },
+      data: { custom_id: init.customId, ...data },
     } as unknown as APIInteraction;
     return this.inject(payload, context.guildId, channelId);
+  }
+
+  /**
+   * Dispatches a message command (Apps → `name` on a message: type 2, data.type 3), with the target message
+   * in `resolved.messages` as Discord sends it, attachments included.
+   */
+  async sendMessageCommand(
+    init: ContextMenuInit & { message: { id: string } },
+  ): Promise<InjectedInteraction> {
+    const target = this.message(init.message.id);
+    if (!target) throw new Error(`fake-discord: no message ${init.message.id}`);
+    return this.sendContextMenu(init, ApplicationCommandType.Message, target.id, {
+      messages: { [target.id]: target },
+    });
+  }
+
+  /** Dispatches a user command (Apps → `name` on a member: type 2, data.type 2), the member resolved. */
+  async sendUserCommand(init: ContextMenuInit & { target: FakeUser }): Promise<InjectedInteraction> {
+    const context = this.interactionContext(init);
+    const member = this.guildOf(context.guildId).members.get(init.target.id);
+    return this.sendContextMenu(init, ApplicationCommandType.User, init.target.id, {
+      users: { [init.target.id]: init.target },
+      ...(member
+        ? { members: { [init.target.id]: { ...this.memberJson(member), user: undefined, permissions: '0' } } }
+        : {}),
+    });
+  }
+
+  private async sendContextMenu(
+    init: ContextMenuInit,
+    type: ApplicationCommandType,
+    targetId: string,
+    resolved: Json,
+  ): Promise<InjectedInteraction> {
+    const context = this.interactionContext(init);
+    const command =
+      [...this.guildOf(context.guildId).commands.values(), ...this.globalCommands.values()].find(
+        (c) => c.name === init.name && c.type === type,
+      ) ?? null;
+    const data: Json = {
+      id: command?.id ?? snowflake(),
+      name: init.name,
+      type,
+      target_id: targetId,
+      resolved,
+    };
+    if (command?.guild_id) data.guild_id = command.guild_id;
+    const payload = {
+      ...context.common,
+      type: InteractionType.ApplicationCommand,
+      data,
+    } as unknown as APIInteraction;
+    return this.inject(payload, context.guildId, context.channelId);
+  }
+
+  /**
+   * A member's message in a channel (as if they had sent it), with these attachments on the fake CDN; Discord's
+   * gateway event goes to clients with the Guild Messages intent.
+   */
+  postMemberMessage(init: {
+    user?: FakeUser;
+    channelId?: string;
+    content?: string;
+    attachments?: FakeAttachmentInit[];
+  }): APIMessage {
+    const channelId = init.channelId ?? this.channelId;
+    const channel = this.channelOf(channelId);
+    const message = {
+      id: snowflake(),
+      type: MessageType.Default,
+      channel_id: channelId,
+      author: init.user ?? this.users.alice,
+      content: init.content ?? '',
+      timestamp: iso(),
+      edited_timestamp: null,
+      tts: false,
+      mention_everyone: false,
+      mentions: [],
+      mention_roles: [],
+      attachments: (init.attachments ?? []).map((a) => this.uploadAttachment(a, channelId, false)),
+      embeds: [],
+      components: [],
+      pinned: false,
+      flags: 0,
+    } as unknown as APIMessage;
+    const messages = this.messages.get(channelId) ?? new Map<string, APIMessage>();
+    messages.set(message.id, message);
+    this.messages.set(channelId, messages);
+    channel.last_message_id = message.id;
+    this.dispatch(
+      'MESSAGE_CREATE',
+      { ...message, guild_id: channel.guild_id },
+      GatewayIntentBits.GuildMessages,
+    );
+    return message;
+  }
+
+  /** Gives a user an avatar: the image on the fake CDN at `/cdn/avatars/<id>/<hash>.png`, as Discord's. */
+  setAvatar(user: FakeUser, bytes: Uint8Array): string {
+    const hash = createHash('sha1').update(snowflake()).digest('hex').slice(0, 32);
+    user.avatar = hash;
+    return this.hostFile(`avatars/${user.id}/${hash}.png`, bytes, { contentType: 'image/png' });
   }
 
   /** Dispatches any interaction payload (id, token and application id are filled in when missing). */

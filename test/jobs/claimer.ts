@@ -4,11 +4,11 @@
  * processes have separate database connections, as real workers do.
  */
 import { createInterface } from 'node:readline';
-import { parseCoreConfig } from '../../src/core/config.ts';
-import { openCore } from '../../src/core/core.ts';
-import { claimJob } from '../../src/core/scheduler.ts';
-import { parseProcessConfig } from '../../src/env.ts';
-import { createLogger } from '../../src/log.ts';
+import { parseCoreConfig } from '../../jobs/config.ts';
+import { openCore } from '../../jobs/core.ts';
+import { claimJob } from '../../jobs/scheduler.ts';
+import { parseProcessConfig } from '../../lib/env.ts';
+import { createLogger } from '../../lib/log.ts';
 import { PAINTS_ANY } from '../job-system.ts';
 
 const config = parseCoreConfig(process.env);

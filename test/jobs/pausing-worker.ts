@@ -4,9 +4,9 @@
  * and goes on only when a line arrives on stdin. The test kills it there, as a crash at that point would.
  */
 import { createInterface } from 'node:readline';
-import { openCore } from '../../src/core/core.ts';
-import type { ImageStore } from '../../src/core/image-store.ts';
-import { createLogger } from '../../src/log.ts';
+import { openCore } from '../../jobs/core.ts';
+import type { ImageStore } from '../../jobs/image-store.ts';
+import { createLogger } from '../../lib/log.ts';
 import { loadWorkerConfig } from '../../worker/config.ts';
 import { startWorker } from '../../worker/loop.ts';
 import { Painter } from '../../worker/paint.ts';

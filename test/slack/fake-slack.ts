@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
  * Slack answers: HTTP 200 with `ok` true or false), files.uploadV2's three steps (files.getUploadURLExternal,
  * the upload URL it hands out, files.completeUploadExternal), the bot's messages and shared files kept by
  * channel and thread for conversations.replies and chat.getPermalink, private file downloads
- * (url_private_download, Bearer token checked), and response_url posts. Every call is recorded with its parsed
+ * (url_private_download, Bearer token checked), chat.delete and files.delete of what the bot posted, and
+ * response_url posts. Every call is recorded with its parsed
  * arguments.
  *
  * The Web API client sends arguments form-encoded, with objects (view, blocks, files) as JSON strings; uploads
@@ -288,8 +289,21 @@ export class FakeSlack {
       }
       case 'chat.update':
         return { ok: true, channel: args.channel, ts: args.ts, text: args.text };
-      case 'chat.delete':
+      case 'chat.delete': {
+        // The app's own messages only (every message the fake keeps is the bot's).
+        const at = this.messages.findIndex((m) => m.channel === args.channel && m.ts === args.ts);
+        if (at < 0) return { ok: false, error: 'message_not_found' };
+        this.messages.splice(at, 1);
         return { ok: true, channel: args.channel, ts: args.ts };
+      }
+      case 'files.delete': {
+        const id = args.file as string;
+        const upload = this.uploads.get(id);
+        if (!upload?.completed) return { ok: false, error: 'file_not_found' };
+        this.uploads.delete(id);
+        for (const message of this.messages) message.files = message.files?.filter((f) => f.id !== id);
+        return { ok: true };
+      }
       case 'chat.postEphemeral':
         return { ok: true, message_ts: this.ts() };
       case 'users.info': {

@@ -1,0 +1,24 @@
+import type { REST } from '@discordjs/rest';
+import type { ServerChoiceCache } from '../chat/preset-choices.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Core, JobOptionsInput, ServerRef } from '../rules/index.ts';
+import type { DiscordConfig } from './config.ts';
+import type { Setups } from './refs.ts';
+
+/** What every interaction handler gets. */
+export interface Context {
+  core: Core;
+  config: DiscordConfig;
+  log: Logger;
+  rest: REST;
+  setups: Setups;
+  /** Job options for what the member leaves out (the core's defaults for the rest). */
+  jobDefaults: JobOptionsInput;
+  /** Each guild's presets and limits, for autocompletion (see serverChoiceCache). */
+  choices: ServerChoiceCache;
+}
+
+export const serverOf = (guildId: string): ServerRef => ({ platform: 'discord', id: guildId });
+
+/** Discord's upload limit without boosts, when an interaction does not say. */
+export const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;

@@ -1,0 +1,266 @@
+/**
+ * /stylize and the Cancel button. The order matters: nothing is posted in public before everything that can be
+ * checked without the images has been. What the interaction alone tells (a style chosen, attachments that are
+ * images of an allowed size on Discord's CDN) is refused at once; then the core checks that the live workers can
+ * paint the request, the options against the server's limits, the quotas, the preset and the shapes of the images
+ * from their metadata (checkRequest, a few database reads), and refuses only to the member.
+ * Only then is the reply deferred, publicly (Discord wants an answer within 3 s, and the thread starts on it), and
+ * come the slow parts: downloads, the core (image decoding), the thread. What is found wrong after that (a
+ * download that fails, a file that is not a readable image, a limit another request reached meanwhile) deletes
+ * the "thinking…" reply and tells the member alone.
+ */
+
+import { basename, extname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  MessageFlags,
+  PermissionFlagsBits,
+} from 'discord.js';
+import { type APIChannel, type APIMessage, Routes } from 'discord-api-types/v10';
+import { reportDownloadFault } from '../chat/download-faults.ts';
+import { resolvePreset } from '../chat/preset-choices.ts';
+import { memberReply } from '../lib/member-error.ts';
+import {
+  cancelJob,
+  checkRequest,
+  type ImageSubject,
+  type JobOptionsInput,
+  type Submission,
+  setChatRefs,
+  submitJob,
+} from '../rules/index.ts';
+import { checkAttachment, downloadAttachment } from './attachments.ts';
+import { type Context, DEFAULT_UPLOAD_LIMIT, serverOf } from './context.ts';
+import { safeError } from './errors.ts';
+import { type ChatRefs, encodeRefs } from './refs.ts';
+import * as render from './render.ts';
+
+const AUTO_ARCHIVE_MINUTES = 1440;
+
+/**
+ * How long the checks before the reply may take. Past this (a database under load), the reply is deferred so that
+ * Discord's 3 s are kept, and a refusal then deletes it as after a download.
+ */
+const CHECK_BUDGET_MS = 1_500;
+
+export async function handleStylize(ctx: Context, interaction: ChatInputCommandInteraction): Promise<void> {
+  const image = interaction.options.getAttachment('image', true);
+  const typedStyle = interaction.options.getString('style')?.trim() || null;
+  const styleImage = interaction.options.getAttachment('style_image');
+  const refusal =
+    (!typedStyle && !styleImage ? render.messages.chooseStyle : undefined) ??
+    (typedStyle && styleImage ? render.messages.oneStyle : undefined) ??
+    checkAttachment(image, ctx.config.download)?.message ??
+    (styleImage ? checkAttachment(styleImage, ctx.config.download)?.message : undefined);
+  if (refusal) {
+    await interaction.reply({ content: refusal, flags: MessageFlags.Ephemeral });
+    return;
+  }
+  await stylize(ctx, interaction, {
+    image,
+    typedStyle,
+    styleImage,
+    options: {
+      size: interaction.options.getInteger('size') ?? undefined,
+      iterations: interaction.options.getInteger('iterations') ?? undefined,
+      strength: interaction.options.getInteger('strength') ?? undefined,
+      preserveColors: interaction.options.getBoolean('preserve_colors') ?? undefined,
+    },
+  });
+}
+
+/** An image to download from Discord's CDN, with its size in pixels where Discord told it. */
+export interface ImageSource {
+  url: string;
+  width: number | null;
+  height: number | null;
+}
+
+/** A request to paint, as /stylize or the picker of the message and user commands gathered it. */
+export interface StylizeRequest {
+  image: ImageSource;
+  /** A preset's name or title; or null with `styleImage`. */
+  typedStyle: string | null;
+  styleImage: (ImageSource & { name: string }) | null;
+  options: JobOptionsInput;
+}
+
+/** The interactions that start a painting: /stylize, and the picker's Paint button. */
+export type StylizeInteraction = ChatInputCommandInteraction | ButtonInteraction;
+
+/**
+ * Checks, accepts and shows a request whose attachments' metadata were checked already (checkAttachment): the
+ * one path from a member's request to a job in a thread.
+ */
+export async function stylize(
+  ctx: Context,
+  interaction: StylizeInteraction,
+  request: StylizeRequest,
+): Promise<void> {
+  const server = serverOf(interaction.guildId!);
+  const { image, typedStyle, styleImage } = request;
+  const checking = (async () => {
+    // A title typed rather than picked from the autocompletion is taken for the preset it names.
+    const preset =
+      typedStyle && (resolvePreset((await ctx.choices.get(server)).presets, typedStyle) ?? typedStyle);
+    const checked = await checkRequest(ctx.core, {
+      server,
+      requesterId: interaction.user.id,
+      options: request.options,
+      defaults: ctx.jobDefaults,
+      presets: preset ? [preset] : [],
+      // Discord tells an image's size in its metadata: a shape too long and narrow is refused before any download.
+      images: [
+        dimensions(image, { kind: 'photo' }),
+        styleImage ? dimensions(styleImage, { kind: 'style' }) : undefined,
+      ],
+    });
+    return { preset, checked };
+  })();
+  const settled = checking.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  const budget = new AbortController();
+  const early = await Promise.race([
+    settled,
+    sleep(CHECK_BUDGET_MS, undefined, { signal: budget.signal }).catch(() => undefined),
+  ]);
+  budget.abort();
+  if (early && !early.ok) {
+    if (memberReply(early.error).log) {
+      ctx.log.error({ err: safeError(early.error), server: server.id }, 'discord: /stylize check failed');
+    }
+    await interaction.reply({ content: render.errorMessage(early.error), flags: MessageFlags.Ephemeral });
+    return;
+  }
+
+  await interaction.deferReply();
+  let submission: Submission;
+  try {
+    const { preset, checked } = await checking;
+    const [content, style] = await Promise.all([
+      downloadAttachment(image.url, ctx.config.download),
+      styleImage ? downloadAttachment(styleImage.url, ctx.config.download) : undefined,
+    ]);
+    submission = await submitJob(ctx.core, {
+      server,
+      channelId: interaction.channelId,
+      requesterId: interaction.user.id,
+      content,
+      styles: [
+        style && styleImage ? { image: style, name: styleName(styleImage.name) } : { preset: preset! },
+      ],
+      options: checked.options,
+    });
+  } catch (error) {
+    await refuseDeferred(ctx, interaction, error);
+    return;
+  }
+  await setUp(ctx, interaction, submission);
+}
+
+/**
+ * Shows the accepted job: the reply edited with its place in the queue, a thread started on the reply with the
+ * progress message and its Cancel button, and the message ids stored with the job. Without a thread (no
+ * permission to create one or to post in it, or the command was used in a thread) the reply is the progress
+ * message.
+ */
+async function setUp(ctx: Context, interaction: StylizeInteraction, submission: Submission) {
+  const { job } = submission;
+  const server = serverOf(interaction.guildId!);
+  const log = ctx.log.child({ jobId: job.id, server: server.id, platform: server.platform });
+  ctx.setups.begin(job.id);
+  let refs: ChatRefs | undefined;
+  try {
+    const reply = await interaction.editReply(
+      render.toInteractionReply(render.queuedReply(job, submission, Date.now())),
+    );
+    let threadId: string | null = null;
+    let progress = { channelId: reply.channelId, id: reply.id };
+    try {
+      const thread = (await ctx.rest.post(Routes.threads(reply.channelId, reply.id), {
+        body: { name: render.threadName(job), auto_archive_duration: AUTO_ARCHIVE_MINUTES },
+      })) as APIChannel;
+      const message = (await ctx.rest.post(
+        Routes.channelMessages(thread.id),
+        render.toRest(render.progressQueued(job, submission, Date.now())),
+      )) as APIMessage;
+      threadId = thread.id;
+      progress = { channelId: thread.id, id: message.id };
+    } catch (error) {
+      log.warn({ err: safeError(error) }, 'discord: no thread for this job; progress goes in the reply');
+      await interaction.editReply(
+        render.toInteractionReply(render.progressQueued(job, submission, Date.now())),
+      );
+    }
+    refs = {
+      v: 1,
+      channelId: reply.channelId,
+      replyId: reply.id,
+      threadId,
+      progressChannelId: progress.channelId,
+      progressId: progress.id,
+      uploadLimit: interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT,
+    };
+    await setChatRefs(ctx.core, server, job.id, { threadId, chatRefs: encodeRefs(refs) });
+  } catch (error) {
+    log.error({ err: safeError(error) }, 'discord: could not show the job; its progress will not be shown');
+  } finally {
+    ctx.setups.finish(job.id, refs);
+  }
+}
+
+/** The requester's Cancel button (or an admin's): refused at once to anyone else, then the core decides. */
+export async function handleCancelButton(ctx: Context, interaction: ButtonInteraction): Promise<void> {
+  const target = render.parseCancelButtonId(interaction.customId);
+  if (!target) return;
+  const isAdmin = interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false;
+  if (interaction.user.id !== target.requesterId && !isAdmin) {
+    await interaction.reply({ content: render.messages.notYourJob, flags: MessageFlags.Ephemeral });
+    return;
+  }
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  try {
+    const result = await cancelJob(ctx.core, serverOf(interaction.guildId!), target.jobId, {
+      userId: interaction.user.id,
+      isAdmin,
+    });
+    await interaction.editReply(
+      result === 'cancelled'
+        ? `Painting #${target.jobId} is cancelled.`
+        : `Painting #${target.jobId} is stopping; the thread will say when it has.`,
+    );
+  } catch (error) {
+    if (memberReply(error).log) ctx.log.error({ err: safeError(error) }, 'discord: cancel failed');
+    await interaction.editReply(render.errorMessage(error));
+  }
+}
+
+/**
+ * A refusal after the reply was deferred (publicly, so that a thread can start on it): the "thinking…" reply
+ * is deleted and the member alone is told why.
+ */
+async function refuseDeferred(ctx: Context, interaction: StylizeInteraction, error: unknown) {
+  const fields = { server: interaction.guildId };
+  if (!reportDownloadFault(ctx.log, 'discord', error, fields) && memberReply(error).log) {
+    ctx.log.error({ ...fields, err: safeError(error) }, 'discord: /stylize failed');
+  }
+  await interaction.deleteReply().catch(() => {});
+  await interaction
+    .followUp({ content: render.errorMessage(error), flags: MessageFlags.Ephemeral })
+    .catch((e: unknown) => ctx.log.warn({ err: safeError(e) }, 'discord: could not tell the member'));
+}
+
+/** An attachment's size in pixels, where Discord gives it, for the core's shape check. */
+function dimensions(attachment: { width: number | null; height: number | null }, subject: ImageSubject) {
+  const { width, height } = attachment;
+  return width && height ? { subject, width, height } : undefined;
+}
+
+/** An uploaded style image's name in labels: its file name without extension. */
+function styleName(fileName: string): string {
+  return (basename(fileName, extname(fileName)).trim() || 'your style image').slice(0, 80);
+}

@@ -1,0 +1,35 @@
+/**
+ * The Timelapse button on a finished painting's final message: it posts the job's timelapse (an animated WebP,
+ * which Discord plays inline: "Modern Image Formats at Discord: Supporting WebP and AVIF", Discord's engineering
+ * blog, 2025) where the button was pressed, the job's thread, for anyone there to see. Pressing it
+ * is open to anyone who can see the thread, as the painting itself is. When there is none to post (the job's images
+ * were deleted after the retention period, or it has none), only the member who pressed it is told why.
+ */
+import { type ButtonInteraction, MessageFlags } from 'discord.js';
+import { memberReply } from '../lib/member-error.ts';
+import { jobTimelapse, type StoredImage } from '../rules/index.ts';
+import { type Context, DEFAULT_UPLOAD_LIMIT, serverOf } from './context.ts';
+import { safeError } from './errors.ts';
+import { OVERHEAD_BYTES } from './fit.ts';
+import * as render from './render.ts';
+
+export async function handleTimelapseButton(ctx: Context, interaction: ButtonInteraction): Promise<void> {
+  const jobId = render.parseTimelapseButtonId(interaction.customId);
+  if (jobId === undefined) return;
+  let image: StoredImage;
+  try {
+    ({ image } = await jobTimelapse(ctx.core, serverOf(interaction.guildId!), jobId));
+  } catch (error) {
+    if (memberReply(error).log) ctx.log.error({ err: safeError(error), jobId }, 'discord: timelapse failed');
+    await interaction.reply({ content: render.errorMessage(error), flags: MessageFlags.Ephemeral });
+    return;
+  }
+  const limit = interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT;
+  if (image.bytes.length > limit - OVERHEAD_BYTES) {
+    await interaction.reply({ content: render.messages.timelapseTooLarge, flags: MessageFlags.Ephemeral });
+    return;
+  }
+  const extension = image.mime === 'image/gif' ? 'gif' : 'webp';
+  const file = { name: `timelapse-${jobId}.${extension}`, data: image.bytes, contentType: image.mime };
+  await interaction.reply(render.toInteractionReply(render.timelapseMessage(jobId, file)));
+}

@@ -1,0 +1,99 @@
+/**
+ * The variation buttons under a finished painting (More style, Less style, Keep my colours or Use the painting’s
+ * colours, Larger). A press by anyone but the painting's requester or an admin is refused at once; then the core
+ * checks the rest (the images still kept, the option able to change, the limits and quotas) and refuses only to
+ * the member. Only then is the press answered in public, where the painting is (its thread), and that answer
+ * becomes the new job's progress message, with its Cancel button; the result follows in the same thread.
+ */
+
+import { type ButtonInteraction, MessageFlags, PermissionFlagsBits } from 'discord.js';
+import { memberReply } from '../lib/member-error.ts';
+import {
+  checkVariation,
+  type Submission,
+  setChatRefs,
+  submitVariation,
+  type VariationRequest,
+} from '../rules/index.ts';
+import { type Context, DEFAULT_UPLOAD_LIMIT, serverOf } from './context.ts';
+import { safeError } from './errors.ts';
+import { type ChatRefs, encodeRefs } from './refs.ts';
+import * as render from './render.ts';
+
+export async function handleVariationButton(ctx: Context, interaction: ButtonInteraction): Promise<void> {
+  const target = render.parseVariationButtonId(interaction.customId);
+  if (!target) return;
+  const isAdmin = interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false;
+  if (interaction.user.id !== target.requesterId && !isAdmin) {
+    await interaction.reply({ content: render.messages.notYourPainting, flags: MessageFlags.Ephemeral });
+    return;
+  }
+  const server = serverOf(interaction.guildId!);
+  const request: VariationRequest = {
+    server,
+    jobId: target.jobId,
+    kind: target.kind,
+    actor: { userId: interaction.user.id, isAdmin },
+  };
+  const refuse = (error: unknown) => {
+    if (memberReply(error).log) {
+      ctx.log.error({ err: safeError(error), server: server.id, jobId: target.jobId }, 'discord: variation');
+    }
+    return render.errorMessage(error);
+  };
+  try {
+    await checkVariation(ctx.core, request);
+  } catch (error) {
+    await interaction.reply({ content: refuse(error), flags: MessageFlags.Ephemeral });
+    return;
+  }
+
+  await interaction.deferReply();
+  let submission: Submission;
+  try {
+    submission = await submitVariation(ctx.core, request);
+  } catch (error) {
+    // A limit another request reached meanwhile: the public answer goes, the member alone is told why.
+    const content = refuse(error);
+    await interaction.deleteReply().catch(() => {});
+    await interaction
+      .followUp({ content, flags: MessageFlags.Ephemeral })
+      .catch((e: unknown) => ctx.log.warn({ err: safeError(e) }, 'discord: could not tell the member'));
+    return;
+  }
+  await setUp(ctx, interaction, submission);
+}
+
+/**
+ * Shows the accepted variation: the press's answer, in the painting's thread (or channel, where it has none),
+ * is its progress message, and the message ids are stored with the job.
+ */
+async function setUp(ctx: Context, interaction: ButtonInteraction, submission: Submission): Promise<void> {
+  const { job } = submission;
+  const server = serverOf(interaction.guildId!);
+  ctx.setups.begin(job.id);
+  let refs: ChatRefs | undefined;
+  try {
+    const reply = await interaction.editReply(
+      render.toInteractionReply(render.progressQueued(job, submission, Date.now())),
+    );
+    const threadId = job.threadId !== null && job.threadId === reply.channelId ? reply.channelId : null;
+    refs = {
+      v: 1,
+      channelId: reply.channelId,
+      replyId: reply.id,
+      threadId,
+      progressChannelId: reply.channelId,
+      progressId: reply.id,
+      uploadLimit: interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT,
+    };
+    await setChatRefs(ctx.core, server, job.id, { threadId, chatRefs: encodeRefs(refs) });
+  } catch (error) {
+    ctx.log.error(
+      { err: safeError(error), jobId: job.id, server: server.id, platform: server.platform },
+      'discord: could not show the variation; its progress will not be shown',
+    );
+  } finally {
+    ctx.setups.finish(job.id, refs);
+  }
+}

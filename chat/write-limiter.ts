@@ -8,7 +8,10 @@ import PQueue from 'p-queue';
  * holds up no other.
  */
 export interface WriteLimiter {
-  /** Rejects with `signal`'s reason, without writing, when it fires while the write waits for its turn. */
+  /**
+   * Rejects with `signal`'s reason, without writing, when it fires while the write waits for its turn. A write
+   * that has started is always waited for, whatever the signal does: it settles as the write does.
+   */
   run<T>(place: string, write: () => Promise<T>, options?: { signal?: AbortSignal }): Promise<T>;
   /** Writes queued in `place`, not yet started. */
   waiting(place: string): number;
@@ -41,8 +44,23 @@ export function writeLimiter(rate: WriteRate): WriteLimiter {
   }
 
   return {
-    run: (place, write, options) =>
-      queueOf(place).add(write, options?.signal ? { signal: options.signal } : {}),
+    run<T>(place: string, write: () => Promise<T>, options?: { signal?: AbortSignal }): Promise<T> {
+      let started: Promise<T> | undefined;
+      const queued = queueOf(place).add(
+        () => {
+          started = write();
+          return started;
+        },
+        options?.signal ? { signal: options.signal } : {},
+      );
+      // p-queue rejects a task that is running as soon as its signal fires, but the write goes on (the platform's
+      // client may be waiting out a 429 before trying again). Whoever ends a job's edits waits for this promise,
+      // so it settles only when the write has: no edit can land after what comes next.
+      return queued.catch((error: unknown) => {
+        if (started) return started;
+        throw error;
+      });
+    },
     waiting: (place) => places.get(place)?.size ?? 0,
   };
 }

@@ -11,9 +11,14 @@
  * the interaction token (which expires after 15 minutes) and never through discord.js's cache: so it works after
  * a restart and from a process without a gateway connection (the shard manager). A failed edit or send is
  * logged and the rest goes on.
+ *
+ * Discord refuses edits of messages over an hour old past a few (30046), which a job that waited long in the queue
+ * meets: its progress then goes on in a new message in the same place, announced once, recorded with the job; a
+ * final state that would have been an edit of such a message is posted instead.
  */
 import type { REST } from '@discordjs/rest';
-import { type APIMessage, type APIUser, Routes } from 'discord-api-types/v10';
+import { DiscordAPIError } from '@discordjs/rest';
+import { type APIMessage, type APIUser, RESTJSONErrorCodes, Routes } from 'discord-api-types/v10';
 import { progressEdits } from '../chat/progress-edits.ts';
 import { type WriteLimiter, type WriteRate, writeLimiter } from '../chat/write-limiter.ts';
 import type { Logger } from '../lib/log.ts';
@@ -65,10 +70,17 @@ const RECENT_MS = 2 * 60_000;
  */
 const THREAD_LOOKBACK = 100;
 
+/** Discord's refusal to edit a message over an hour old (30046). */
+const tooOldToEdit = (error: unknown) =>
+  error instanceof DiscordAPIError &&
+  error.code === RESTJSONErrorCodes.MaximumNumberOfEditsToMessagesOlderThanOneHourReached;
+
 export function discordEvents(deps: EventsDeps): DiscordEvents {
   const { core, rest, log, setups } = deps;
   const limiter = deps.limiter ?? writeLimiter(CHANNEL_RATE);
   const tasks = new Set<Promise<unknown>>();
+  /** Jobs whose progress went on in a new message (see above): its id. */
+  const movedProgress = new Map<number, string>();
   let stopped = false;
 
   const fields = (job: JobView) => ({ jobId: job.id, server: job.server, platform: job.platform });
@@ -78,8 +90,15 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
     return promise;
   };
 
-  /** The job's message ids: stored with it, or (just submitted) from the set-up in this or another process. */
+  /** The job's message ids, with its progress message as it is now (see movedProgress). */
   async function refsFor(job: JobView): Promise<ChatRefs | undefined> {
+    const refs = await setUpRefs(job);
+    const progressId = movedProgress.get(job.id);
+    return refs && progressId ? { ...refs, progressId } : refs;
+  }
+
+  /** The job's message ids: stored with it, or (just submitted) from the set-up in this or another process. */
+  async function setUpRefs(job: JobView): Promise<ChatRefs | undefined> {
     const stored = decodeRefs(job.chatRefs);
     if (stored) return stored;
     const local = setups.get(job.id);
@@ -154,17 +173,48 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
     }
   }
 
+  /**
+   * Edits `messageId`, or, where Discord no longer lets it be edited (over an hour old), posts `spec` in the same
+   * channel: what it says is not lost.
+   */
+  async function editOrPost(channelId: string, messageId: string, spec: render.MessageSpec): Promise<void> {
+    await edit(channelId, messageId, spec).catch(async (error: unknown) => {
+      if (!tooOldToEdit(error)) throw error;
+      await send(channelId, spec);
+    });
+  }
+
+  /** The progress goes on in a new message below a line that says why; recorded for a restarted bot. */
+  async function moveProgress(job: JobView, refs: ChatRefs, spec: render.MessageSpec): Promise<void> {
+    await send(refs.progressChannelId, { content: render.messages.progressMoved });
+    const posted = await send(refs.progressChannelId, spec);
+    movedProgress.set(job.id, posted.id);
+    log.info(fields(job), 'discord: the progress message is over an hour old; progress goes on in a new one');
+    const chatRefs = encodeRefs({ ...refs, progressId: posted.id });
+    await attempt(job, 'record the new progress message', () =>
+      setChatRefs(core, { platform: 'discord', id: job.server }, job.id, { chatRefs }),
+    );
+  }
+
   const edits = progressEdits<{ job: JobView; progress: JobProgress }>({
     intervalMs: deps.progressEditMs,
     edit: async (_jobId, { job, progress }, ended) => {
       const refs = await refsFor(job);
       if (!refs || ended.aborted) return;
       const spec = render.progressRunning(job, progress, Date.now());
-      await edit(refs.progressChannelId, refs.progressId, spec, { ended }).catch((error: unknown) => {
-        // An edit the job's end overtook is simply not made.
-        if (!ended.aborted)
-          log.warn({ ...fields(job), err: safeError(error) }, 'discord: could not edit the progress message');
-      });
+      await edit(refs.progressChannelId, refs.progressId, spec, { ended })
+        .catch((error: unknown) => {
+          if (tooOldToEdit(error) && !ended.aborted) return moveProgress(job, refs, spec);
+          throw error;
+        })
+        .catch((error: unknown) => {
+          // An edit the job's end overtook is simply not made.
+          if (!ended.aborted)
+            log.warn(
+              { ...fields(job), err: safeError(error) },
+              'discord: could not edit the progress message',
+            );
+        });
     },
   });
 
@@ -201,7 +251,7 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
           sendOnce(refs.threadId!, final, delivery),
         )
       : undefined;
-    if (threaded && refs.progressId !== refs.replyId) {
+    if (refs.progressId !== refs.replyId) {
       await attempt(job, 'close the progress message', () =>
         edit(refs.progressChannelId, refs.progressId, render.progressEnded(job, 'done')),
       );
@@ -217,7 +267,7 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
       // No thread, or posting there failed: the reply itself carries the images.
       const reply = { ...render.replyDone(job, null), files: final.files!, components: final.components! };
       const shown = await attempt(job, 'put the images in the reply', async () => {
-        await edit(refs.channelId, refs.replyId, reply);
+        await editOrPost(refs.channelId, refs.replyId, reply);
         return true;
       });
       if (shown) result = { channelId: refs.channelId, messageId: refs.replyId };
@@ -239,14 +289,18 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
       await attempt(job, 'post the failure', () =>
         sendOnce(refs.threadId!, render.failedMessage(job, message), delivery),
       );
-      if (refs.progressId !== refs.replyId) {
-        await attempt(job, 'close the progress message', () =>
-          edit(refs.progressChannelId, refs.progressId, render.progressEnded(job, 'failed')),
-        );
-      }
+    }
+    if (refs.progressId !== refs.replyId) {
+      await attempt(job, 'close the progress message', () =>
+        edit(refs.progressChannelId, refs.progressId, render.progressEnded(job, 'failed')),
+      );
     }
     await attempt(job, 'edit the reply', () =>
-      edit(refs.channelId, refs.replyId, render.replyFailed(job, message)),
+      (refs.threadId === null ? editOrPost : edit)(
+        refs.channelId,
+        refs.replyId,
+        render.replyFailed(job, message),
+      ),
     );
   }
 
@@ -257,14 +311,14 @@ export function discordEvents(deps: EventsDeps): DiscordEvents {
       await attempt(job, 'post the cancellation', () =>
         sendOnce(refs.threadId!, render.cancelledMessage(job), delivery),
       );
-      if (refs.progressId !== refs.replyId) {
-        await attempt(job, 'close the progress message', () =>
-          edit(refs.progressChannelId, refs.progressId, render.progressEnded(job, 'cancelled')),
-        );
-      }
+    }
+    if (refs.progressId !== refs.replyId) {
+      await attempt(job, 'close the progress message', () =>
+        edit(refs.progressChannelId, refs.progressId, render.progressEnded(job, 'cancelled')),
+      );
     }
     await attempt(job, 'edit the reply', () =>
-      edit(refs.channelId, refs.replyId, render.replyCancelled(job)),
+      (refs.threadId === null ? editOrPost : edit)(refs.channelId, refs.replyId, render.replyCancelled(job)),
     );
   }
 

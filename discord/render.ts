@@ -348,6 +348,9 @@ export const messages = {
   noLimitsGiven: 'Give at least one limit to change.',
   badJobId: 'A job id is a number, as shown in the messages (e.g. 12 or #12).',
   timelapseTooLarge: 'This timelapse is larger than I can upload in this server.',
+  progressMoved:
+    'Discord no longer lets me edit the message above (it is over an hour old): this painting’s progress ' +
+    'continues in the next message.',
 } as const;
 
 // -------------------------------------------------------------------------------------------- admin

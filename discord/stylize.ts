@@ -4,14 +4,13 @@
  * images of an allowed size on Discord's CDN) is refused at once; then the core checks that the live workers can
  * paint the request, the options against the server's limits, the quotas, the preset and the shapes of the images
  * from their metadata (checkRequest, a few database reads), and refuses only to the member.
- * Only then is the reply deferred, publicly (Discord wants an answer within 3 s, and the thread starts on it), and
- * come the slow parts: downloads, the core (image decoding), the thread. What is found wrong after that (a
+ * Only then is the reply deferred, publicly (the thread starts on it; the router's guard defers it earlier when the
+ * checks are slow, so that Discord's 3 s are kept), and come the slow parts: downloads, the core (image decoding), the thread. What is found wrong after that (a
  * download that fails, a file that is not a readable image, a limit another request reached meanwhile) deletes
  * the "thinking…" reply and tells the member alone.
  */
 
 import { basename, extname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type ButtonInteraction,
   type ChatInputCommandInteraction,
@@ -34,16 +33,12 @@ import {
 import { checkAttachment, downloadAttachment } from './attachments.ts';
 import { type Context, DEFAULT_UPLOAD_LIMIT, serverOf } from './context.ts';
 import { safeError } from './errors.ts';
+import { answer } from './first-answer.ts';
 import { type ChatRefs, encodeRefs } from './refs.ts';
 import * as render from './render.ts';
+import { showReply } from './reply.ts';
 
 const AUTO_ARCHIVE_MINUTES = 1440;
-
-/**
- * How long the checks before the reply may take. Past this (a database under load), the reply is deferred so that
- * Discord's 3 s are kept, and a refusal then deletes it as after a download.
- */
-const CHECK_BUDGET_MS = 1_500;
 
 export async function handleStylize(ctx: Context, interaction: ChatInputCommandInteraction): Promise<void> {
   const image = interaction.options.getAttachment('image', true);
@@ -119,21 +114,16 @@ export async function stylize(
     });
     return { preset, checked };
   })();
-  const settled = checking.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  const budget = new AbortController();
-  const early = await Promise.race([
-    settled,
-    sleep(CHECK_BUDGET_MS, undefined, { signal: budget.signal }).catch(() => undefined),
-  ]);
-  budget.abort();
-  if (early && !early.ok) {
-    if (memberReply(early.error).log) {
-      ctx.log.error({ err: safeError(early.error), server: server.id }, 'discord: /stylize check failed');
+  // The checks are a few database reads, made before the answer so that a refusal is the member's alone; under a
+  // slow database the router's guard (first-answer.ts) defers the reply publicly in time, and a refusal then
+  // deletes it (see `answer`).
+  try {
+    await checking;
+  } catch (error) {
+    if (memberReply(error).log) {
+      ctx.log.error({ err: safeError(error), server: server.id }, 'discord: /stylize check failed');
     }
-    await interaction.reply({ content: render.errorMessage(early.error), flags: MessageFlags.Ephemeral });
+    await answer(interaction, { content: render.errorMessage(error), flags: MessageFlags.Ephemeral });
     return;
   }
 
@@ -175,9 +165,7 @@ async function setUp(ctx: Context, interaction: StylizeInteraction, submission: 
   ctx.setups.begin(job.id);
   let refs: ChatRefs | undefined;
   try {
-    const reply = await interaction.editReply(
-      render.toInteractionReply(render.queuedReply(job, submission, Date.now())),
-    );
+    const reply = await showReply(ctx, interaction, render.queuedReply(job, submission, Date.now()));
     let threadId: string | null = null;
     let progress = { channelId: reply.channelId, id: reply.id };
     try {
@@ -192,8 +180,9 @@ async function setUp(ctx: Context, interaction: StylizeInteraction, submission: 
       progress = { channelId: thread.id, id: message.id };
     } catch (error) {
       log.warn({ err: safeError(error) }, 'discord: no thread for this job; progress goes in the reply');
-      await interaction.editReply(
-        render.toInteractionReply(render.progressQueued(job, submission, Date.now())),
+      await ctx.rest.patch(
+        Routes.channelMessage(reply.channelId, reply.id),
+        render.toRest(render.progressQueued(job, submission, Date.now())),
       );
     }
     refs = {

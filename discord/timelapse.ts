@@ -3,7 +3,8 @@
  * which Discord plays inline: "Modern Image Formats at Discord: Supporting WebP and AVIF", Discord's engineering
  * blog, 2025) where the button was pressed, the job's thread, for anyone there to see. Pressing it
  * is open to anyone who can see the thread, as the painting itself is. When there is none to post (the job's images
- * were deleted after the retention period, or it has none), only the member who pressed it is told why.
+ * were deleted after the retention period, or it has none), only the member who pressed it is told why. The job is
+ * read before the answer; under a slow database the router's guard (first-answer.ts) defers it in time.
  */
 import { type ButtonInteraction, MessageFlags } from 'discord.js';
 import { memberReply } from '../lib/member-error.ts';

@@ -17,8 +17,10 @@ import {
 } from '../rules/index.ts';
 import { type Context, DEFAULT_UPLOAD_LIMIT, serverOf } from './context.ts';
 import { safeError } from './errors.ts';
+import { answer } from './first-answer.ts';
 import { type ChatRefs, encodeRefs } from './refs.ts';
 import * as render from './render.ts';
+import { showReply } from './reply.ts';
 
 export async function handleVariationButton(ctx: Context, interaction: ButtonInteraction): Promise<void> {
   const target = render.parseVariationButtonId(interaction.customId);
@@ -39,12 +41,14 @@ export async function handleVariationButton(ctx: Context, interaction: ButtonInt
     if (memberReply(error).log) {
       ctx.log.error({ err: safeError(error), server: server.id, jobId: target.jobId }, 'discord: variation');
     }
-    return render.errorMessage(error);
+    return { content: render.errorMessage(error), flags: MessageFlags.Ephemeral } as const;
   };
+  // Checked before the answer, so that a refusal is the member's alone; under a slow database the router's guard
+  // (first-answer.ts) defers the answer publicly in time, and a refusal then deletes it (see `answer`).
   try {
     await checkVariation(ctx.core, request);
   } catch (error) {
-    await interaction.reply({ content: refuse(error), flags: MessageFlags.Ephemeral });
+    await answer(interaction, refuse(error));
     return;
   }
 
@@ -54,11 +58,9 @@ export async function handleVariationButton(ctx: Context, interaction: ButtonInt
     submission = await submitVariation(ctx.core, request);
   } catch (error) {
     // A limit another request reached meanwhile: the public answer goes, the member alone is told why.
-    const content = refuse(error);
-    await interaction.deleteReply().catch(() => {});
-    await interaction
-      .followUp({ content, flags: MessageFlags.Ephemeral })
-      .catch((e: unknown) => ctx.log.warn({ err: safeError(e) }, 'discord: could not tell the member'));
+    await answer(interaction, refuse(error)).catch((e: unknown) =>
+      ctx.log.warn({ err: safeError(e) }, 'discord: could not tell the member'),
+    );
     return;
   }
   await setUp(ctx, interaction, submission);
@@ -74,9 +76,7 @@ async function setUp(ctx: Context, interaction: ButtonInteraction, submission: S
   ctx.setups.begin(job.id);
   let refs: ChatRefs | undefined;
   try {
-    const reply = await interaction.editReply(
-      render.toInteractionReply(render.progressQueued(job, submission, Date.now())),
-    );
+    const reply = await showReply(ctx, interaction, render.progressQueued(job, submission, Date.now()));
     const threadId = job.threadId !== null && job.threadId === reply.channelId ? reply.channelId : null;
     refs = {
       v: 1,

@@ -6,6 +6,7 @@ import type { DatabaseConfig } from './config.ts';
 import { PrismaClient as PostgresClient } from './generated/postgresql/client.ts';
 import { PrismaClient as SqliteClient } from './generated/sqlite/client.ts';
 import { migrate, SQLITE_BUSY_TIMEOUT_MS, sqlitePath } from './migrate.ts';
+import { waitingForLocks } from './sqlite-busy.ts';
 
 /**
  * The two generated clients have the same models and API. Code is typed against the SQLite one, the smaller
@@ -35,8 +36,11 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   if (config.provider === 'sqlite') mkdirSync(dirname(sqlitePath(config.url)), { recursive: true });
   await migrate(config);
   if (config.provider === 'sqlite') {
-    const adapter = new PrismaBetterSqlite3({ url: sqlitePath(config.url), timeout: SQLITE_BUSY_TIMEOUT_MS });
-    const prisma = new SqliteClient({ adapter });
+    // No busy timeout: SQLite would wait for another process's write lock synchronously, stopping this process.
+    const adapter = waitingForLocks(new PrismaBetterSqlite3({ url: sqlitePath(config.url), timeout: 0 }));
+    // Every transaction, batches included, waits for the write lock as it begins (sqlite-busy.ts): as long as
+    // its start may take.
+    const prisma = new SqliteClient({ adapter, transactionOptions: TX_OPTIONS });
     return {
       provider: 'sqlite',
       url: config.url,

@@ -11,7 +11,7 @@ import { presetFiles } from './files.ts';
  * that a new bot offers paintings with nothing downloaded. They are copied into an empty presets folder; from
  * then on they are operator presets like any other file there.
  */
-export const BUNDLED_DIR = fileURLToPath(new URL('../../presets/bundled/', import.meta.url));
+export const BUNDLED_DIR = fileURLToPath(new URL('./bundled/', import.meta.url));
 
 const bundledSchema = z.object({
   paintings: z.array(

@@ -3,6 +3,7 @@ import { App, type Logger as BoltLogger, LogLevel, webApi } from '@slack/bolt';
 import type { Logger } from '../lib/log.ts';
 import { rateLimited } from '../lib/metrics.ts';
 import type { SlackConfig } from './config.ts';
+import { guardAcks } from './first-answer.ts';
 
 /**
  * The Bolt app: over HTTP (Slack posts commands and interactions to the request URL, signed with the signing
@@ -43,6 +44,9 @@ export function createSlackApp(config: SlackConfig, log: Logger): SlackApp {
         endpoints: EVENTS_PATH,
         processBeforeResponse: false,
       });
+
+  // Every listener registered from here on is acknowledged in time, whatever it waits for (first-answer.ts).
+  guardAcks(app, log);
 
   // The bot's own client (the job events' writes); the WebClient waits out the 429 itself.
   app.client.on(webApi.WebClientEvent.RATE_LIMITED, () => rateLimited.inc({ platform: 'slack' }));

@@ -84,6 +84,7 @@ export function registerStylize(app: App, deps: SlackDeps): void {
     }
     const status = /^status\s+#?(\d+)$/i.exec(text);
     if (status) {
+      await ack();
       const message = await jobStatus(core, workspace(command.team_id), Number(status[1])).then(
         statusText,
         (error: unknown) => {
@@ -92,7 +93,7 @@ export function registerStylize(app: App, deps: SlackDeps): void {
           return errorText(error);
         },
       );
-      await ack({ response_type: 'ephemeral', text: message });
+      await respond({ response_type: 'ephemeral', text: message });
       return;
     }
     if (/^help$/i.test(text)) {
@@ -108,14 +109,9 @@ export function registerStylize(app: App, deps: SlackDeps): void {
       return;
     }
     await ack();
-    await client.views.open({
-      trigger_id: command.trigger_id,
-      view: await stylizeForm(deps, {
-        teamId: command.team_id,
-        userId: command.user_id,
-        channelId: command.channel_id,
-      }),
-    });
+    await openForm(client, command.trigger_id, () =>
+      stylizeForm(deps, { teamId: command.team_id, userId: command.user_id, channelId: command.channel_id }),
+    );
   });
 
   app.shortcut(
@@ -123,17 +119,21 @@ export function registerStylize(app: App, deps: SlackDeps): void {
     async ({ shortcut, ack, client }) => {
       await ack();
       const image = firstImage(shortcut.message.files);
-      await client.views.open({
-        trigger_id: shortcut.trigger_id,
-        view: image
-          ? await stylizeForm(deps, {
-              teamId: shortcut.team?.id ?? shortcut.user.team_id ?? '',
-              userId: shortcut.user.id,
-              channelId: shortcut.channel.id,
-              prefill: { fileId: image.id, fileName: image.name },
-            })
-          : messageModal('Stylize', `That message has no image I can paint (${IMAGE_FORMAT_NAMES}).`),
-      });
+      if (!image) {
+        await client.views.open({
+          trigger_id: shortcut.trigger_id,
+          view: messageModal('Stylize', `That message has no image I can paint (${IMAGE_FORMAT_NAMES}).`),
+        });
+        return;
+      }
+      await openForm(client, shortcut.trigger_id, () =>
+        stylizeForm(deps, {
+          teamId: shortcut.team?.id ?? shortcut.user.team_id ?? '',
+          userId: shortcut.user.id,
+          channelId: shortcut.channel.id,
+          prefill: { fileId: image.id, fileName: image.name },
+        }),
+      );
     },
   );
 
@@ -236,6 +236,22 @@ export function registerStylize(app: App, deps: SlackDeps): void {
       }
     },
   );
+}
+
+/**
+ * Opens a form whose content needs the database: a modal saying it is coming is opened at once (a trigger_id is
+ * good for 3 s), then replaced with the form.
+ */
+async function openForm(
+  client: SlackClient,
+  triggerId: string,
+  form: () => Promise<ModalView>,
+): Promise<void> {
+  const opened = await client.views.open({
+    trigger_id: triggerId,
+    view: messageModal('Stylize', ':hourglass_flowing_sand: Getting the form ready…'),
+  });
+  await client.views.update({ view_id: opened.view!.id!, view: await form() });
 }
 
 /**

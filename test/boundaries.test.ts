@@ -32,6 +32,7 @@ const ROLES: Record<string, readonly string[]> = {
     'jobs/worker-api.ts',
     'presets/catalogue.ts',
     'presets/files.ts',
+    'presets/bundled.ts',
     'worker/capability.ts',
     'lib/',
   ],

@@ -8,6 +8,7 @@ import { REST } from '@discordjs/rest';
 import { webApi } from '@slack/bolt';
 import { Routes } from 'discord-api-types/v10';
 import { pino } from 'pino';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { progressEdits } from '../chat/progress-edits.ts';
 import { writeLimiter } from '../chat/write-limiter.ts';
@@ -125,6 +126,41 @@ describe('Slack: progress edits per workspace', () => {
   });
 });
 
+describe('Slack: a progress edit rate-limited while its job ends', () => {
+  let slack: FakeSlack;
+  beforeAll(async () => {
+    slack = new FakeSlack('xoxb-retry');
+    await slack.start();
+  });
+  afterAll(() => slack.close());
+
+  it('lands before the final state, never after it', async () => {
+    const events = createSlackEvents({
+      client: new webApi.WebClient(slack.botToken, { slackApiUrl: slack.apiUrl }),
+      config: { progressEveryMs: 0, previewsPerJob: 0 },
+      log,
+      saveRefs: async () => {},
+    });
+    const view = job(9, 'slack', 'T9', {
+      threadId: '100.9',
+      chatRefs: JSON.stringify({ progressTs: '200.9' }),
+    });
+    // Slack answers the progress edit with a 429; the Web API client waits out its Retry-After and sends it again.
+    slack.rateLimited.set('chat.update', { times: 1, retryAfter: 2 });
+    await events.progress(view, progress);
+    await until(() => slack.limitedCalls.length === 1);
+    await events.completed(view, {
+      result: { mime: 'image/png', bytes: Buffer.from('r') },
+      comparison: { mime: 'image/png', bytes: Buffer.from('c') },
+    });
+    const edits = () => slack.callsOf('chat.update').filter((c) => c.args.ts === '200.9');
+    // Both edits are made (the retried one at most a Retry-After later); the final state is the last one written.
+    await until(() => edits().length === 2);
+    expect(edits().map((c) => /is done/.test(String(c.args.text)))).toEqual([false, true]);
+    await events.stop();
+  });
+});
+
 describe('Discord: progress edits per channel', () => {
   const GENERAL = '100000000000000001';
   const ART = '100000000000000002';
@@ -198,5 +234,104 @@ describe('Discord: progress edits per channel', () => {
     await events.stop();
     expect(limiter.waiting(GENERAL)).toBe(0);
     expect(edited()).toHaveLength(3);
+  });
+
+  it('a progress edit rate-limited while its job ends lands before the final state, never after it', async () => {
+    const message = (await rest.post(Routes.channelMessages(GENERAL), { body: { content: 'job 8' } })) as {
+      id: string;
+    };
+    const refs = {
+      v: 1 as const,
+      channelId: GENERAL,
+      replyId: message.id,
+      threadId: null,
+      progressChannelId: GENERAL,
+      progressId: message.id,
+      uploadLimit: 10 * 1024 * 1024,
+    };
+    const view = job(8, 'discord', fake.guildId, { chatRefs: encodeRefs(refs) });
+    const events = discordEvents({ core: {} as Core, rest, log, progressEditMs: 0, setups: new Setups() });
+    const edit = (r: { method: string; path: string }) => r.method === 'PATCH' && r.path.endsWith(message.id);
+    const since = fake.mark();
+    // Discord answers the progress edit with a 429; discord.js waits out its retry_after and sends it again.
+    const limited = fake.rateLimit({ match: edit, retryAfter: 2 });
+    await events.progress(view, progress);
+    await until(() => limited.hits === 1);
+    await events.completed(
+      { ...view, status: 'succeeded' },
+      {
+        result: { mime: 'image/png', bytes: await tinyPng() },
+        comparison: { mime: 'image/png', bytes: await tinyPng() },
+      },
+    );
+    const made = () => fake.filter((r) => edit(r) && r.status === 200, since);
+    await until(() => made().length === 2);
+    expect(made().map((r) => r.files.length)).toEqual([0, 2]);
+    expect(fake.message(message.id)?.attachments).toHaveLength(2);
+    await events.stop();
+  });
+});
+
+function tinyPng(): Promise<Buffer> {
+  return sharp({ create: { width: 4, height: 4, channels: 3, background: '#808080' } })
+    .png()
+    .toBuffer();
+}
+
+describe('Discord: a progress message over an hour old', () => {
+  let fake: FakeDiscord;
+  let rest: REST;
+  beforeAll(async () => {
+    fake = await FakeDiscord.start({ oldMessageMs: 60 * 60_000 });
+    rest = new REST({ api: fake.apiUrl }).setToken(fake.token);
+  });
+  afterAll(() => fake.close());
+
+  it('goes on in a new message, said once, which the job’s end closes', async () => {
+    const reply = (await rest.post(Routes.channelMessages(fake.channelId), {
+      body: { content: 'job 5' },
+    })) as {
+      id: string;
+    };
+    const thread = (await rest.post(Routes.threads(fake.channelId, reply.id), {
+      body: { name: 'job 5' },
+    })) as {
+      id: string;
+    };
+    const first = (await rest.post(Routes.channelMessages(thread.id), { body: { content: 'queued' } })) as {
+      id: string;
+    };
+    const refs = {
+      v: 1 as const,
+      channelId: fake.channelId,
+      replyId: reply.id,
+      threadId: thread.id,
+      progressChannelId: thread.id,
+      progressId: first.id,
+      uploadLimit: 10 * 1024 * 1024,
+    };
+    const view = job(5, 'discord', fake.guildId, { chatRefs: encodeRefs(refs) });
+    const events = discordEvents({ core: {} as Core, rest, log, progressEditMs: 0, setups: new Setups() });
+    fake.backdate(first.id, 2 * 60 * 60_000);
+    const inThread = () => fake.channelMessages(thread.id);
+
+    await events.progress(view, progress);
+    await until(() => inThread().length === 3);
+    await events.progress(view, { ...progress, iteration: 20 });
+    await until(() => /20/.test(inThread()[2]!.content));
+    await events.completed(
+      { ...view, status: 'succeeded' },
+      {
+        result: { mime: 'image/png', bytes: await tinyPng() },
+        comparison: { mime: 'image/png', bytes: await tinyPng() },
+      },
+    );
+    const messages = inThread();
+    expect(messages).toHaveLength(4);
+    expect(messages[0]!.content).toBe('queued');
+    expect(messages[1]!.content).toMatch(/over an hour old/);
+    expect(messages[2]!.content).toMatch(/Done/);
+    expect(messages[3]!.attachments).toHaveLength(2);
+    await events.stop();
   });
 });

@@ -80,12 +80,6 @@ describe('a result posted when the bot was killed, before it recorded the post',
       return line?.port as number | undefined;
     });
 
-    // A member on each platform asks for a painting; the bot sets up the reply, the thread and its messages.
-    expect((await discordAnswer(discord, await picture(1, 40, 30))).type).toBe(5);
-    const member = slackMember(slack, () => `http://127.0.0.1:${port}/slack/events`);
-    expect(await member.send(await member.openForm(), await picture(2, 40, 30))).toMatch(
-      /Your painting is job/,
-    );
     const shown = async (platform: string) =>
       waitFor(`the ${platform} job's messages`, async () => {
         const job = await core.db.prisma.job.findFirst({ where: { server: { platform } } });
@@ -93,7 +87,16 @@ describe('a result posted when the bot was killed, before it recorded the post',
           platform === 'discord' ? decodeRefs(job?.chatRefs ?? null) : parseRefs(job?.chatRefs ?? null);
         return job && refs ? { job, refs } : undefined;
       });
+
+    // A member on each platform asks for a painting; the bot sets up the reply, the thread and its messages. The
+    // Discord job is queued after its deferred answer, so the Slack form is sent only once it is: the jobs are
+    // claimed in the order they were queued, and each is painted by the claim made for it.
+    expect((await discordAnswer(discord, await picture(1, 40, 30))).type).toBe(5);
     const onDiscord = await shown('discord');
+    const member = slackMember(slack, () => `http://127.0.0.1:${port}/slack/events`);
+    expect(await member.send(await member.openForm(), await picture(2, 40, 30))).toMatch(
+      /Your painting is job/,
+    );
     const onSlack = await shown('slack');
     const thread = (onDiscord.refs as { threadId: string }).threadId;
     expect(thread).toBeTruthy();

@@ -49,7 +49,7 @@ export function discordTestConfig(discord: FakeDiscord): DiscordConfig {
 /** The Slack adapter's settings for a bot served by this fake over HTTP on a free port of 127.0.0.1. */
 export function slackTestConfig(slack: FakeSlack, extra: Partial<SlackConfig> = {}): SlackConfig {
   return {
-    botToken: TOKEN,
+    botToken: slack.botToken,
     signingSecret: SECRET,
     appToken: undefined,
     apiUrl: slack.apiUrl,
@@ -79,7 +79,7 @@ export function slackMember(slack: FakeSlack, endpoint: () => string) {
   const post = (body: string) => postSigned(endpoint(), body, { secret: SECRET });
   return {
     async openForm(): Promise<FormView> {
-      const before = slack.callsOf('views.open').length;
+      const before = slack.callsOf('views.update').length;
       const trigger = `trigger-${Math.random().toString(36).slice(2)}`;
       expect(
         (
@@ -89,8 +89,8 @@ export function slackMember(slack: FakeSlack, endpoint: () => string) {
         ).status,
       ).toBe(200);
       const call = await slack.waitForCall(
-        'views.open',
-        (c) => slack.callsOf('views.open').indexOf(c) >= before,
+        'views.update',
+        (c) => slack.callsOf('views.update').indexOf(c) >= before && c.args.view_id !== undefined,
       );
       return call.args.view as FormView;
     },

@@ -20,7 +20,7 @@ import {
   testEnv,
   waitFor,
 } from './job-system.ts';
-import { slackTestConfig } from './platforms.ts';
+import { SECRET, slackTestConfig, TOKEN } from './platforms.ts';
 import { type FakeCall, FakeSlack } from './slack/fake-slack.ts';
 import {
   blockAction,
@@ -39,8 +39,6 @@ import {
 // pointed at the fake Slack of test/slack/fake-slack.ts, a real SQLite core, the core's notifier feeding the
 // adapter's job events, and a real worker process painting tiny jobs with the shallow weights.
 
-const SECRET = 'test-signing-secret';
-const TOKEN = 'xoxb-test-token';
 const PRESETS_DIR = asset('styles');
 
 describe('Slack app', () => {
@@ -93,12 +91,12 @@ describe('Slack app', () => {
 
   /** Opens the /stylize form and returns the view Slack was asked to show. */
   async function openForm(who: Who): Promise<FormView> {
-    const before = slack.callsOf('views.open').length;
+    const before = slack.callsOf('views.update').length;
     const response = await command(who, '/stylize');
     expect(response.status).toBe(200);
     const call = await slack.waitForCall(
-      'views.open',
-      (c) => slack.callsOf('views.open').indexOf(c) >= before,
+      'views.update',
+      (c) => slack.callsOf('views.update').indexOf(c) >= before && c.args.view_id !== undefined,
     );
     return call.args.view as FormView;
   }
@@ -577,7 +575,7 @@ describe('Slack app', () => {
         { triggerId: trigger(), responseUrl: slack.responseUrl() },
       ),
     );
-    const open = await slack.waitForCall('views.open', (c) =>
+    const open = await slack.waitForCall('views.update', (c) =>
       JSON.stringify(c.args.view).includes('holiday.png'),
     );
     const view = open.args.view as FormView;

@@ -126,6 +126,11 @@ export interface FakeDiscordOptions {
   interactionTokenTtlMs?: number;
   /** Largest file per upload (Discord without boosts: 10 MiB). */
   maxFileBytes?: number;
+  /**
+   * Age past which a message's edits are refused with 30046, as Discord limits the edits of messages older than
+   * an hour (default: never; with an hour, `backdate` makes a message that old).
+   */
+  oldMessageMs?: number;
 }
 
 /** One request the server received (REST or CDN), with what it answered. */
@@ -425,6 +430,7 @@ export class FakeDiscord {
       interactionDeadlineMs: options.interactionDeadlineMs ?? 3_000,
       interactionTokenTtlMs: options.interactionTokenTtlMs ?? 15 * 60_000,
       maxFileBytes: options.maxFileBytes ?? 10 * 1024 * 1024,
+      oldMessageMs: options.oldMessageMs ?? Number.POSITIVE_INFINITY,
     };
     this.users = {
       alice: fakeUser('alice'),
@@ -769,6 +775,13 @@ export class FakeDiscord {
   /** Threads whose parent is `parentId`, oldest first. */
   threadsOf(parentId: string): Channel[] {
     return [...this.channels.values()].filter((c) => c.parent_id === parentId && isThread(c.type));
+  }
+
+  /** Makes a message `ms` older than it is (see `oldMessageMs`). */
+  backdate(messageId: string, ms: number): void {
+    const message = this.message(messageId);
+    if (!message) throw new Error(`fake-discord: no message ${messageId}`);
+    message.timestamp = iso(Date.parse(message.timestamp) - ms);
   }
 
   /** Visible messages of a channel or thread, oldest first. */
@@ -1757,6 +1770,13 @@ export class FakeDiscord {
       const message = this.visibleMessage(this.channelOf(params.channelId!).id, params.messageId!);
       if (message.author.id !== this.bot.id) {
         throw new DiscordHttpError(403, 50005, 'Cannot edit a message authored by another user');
+      }
+      if (Date.now() - Date.parse(message.timestamp) > this.options.oldMessageMs) {
+        throw new DiscordHttpError(
+          400,
+          30046,
+          'Maximum number of edits to messages older than 1 hour reached. Try again later',
+        );
       }
       this.editMessage(message, json, body.files);
       return ok(message);

@@ -60,6 +60,8 @@ const JSON_ARGS = new Set(['view', 'blocks', 'files', 'attachments', 'file_uploa
 
 export class FakeSlack {
   readonly calls: FakeCall[] = [];
+  /** Calls answered with a 429 (see rateLimited): not carried out, so not in `calls`. */
+  readonly limitedCalls: FakeCall[] = [];
   readonly uploads = new Map<string, FakeUpload>();
   /** Posts to response_url: the path's id and the JSON body. */
   readonly responses: { id: string; body: Record<string, unknown> }[] = [];
@@ -69,6 +71,11 @@ export class FakeSlack {
   readonly messages: FakeMessage[] = [];
   /** Methods whose next call is carried out but never answered (the connection then breaks, or the bot dies). */
   readonly unanswered = new Set<string>();
+  /**
+   * Methods whose next calls Slack refuses with HTTP 429 and a Retry-After (seconds) before carrying them out:
+   * the Web API client waits that long and sends the call again. Each entry counts down its calls.
+   */
+  readonly rateLimited = new Map<string, { times: number; retryAfter: number }>();
   /** Channels the bot may not post in (chat.postMessage answers not_in_channel). */
   readonly closedChannels = new Set<string>();
   /**
@@ -239,6 +246,15 @@ export class FakeSlack {
       const method = url.pathname.slice('/api/'.length);
       const args = parseArgs(req, body);
       const authorized = this.authorized(req, args);
+      const limit = this.rateLimited.get(method);
+      if (limit && limit.times > 0) {
+        limit.times--;
+        this.limitedCalls.push({ method, args, authorized: this.authorized(req, args) });
+        res
+          .writeHead(429, { 'content-type': 'application/json', 'retry-after': String(limit.retryAfter) })
+          .end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+        return;
+      }
       const call: FakeCall = { method, args, authorized };
       this.calls.push(call);
       call.result = authorized ? this.answer(method, args) : { ok: false, error: 'not_authed' };

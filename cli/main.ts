@@ -10,7 +10,7 @@ import { weightsCommand } from './weights.ts';
 
 const settings = cliSettings(process.env);
 // Read beside the code: package.json is copied into the build (scripts/build.ts).
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
 

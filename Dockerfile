@@ -3,8 +3,9 @@
 # and `worker-gpu` (ONNX Runtime's CUDA and WebGPU execution providers on an NVIDIA GPU). Every target runs the
 # compiled JavaScript of dist/ with plain `node` 24, holds only production dependencies, and runs as uid:gid
 # 1000:1000 (shared volumes stay writable across them). Weights and presets live in volumes; secrets come from
-# the environment (compose.yaml's env_file), never from the image. Each target answers /healthz on its health
-# port.
+# the environment (compose.yaml's env_file), never from the image; a fresh volume takes the owner of the
+# directory it is mounted on, so each mount point exists in the image, owned by 1000. Each target answers
+# /healthz on its health port.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 # CUDA 12 + cuDNN 9: what ONNX Runtime 1.30's CUDA execution provider is built for (any CUDA 12 minor works).
@@ -29,10 +30,11 @@ COPY package.json package-lock.json scripts/install-production.sh ./
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN ./install-production.sh
 
-# The bot runs no painting: the same install less the ML runtimes. It keeps wabt: the shape check of a request
-# (lib/engine.ts) loads the engine's coarse-to-fine driver, whose optimiser kernels wabt compiles when used.
+# The bot runs no painting: the same install less what only the engine and the CLI load (the ML runtimes and
+# ONNX graph encoding; the CLI's argument parser and progress bars).
 FROM deps AS bot-deps
-RUN npm uninstall --no-audit --no-fund onnxruntime-node webgpu @tensorflow/tfjs @tensorflow/tfjs-backend-wasm
+RUN npm uninstall --no-audit --no-fund onnxruntime-node protobufjs @tensorflow/tfjs @tensorflow/tfjs-backend-wasm \
+    commander cli-progress
 
 FROM ${NODE_IMAGE} AS runtime
 # Fonts for the labels of the side-by-side image. /data/presets is made here, owned by the app's user, because a
@@ -83,9 +85,10 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
     && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json scripts/install-production.sh ./
-# ONNX Runtime's install script fetches its CUDA 12 execution provider (the build needs internet).
+# ONNX Runtime's install script fetches its CUDA 12 execution provider (the build needs internet). webgpu, an
+# optional dependency, lets `auto` tell a hardware WebGPU adapter from a software one.
 ENV ONNXRUNTIME_NODE_INSTALL=cuda12
-RUN ./install-production.sh
+RUN ./install-production.sh webgpu
 
 FROM cuda-node AS worker-gpu
 # libvulkan1 and libglvnd0: the Vulkan loader and GL dispatch, through which the WebGPU provider reaches the

@@ -38,7 +38,10 @@ export async function packGpuCheck(outDir: string): Promise<string> {
     await mkdir(app, { recursive: true });
 
     await bundle(app);
-    await copyFile(fileURLToPath(new URL('../engine/lbfgs.wat', import.meta.url)), join(app, 'lbfgs.wat'));
+    await run(process.execPath, [
+      fileURLToPath(new URL('../scripts/assemble-kernels.js', import.meta.url)),
+      join(app, 'lbfgs.wasm'),
+    ]);
 
     const ortBin = join(dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', 'linux', 'x64');
     const ortDest = join(root, 'bin', 'napi-v6', 'linux', 'x64');
@@ -124,7 +127,7 @@ export async function bundle(outdir: string): Promise<void> {
       },
     ],
     banner: {
-      // CommonJS dependencies (ONNX Runtime, wabt) expect require, __filename and __dirname.
+      // CommonJS dependencies (ONNX Runtime, TensorFlow.js) expect require, __filename and __dirname.
       js: [
         "import { createRequire as __createRequire } from 'node:module';",
         "import { fileURLToPath as __fileURLToPath } from 'node:url';",

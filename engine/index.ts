@@ -14,8 +14,6 @@ import {
   type UnavailableCode,
 } from './backends.ts';
 import type { Evaluator } from './evaluator.ts';
-import { useTfjsBackend } from './tfjs/backend.ts';
-import { TfjsEvaluator } from './tfjs/evaluator.ts';
 import { deepestLayer, type LayerSet, loadVggWeights, type Pooling, type VggWeights } from './vgg.ts';
 
 export {
@@ -105,6 +103,10 @@ export async function createEvaluator(options: EvaluatorOptions): Promise<Evalua
       threads: options.threads,
     });
   }
+  const [{ useTfjsBackend }, { TfjsEvaluator }] = await Promise.all([
+    import('./tfjs/backend.ts'),
+    import('./tfjs/evaluator.ts'),
+  ]);
   const { tf, device } = await useTfjsBackend(backend);
   return new TfjsEvaluator(tf, backend, device, weights, options.pooling);
 }
@@ -121,7 +123,9 @@ async function findDevice(backend: ConcreteBackend, threads: number | undefined)
       check: () => onnx.checkOnDevice(provider),
     };
   }
-  // TensorFlow.js's check (a GPU build must see a GPU) is part of starting it.
+  // TensorFlow.js's check (a GPU build must see a GPU) is part of starting it. Loaded on demand like ONNX
+  // Runtime: its bundle takes seconds and tens of MB to load, which a process on ONNX Runtime never needs.
+  const { useTfjsBackend } = await import('./tfjs/backend.ts');
   const { device } = await useTfjsBackend(backend);
   return { name: device, software: false, describe: () => device, check: async () => {} };
 }

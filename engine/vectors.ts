@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import initWabt from 'wabt';
 
 /** The kernels of lbfgs.wat, as WebAssembly exports them (addresses and lengths in bytes). */
 interface Kernels {
@@ -13,21 +12,18 @@ const MAX_PAGES = 65536;
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 
-/** lbfgs.wat, assembled once per process (about 0.1 s). */
+/**
+ * lbfgs.wasm, compiled once per process. It is lbfgs.wat assembled ahead of time (scripts/assemble-kernels.js:
+ * `npm run generate` beside the sources, `npm run build` into dist/), so no assembler loads at run time.
+ */
 function kernelsModule(): Promise<WebAssembly.Module> {
-  compiled ??= (async () => {
-    const [wabt, text] = await Promise.all([
-      initWabt(),
-      readFile(new URL('lbfgs.wat', import.meta.url), 'utf8'),
-    ]);
-    const parsed = wabt.parseWat('lbfgs.wat', text, { simd: true, multi_value: true });
-    try {
-      parsed.validate();
-      return await WebAssembly.compile(Uint8Array.from(parsed.toBinary({}).buffer));
-    } finally {
-      parsed.destroy();
-    }
-  })();
+  compiled ??= readFile(new URL('lbfgs.wasm', import.meta.url)).then(
+    (binary) => WebAssembly.compile(binary),
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      throw new Error('engine/lbfgs.wasm is missing: run `npm run generate` to assemble it from lbfgs.wat');
+    },
+  );
   return compiled;
 }
 

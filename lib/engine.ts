@@ -1,8 +1,8 @@
 /**
  * The engine as the bot's side sees it: images as arrays, the named layer sets, and whether a shape can be
  * painted. The one module of the bot's side that reaches into engine/. Types come from the engine's public
- * index; the values from the modules that hold them, because the index also starts the compute backends and
- * loads TensorFlow.js, which the bot's image does not install (Dockerfile, bot-deps).
+ * index; the values from the modules that hold them, because the index also holds the optimisation and the
+ * compute backends' start, which the bot never runs (its image has no ML runtime: Dockerfile, bot-deps).
  */
 import type { LAYER_SETS } from '../engine/index.ts';
 

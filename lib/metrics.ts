@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * The Prometheus metrics of one process (bot or worker), served on /metrics by lib/health.ts. The chat adapters
@@ -6,6 +6,12 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
  * carry tokens or member ids: servers appear as `platform` and the server's id, which the platform shows anyway.
  */
 export const registry = new Registry();
+
+/**
+ * prom-client's process metrics: CPU, resident memory, open files (`process_*`), heap and its spaces, event-loop
+ * lag, GC pauses by kind, active handles (`nodejs_*`): what tells a leak or a blocked loop from a slow job.
+ */
+collectDefaultMetrics({ register: registry });
 
 /** 429 answers from a platform's API (the client libraries wait them out). */
 export const rateLimited = new Counter({

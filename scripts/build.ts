@@ -3,8 +3,9 @@
  * the first argument, which must lie inside the project so that node_modules and package.json's
  * `"type": "module"` apply), so that production runs plain `node` with no transpiler. The layout mirrors the
  * sources (bot/main.ts → dist/bot/main.js) and the files the code reads beside itself are copied along, so
- * every `new URL('…', import.meta.url)` finds from dist/ what it finds from the sources. Expects the Prisma
- * clients in jobs/generated/ (`npm run generate`, which `npm run build` runs first).
+ * every `new URL('…', import.meta.url)` finds from dist/ what it finds from the sources (the optimiser's
+ * kernels are assembled into it from engine/lbfgs.wat). Expects the Prisma clients in jobs/generated/ (`npm run
+ * generate`, which `npm run build` runs first).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, rmSync } from 'node:fs';
@@ -20,7 +21,6 @@ const RUNTIME_ASSETS = [
   'presets/catalogue.json', // presets/catalogue.ts
   'presets/bundled', // presets/bundled.ts
   'package.json', // cli/main.ts (--version)
-  'engine/lbfgs.wat', // engine/vectors.ts
 ] as const;
 
 const out = resolve(ROOT, process.argv[2] ?? 'dist');
@@ -41,4 +41,11 @@ const compiled = spawnSync(
 if (compiled.status !== 0) process.exit(compiled.status ?? 1);
 
 for (const asset of RUNTIME_ASSETS) cpSync(join(ROOT, asset), join(out, asset), { recursive: true });
+// The optimiser's kernels, assembled from engine/lbfgs.wat for engine/vectors.ts.
+const kernels = spawnSync(
+  process.execPath,
+  [join(ROOT, 'scripts/assemble-kernels.js'), join(out, 'engine/lbfgs.wasm')],
+  { stdio: 'inherit' },
+);
+if (kernels.status !== 0) process.exit(kernels.status ?? 1);
 console.log(`build: ${relative(ROOT, out) || '.'}/ ready`);

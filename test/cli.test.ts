@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalogue } from '../presets/catalogue.ts';
 import { asset, SHALLOW_WEIGHTS } from './assets.ts';
+import { loadedPackages } from './imports.ts';
 import { ROOT, waitFor } from './job-system.ts';
 import { writeRandomWeights } from './weights.ts';
 
@@ -311,6 +312,63 @@ describe('stylize CLI: what it refuses before painting', () => {
     );
     expect(paper).toMatch(/^stylize: cannot paint with the paper layers \(--layers or STYLIZE_LAYERS\): /);
     expect(paper).toMatch(/or use --layers shallow$/);
+  });
+});
+
+// Every module a `stylize` process loads, recorded by test/record-loads.mjs: TensorFlow.js (seconds and tens of
+// MB to load) only where a TensorFlow.js backend is chosen, ONNX Runtime only where something is painted.
+describe('stylize CLI: what it loads', () => {
+  const packagesOf = async (args: string[]) => {
+    const records = await mkdtemp(join(dir, 'loads-'));
+    const result = await run(
+      process.execPath,
+      ['--import', './test/record-loads.mjs', 'bin/stylize.js', ...args],
+      {
+        env: { ...process.env, RECORD_LOADS: records },
+      },
+    );
+    const [only, ...more] = await loadedPackages(records);
+    expect(more).toEqual([]);
+    expect(only!.entry).toMatch(/bin\/stylize\.js$/);
+    return { ...result, packages: [...only!.packages] };
+  };
+  const TFJS = /^@tensorflow\//;
+
+  it('--help loads neither TensorFlow.js nor ONNX Runtime', async () => {
+    const { stdout, packages } = await packagesOf(['--help']);
+    expect(stdout).toMatch(/^Usage: stylize/);
+    expect(packages).toContain('commander');
+    expect(packages.filter((name) => TFJS.test(name) || name === 'onnxruntime-node')).toEqual([]);
+  });
+
+  it('a painting on ONNX Runtime, named or chosen by auto, loads no TensorFlow.js', async () => {
+    for (const backend of ['onnx', 'auto']) {
+      const { stdout, packages } = await packagesOf([
+        ...shallowJob(asset('styles/starry_night.jpg'), '24', join(dir, `loads-${backend}.png`)),
+        '--iterations',
+        '2',
+        '--backend',
+        backend,
+      ]);
+      expect(JSON.parse(stdout).backend, backend).toBe('onnx');
+      expect(packages, backend).toContain('onnxruntime-node');
+      expect(
+        packages.filter((name) => TFJS.test(name)),
+        backend,
+      ).toEqual([]);
+    }
+  });
+
+  it('a painting on a TensorFlow.js backend loads TensorFlow.js', async () => {
+    const { stdout, packages } = await packagesOf([
+      ...shallowJob(asset('styles/starry_night.jpg'), '24', join(dir, 'loads-cpu.png')),
+      '--iterations',
+      '1',
+      '--backend',
+      'cpu',
+    ]);
+    expect(JSON.parse(stdout).backend).toBe('cpu');
+    expect(packages).toContain('@tensorflow/tfjs');
   });
 });
 

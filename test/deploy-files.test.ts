@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, matchesGlob } from 'node:path';
+import { dirname, join, matchesGlob } from 'node:path';
 import { promisify } from 'node:util';
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadBotConfig } from '../bot/bot-config.ts';
+import { loadWorkerConfig } from '../worker/config.ts';
 import { importsFrom } from './imports.ts';
 import { ROOT } from './job-system.ts';
 
@@ -21,11 +23,12 @@ interface Service {
   env_file?: unknown;
   volumes?: string[];
   healthcheck?: { test: string[] | string };
+  command?: string[];
   deploy?: { resources?: { reservations?: { devices?: Record<string, unknown>[] } } };
 }
 
 const compose = parse(readFileSync(join(ROOT, 'compose.yaml'), 'utf8'), { merge: true }) as {
-  services: Record<'postgres' | 'bot' | 'worker-gpu' | 'worker-cpu', Service>;
+  services: Record<'postgres' | 'bot' | 'worker-gpu' | 'worker-cpu' | 'presets', Service>;
   volumes: Record<string, unknown>;
 };
 const SECRET = /TOKEN|SECRET|PASSWORD|KEY/i;
@@ -33,16 +36,14 @@ const SECRET = /TOKEN|SECRET|PASSWORD|KEY/i;
 describe('compose.yaml', () => {
   const { services } = compose;
 
-  it('runs PostgreSQL with a volume and a healthcheck, the bot, a GPU worker and a CPU worker under a profile', () => {
-    expect(Object.keys(services).sort()).toEqual(['bot', 'postgres', 'worker-cpu', 'worker-gpu']);
+  it('runs PostgreSQL with a volume and a healthcheck, the bot, a GPU worker and a CPU worker, and a one-shot preset install', () => {
+    expect(Object.keys(services).sort()).toEqual(['bot', 'postgres', 'presets', 'worker-cpu', 'worker-gpu']);
     expect(services.postgres.image).toMatch(/^postgres:/);
     expect(services.postgres.volumes).toContain('postgres:/var/lib/postgresql/data');
     expect(JSON.stringify(services.postgres.healthcheck?.test)).toContain('pg_isready');
     expect(services.bot.build?.target).toBe('bot');
     expect(services['worker-gpu'].build?.target).toBe('worker-gpu');
     expect(services['worker-cpu'].build?.target).toBe('worker-cpu');
-    expect(services['worker-cpu'].profiles).toEqual(['cpu']);
-    expect(services['worker-gpu'].profiles).toBeUndefined();
     expect(services.bot.environment?.BOT_WORKERS).toBe('0');
     expect(Object.keys(compose.volumes).sort()).toEqual(['postgres', 'presets', 'weights']);
   });
@@ -59,6 +60,40 @@ describe('compose.yaml', () => {
     for (const name of ['worker-gpu', 'worker-cpu'] as const) {
       expect(services[name].volumes, name).toContain('weights:/weights');
     }
+  });
+
+  it('starts PostgreSQL and the bot under every profile, a GPU service only under gpu, a CPU worker only under cpu', () => {
+    // What `docker compose --profile P up` starts: the services without a profile, and those of P.
+    const started = (profile?: string) =>
+      Object.entries(services)
+        .filter(([, service]) => !service.profiles || (profile && service.profiles.includes(profile)))
+        .map(([name]) => name)
+        .sort();
+    const usesGpu = (name: string) =>
+      services[name as keyof typeof services].deploy?.resources?.reservations?.devices !== undefined;
+    expect(started()).toEqual(['bot', 'postgres']);
+    expect(started('gpu')).toEqual(['bot', 'postgres', 'worker-gpu']);
+    expect(started('cpu')).toEqual(['bot', 'postgres', 'worker-cpu']);
+    expect(started('cpu').filter(usesGpu)).toEqual([]);
+    expect(started('setup')).toEqual(['bot', 'postgres', 'presets']);
+    expect(Object.keys(services).filter(usesGpu)).toEqual(['worker-gpu']);
+  });
+
+  it('installs the preset paintings into the volume the bot and the workers read them from, with the CLI', () => {
+    const presets = services.presets;
+    expect(presets.volumes).toEqual(['presets:/data/presets']);
+    const [node, script, ...args] = presets.command ?? [];
+    expect([node, args]).toEqual(['node', ['presets', 'setup']]);
+    // The CLI is in the image it runs in (the bin, which runs dist/ there).
+    expect(existsSync(join(ROOT, script!))).toBe(true);
+    const image = dockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).stages.find(
+      (stage) => stage.name === presets.build?.target,
+    );
+    expect(image?.lines).toContainEqual({
+      instruction: 'COPY',
+      args: `${dirname(script!)} ${dirname(script!)}`,
+    });
+    expect(readFileSync(join(ROOT, 'compose.yaml'), 'utf8')).toContain('docker compose run --rm presets');
   });
 
   it('reserves one NVIDIA GPU for the GPU worker', () => {
@@ -183,7 +218,7 @@ describe('Dockerfile', () => {
     chain(s)
       .flatMap((c) => c.lines.filter((l) => l.instruction === 'RUN').map((l) => l.args))
       .flatMap((command) => {
-        const script = /^\.\/(\S+\.sh)$/.exec(command)?.[1];
+        const script = /^\.\/(\S+\.sh)(\s|$)/.exec(command)?.[1];
         return script ? [command, readFileSync(join(ROOT, 'scripts', script), 'utf8')] : [command];
       });
   /** The stage a target's node_modules come from. */
@@ -252,18 +287,25 @@ describe('Dockerfile', () => {
     expect(runs(modulesFrom(stage('bot'))).join('\n')).toMatch(/npm uninstall .*onnxruntime-node/);
   });
 
-  it("leaves in the bot's image every package the bot's processes load", async () => {
+  it("leaves in the bot's image exactly the packages the bot's processes load: no ML runtime", async () => {
     const removed = runs(modulesFrom(stage('bot')))
       .flatMap((command) => /npm uninstall (.*)/.exec(command)?.[1]?.split(/\s+/) ?? [])
       .filter((word) => !word.startsWith('-'));
-    expect(removed).toContain('@tensorflow/tfjs');
-    for (const entry of ['bot/main.ts', 'bot/shard.ts']) {
-      const loaded = await importsFrom(entry);
-      expect(
-        removed.filter((name) => loaded.has(name)),
-        entry,
-      ).toEqual([]);
-    }
+    const loaded = new Set([...(await importsFrom('bot/main.ts')), ...(await importsFrom('bot/shard.ts'))]);
+    expect(removed.sort()).toEqual(Object.keys(pkg.dependencies).filter((name) => !loaded.has(name)));
+    expect(removed).toEqual(expect.arrayContaining(['onnxruntime-node', '@tensorflow/tfjs']));
+  });
+
+  it('installs webgpu, an optional dependency, in the GPU worker alone', () => {
+    const optional = (target: string) =>
+      runs(modulesFrom(stage(target)))
+        .flatMap(
+          (command) => /^\.\/install-production\.sh(.*)$/.exec(command)?.[1]?.trim().split(/\s+/) ?? [],
+        )
+        .filter(Boolean);
+    expect(optional('worker-gpu')).toEqual(['webgpu']);
+    expect(optional('worker-cpu')).toEqual([]);
+    expect(pkg.optionalDependencies).toHaveProperty('webgpu');
   });
 
   it("builds the GPU worker's native modules on its own base, with ONNX Runtime's CUDA 12 provider", () => {
@@ -283,6 +325,23 @@ describe('Dockerfile', () => {
     const users = new Set(TARGETS.map((target) => effective(stage(target), 'USER')));
     expect([...users]).toEqual(['1000:1000']);
     for (const s of stages) expect(runs(s).join('\n'), s.name).not.toMatch(/chown\s+(-\w*R|--recursive)/);
+  });
+
+  it("creates each volume's mount point in the images, owned by 1000, which a fresh volume takes on", () => {
+    const mounts = new Set(
+      Object.values(compose.services)
+        .filter((service) => service.build)
+        .flatMap((service) => service.volumes ?? [])
+        .map((volume) => volume.split(':')[1]!),
+    );
+    expect([...mounts].sort()).toEqual(['/data/presets', '/weights']);
+    for (const target of TARGETS) {
+      const setup = runs(stage(target)).join('\n');
+      for (const path of mounts) {
+        expect(setup, `${target} ${path}`).toMatch(new RegExp(`mkdir -p [^&]*${path}( |$)`, 'm'));
+        expect(setup, `${target} ${path}`).toMatch(new RegExp(`chown 1000:1000 [^&]*${path}( |$)`, 'm'));
+      }
+    }
   });
 
   it('sets no secret through ENV or ARG', () => {
@@ -344,6 +403,7 @@ it('names ONNX Runtime install option ONNXRUNTIME_NODE_INSTALL, never the deprec
 });
 
 interface PackageJson {
+  license: string;
   engines: { node: string };
   bin: Record<string, string>;
   scripts: Record<string, string>;
@@ -390,8 +450,13 @@ describe('package.json', () => {
     expect(readFileSync(join(ROOT, pkg.bin.stylize!), 'utf8')).toContain('../dist/cli/main.js');
   });
 
+  it('is MIT licensed, as the LICENSE file says', () => {
+    expect(pkg.license).toBe('MIT');
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} \S/);
+  });
+
   it('keeps the compilers, the Prisma CLI and the test tools out of the production dependencies', () => {
-    for (const tool of ['prisma', 'tsx', 'typescript', 'vitest', '@biomejs/biome', 'semver']) {
+    for (const tool of ['prisma', 'tsx', 'typescript', 'vitest', '@biomejs/biome', 'semver', 'wabt']) {
       expect(pkg.dependencies, tool).not.toHaveProperty(tool);
       expect(pkg.devDependencies, tool).toHaveProperty(tool);
     }
@@ -445,6 +510,92 @@ describe('package.json', () => {
     ).toEqual(['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'better-sqlite3', 'onnxruntime-node']);
     const { stdout } = await promisify(execFile)('npm', ['install-scripts', 'ls', '--json'], { cwd: ROOT });
     expect(JSON.parse(stdout)).toEqual({ allowScripts: [] });
+  });
+});
+
+/** The environment variables the compiled sources read: the keys of their zod schemas, and `env.NAME` reads. */
+function variablesRead(): Set<string> {
+  const names = new Set<string>();
+  const { include } = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as {
+    include: string[];
+  };
+  for (const dir of include) {
+    for (const file of readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.ts') || file.startsWith('generated')) continue;
+      const text = readFileSync(join(ROOT, dir, file), 'utf8');
+      const keys =
+        /\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\s*:\s*(?:z\s*\.|port\(|host\b|count\(|positive\(|millis\(|httpUrl\(|optional\b)/g;
+      for (const match of text.matchAll(keys)) names.add(match[1]!);
+      for (const match of text.matchAll(/\benv\.([A-Z][A-Z0-9_]+)/g)) names.add(match[1]!);
+    }
+  }
+  // The system's own, read only to find the user's cache directory.
+  for (const name of ['HOME', 'XDG_CACHE_HOME']) names.delete(name);
+  return names;
+}
+
+describe('.env.example', () => {
+  /** Its variables by section (the file each goes in): those given a value, and those left as comments. */
+  const sections = new Map<string, { name: string; value: string | undefined }[]>();
+  let section = '';
+  for (const line of readFileSync(join(ROOT, '.env.example'), 'utf8').split('\n')) {
+    const heading = /^# ---- (\.env(?:\.\w+)?): /.exec(line);
+    if (heading) {
+      section = heading[1]!;
+      sections.set(section, []);
+    }
+    const variable = /^(# )?([A-Z][A-Z0-9_]+)=(.*)$/.exec(line);
+    if (variable)
+      sections.get(section)!.push({ name: variable[2]!, value: variable[1] ? undefined : variable[3] });
+  }
+  const all = [...sections.values()].flat();
+  const given = Object.fromEntries(all.filter((v) => v.value !== undefined).map((v) => [v.name, v.value!]));
+
+  it('lists every variable the processes read once, in the file compose.yaml gives the roles that read it', () => {
+    expect([...sections.keys()]).toEqual(['.env', '.env.jobs', '.env.chat', '.env.worker']);
+    const names = all.map((v) => v.name);
+    expect(names.length).toBe(new Set(names).size);
+    const apps = [...sections]
+      .filter(([file]) => file !== '.env')
+      .flatMap(([, vars]) => vars.map((v) => v.name));
+    expect(apps.sort()).toEqual([...variablesRead()].sort());
+    expect(sections.get('.env')!.map((v) => v.name)).toEqual(['COMPOSE_PROFILES', 'POSTGRES_PASSWORD']);
+    const expected = (name: string) =>
+      /^(DISCORD|SLACK|HEALTH)_/.test(name)
+        ? '.env.chat'
+        : /^WORKER_/.test(name) || name === 'STYLIZE_WEIGHTS_DIR'
+          ? '.env.worker'
+          : '.env.jobs';
+    for (const [file, vars] of sections) {
+      if (file !== '.env') for (const { name } of vars) expect(file, name).toBe(expected(name));
+    }
+  });
+
+  it('gives each variable its default, and no secret a value', () => {
+    // Chat credentials (stand-ins) so that the platforms' settings are parsed too.
+    const chat = {
+      DISCORD_TOKEN: 'token',
+      DISCORD_APPLICATION_ID: '123456789012345678',
+      SLACK_BOT_TOKEN: 'xoxb-token',
+      SLACK_SIGNING_SECRET: 'secret',
+    };
+    expect(loadBotConfig({ ...given, ...chat })).toEqual(loadBotConfig(chat));
+    expect(loadWorkerConfig(given)).toEqual(loadWorkerConfig({}));
+    expect(Object.keys(given).length).toBeGreaterThan(30);
+    for (const name of Object.keys(given)) expect(name).not.toMatch(SECRET);
+  });
+
+  it('is tracked by git, unlike the files made from it', async () => {
+    const ignored = (path: string) =>
+      promisify(execFile)('git', ['check-ignore', '-q', path], { cwd: ROOT }).then(
+        () => true,
+        () => false,
+      );
+    expect(await Promise.all(['.env.example', '.env.jobs', '.env'].map(ignored))).toEqual([
+      false,
+      true,
+      true,
+    ]);
   });
 });
 

@@ -22,6 +22,14 @@ const get = async (port: number, path: string) => {
   return { status: response.status, text: await response.text() };
 };
 
+/** prom-client's default metrics of a process: its memory and heap in use, its event loop's lag, its GC pauses. */
+function expectProcessMetrics(text: string) {
+  expect(text).toMatch(/^process_resident_memory_bytes [1-9]\d*$/m);
+  expect(text).toMatch(/^nodejs_heap_size_used_bytes [1-9]\d*$/m);
+  expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
+  expect(text).toContain('# TYPE nodejs_gc_duration_seconds histogram');
+}
+
 // The real bot (no chat platform, no local workers) and the real worker process on one SQLite database.
 describe('health server', () => {
   let db: TestDatabase;
@@ -57,6 +65,7 @@ describe('health server', () => {
     ]) {
       expect(botMetrics).toContain(`# TYPE ${name}`);
     }
+    expectProcessMetrics(botMetrics);
     expect(botMetrics).not.toMatch(/TOKEN|SECRET/i);
     await stopProcess(bot);
     expect(await bot.exited).toBe(0);
@@ -73,6 +82,7 @@ describe('health server', () => {
     expect(metrics).toContain('stylize_jobs{status="succeeded"} 1');
     expect(metrics).not.toContain('stylize_queue_depth{');
     expect(metrics).toMatch(/^stylize_worker_iterations_per_second \d/m);
+    expectProcessMetrics(metrics);
 
     worker.process.kill('SIGTERM');
     expect(await worker.exited).toBe(0);

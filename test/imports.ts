@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { ROOT } from './job-system.ts';
 
@@ -49,4 +49,23 @@ export async function importsFrom(entry: string): Promise<Set<string>> {
     pending.push(...files.filter((file) => file.endsWith('.ts') && !seen.has(file)));
   }
   return seen;
+}
+
+/**
+ * What the processes run under test/record-loads.mjs (RECORD_LOADS=`dir`) loaded: for each process, its entry
+ * script and the packages (by name, from the node_modules path of each module file) it loaded.
+ */
+export async function loadedPackages(dir: string): Promise<{ entry: string; packages: Set<string> }[]> {
+  const processes = [];
+  for (const file of await readdir(dir)) {
+    const [entry = '', ...modules] = (await readFile(join(dir, file), 'utf8')).split('\n');
+    const packages = new Set<string>();
+    for (const module of modules) {
+      // The innermost node_modules/NAME/ of the path: the package the file belongs to.
+      const name = [...module.matchAll(/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].at(-1)?.[1];
+      if (name) packages.add(name);
+    }
+    processes.push({ entry, packages });
+  }
+  return processes;
 }

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../jobs/core.ts';
+import { loadedPackages } from './imports.ts';
 import {
   type Child,
   createTestDatabase,
@@ -112,16 +114,24 @@ describe('production build', () => {
       }
     }
     expect(read).toEqual(
-      expect.arrayContaining(['prisma/migrations', 'presets/catalogue.json', join('engine', 'lbfgs.wat')]),
+      expect.arrayContaining(['prisma/migrations', 'presets/catalogue.json', join('engine', 'lbfgs.wasm')]),
     );
     for (const path of read) expect(existsSync(join(out, path)), path).toBe(true);
   });
 
   it('runs the bot and its worker process as plain node on the compiled files, and paints a job', async () => {
     const job = await submit(core, 'compiled', 'member-1', { size: 24, iterations: 3 });
+    const records = mkdtempSync(join(out, 'loads-'));
     bot = spawnNode(
       [join(out, 'bot/main.js')],
-      testEnv(db, { BOT_WORKERS: '1', WORKER_BACKEND: 'onnx', NODE_ENV: 'production' }),
+      testEnv(db, {
+        BOT_WORKERS: '1',
+        WORKER_BACKEND: 'onnx',
+        NODE_ENV: 'production',
+        // Inherited by the worker process: both record what they load (test/record-loads.mjs).
+        NODE_OPTIONS: `--import=${pathToFileURL(join(ROOT, 'test/record-loads.mjs')).href}`,
+        RECORD_LOADS: records,
+      }),
     );
     const child = bot.process;
     const output = bot.output;
@@ -148,6 +158,25 @@ describe('production build', () => {
     child.kill('SIGTERM');
     expect(await bot.exited).toBe(0);
     bot = undefined;
+
+    // The bot loads no ML runtime; the worker on ONNX Runtime loads it, and neither TensorFlow.js nor wabt.
+    const loads = await loadedPackages(records);
+    const of = (entry: string) => [...loads.find((p) => p.entry === join(out, entry))!.packages];
+    const ML = /^(@tensorflow\/.*|onnxruntime-node|webgpu|wabt)$/;
+    expect(of('bot/main.js')).toContain('discord.js');
+    expect(of('bot/main.js').filter((name) => ML.test(name))).toEqual([]);
+    expect(of('worker/main.js').filter((name) => ML.test(name))).toEqual(['onnxruntime-node']);
+  });
+
+  it("asks Dawn for the WebGPU adapter from the build, as from the sources (auto's choice)", async () => {
+    const script = `
+      const { chooseBackend } = await import(${JSON.stringify(pathToFileURL(join(out, 'engine/index.js')).href)});
+      const choice = await chooseBackend('auto', { threads: 1 });
+      console.log(JSON.stringify(choice.skipped.find((s) => s.backend === 'onnx-webgpu') ?? choice));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT });
+    const webgpu = JSON.parse(stdout) as { backend: string; code?: string; reason?: string };
+    // Answered by the adapter query (a device, none, or a software one), not refused before asking.
+    expect(webgpu.code, webgpu.reason).not.toBe('not-installed');
   });
 
   it('runs the compiled CLI, which finds the preset catalogue, the bundled paintings and its version from the build', async () => {

@@ -1,11 +1,16 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { chooseBackend } from '../engine/index.ts';
+import { type BackendChoice, chooseBackend } from '../engine/index.ts';
 import { registry } from '../lib/metrics.ts';
 import { parseWorkerSettings } from '../worker/config.ts';
 import { cpuThreads, Painter } from '../worker/paint.ts';
 import { SHALLOW_WEIGHTS } from './assets.ts';
+import { ROOT } from './job-system.ts';
 
 /** The worker's compute backend at start: chosen once, logged with the skipped candidates, exported as a metric. */
 
@@ -44,6 +49,39 @@ describe('worker compute backend', () => {
     await expect(Painter.start({ weightsDir: SHALLOW_WEIGHTS, backend: 'tensorflow-gpu' })).rejects.toThrow(
       /tfjs-node-gpu (is not installed|loaded but TensorFlow sees no GPU)|did not/,
     );
+  });
+
+  it('reports the webgpu package, an optional dependency, as a skipped backend where it is not installed', async () => {
+    // A process where importing webgpu fails as it does without the package (test/hide-packages.mjs); the
+    // adapter query's child process inherits NODE_OPTIONS.
+    const script = `
+      const { chooseBackend } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'engine/index.ts')).href)});
+      const auto = await chooseBackend('auto', { threads: 1 });
+      const named = await chooseBackend('onnx-webgpu').catch((error) => ({ code: error.code, message: error.message }));
+      console.log(JSON.stringify({ auto, named }));`;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          HIDE_PACKAGES: 'webgpu',
+          NODE_OPTIONS: `--import=${pathToFileURL(join(ROOT, 'test/hide-packages.mjs')).href}`,
+        },
+      },
+    );
+    const { auto, named } = JSON.parse(stdout) as {
+      auto: BackendChoice;
+      named: { code: string; message: string };
+    };
+    const notInstalled = {
+      code: 'not-installed',
+      reason: expect.stringMatching(/^the webgpu package is not installed \(Dawn's Node\.js binding/),
+    };
+    expect(auto.backend).toBe('onnx');
+    expect(auto.skipped).toContainEqual({ backend: 'onnx-webgpu', ...notInstalled });
+    expect(named).toEqual({ code: notInstalled.code, message: notInstalled.reason });
   });
 
   it("gives each worker process its share of the machine's cores", () => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { BackendUnavailable, errorLine, type OnnxBackend } from '../backends.ts';
-import type { AdapterInfo } from './adapter-query.ts';
+import type { AdapterAnswer } from './adapter-query.ts';
 import { GraphBuilder } from './builder.ts';
 
 const run = promisify(execFile);
@@ -136,14 +136,15 @@ function cudaDevice(): Device {
  * adapter-query.ts asks Dawn the same question in a child process and tells.
  */
 async function webgpuDevice(): Promise<Device> {
-  // Beside this module: the TypeScript source (run through tsx), or in the GPU check's bundle, its .mjs.
-  const script = ['adapter-query.ts', 'adapter-query.mjs']
+  // Beside this module: the TypeScript source (run through tsx), the compiled build's .js, or in the GPU
+  // check's bundle, its .mjs.
+  const script = ['adapter-query.ts', 'adapter-query.js', 'adapter-query.mjs']
     .map((name) => new URL(name, import.meta.url))
     .find((url) => existsSync(url));
   if (!script) throw new BackendUnavailable('not-installed', 'the WebGPU adapter query is missing');
   const path = fileURLToPath(script);
   const args = path.endsWith('.ts') ? ['--import', import.meta.resolve('tsx'), path] : [path];
-  let answer: AdapterInfo | null;
+  let answer: AdapterAnswer;
   try {
     const { stdout } = await run(process.execPath, args, { timeout: ADAPTER_QUERY_TIMEOUT_MS });
     answer = JSON.parse(stdout.trim().split('\n').at(-1)!);
@@ -151,6 +152,12 @@ async function webgpuDevice(): Promise<Device> {
     // A driver that crashes or hangs while enumerating adapters, or a Dawn binding that does not load here.
     const stderr = (error as { stderr?: string }).stderr?.trim().split('\n').at(-1);
     throw new BackendUnavailable('failed', `the WebGPU adapter query failed (${stderr || errorLine(error)})`);
+  }
+  if (answer === 'not-installed') {
+    throw new BackendUnavailable(
+      'not-installed',
+      "the webgpu package is not installed (Dawn's Node.js binding, an optional dependency: it tells a hardware adapter from a software one)",
+    );
   }
   if (!answer) {
     throw new BackendUnavailable(

@@ -1,28 +1,29 @@
-// The union package, not tfjs-core alone: only its bundle registers the gradients autodiff needs.
-import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
 import { BackendUnavailable, errorLine, type TfjsBackend } from '../backends.ts';
 
-export type Tf = typeof tf;
+// The union package, not tfjs-core alone: only its bundle registers the gradients autodiff needs.
+export type Tf = typeof import('@tensorflow/tfjs');
 
 /**
  * Makes one TensorFlow.js backend current and returns the tfjs namespace (the shared tfjs-core, into which the
  * bindings register) and the device it runs on. The native bindings (`@tensorflow/tfjs-node[-gpu]`) are
- * optional dependencies whose install downloads libtensorflow, so they are often absent. A GPU build of
- * TensorFlow that finds no GPU runs on the CPU, slower than `onnx`: `tensorflow-gpu` then refuses to start.
- * Throws BackendUnavailable with the reason.
+ * optional dependencies whose install downloads libtensorflow, so they are often absent: their absence is found
+ * before TensorFlow.js itself loads (seconds, tens of MB), so that `auto` passing over `tensorflow-gpu` costs
+ * nothing. A GPU build of TensorFlow that finds no GPU runs on the CPU, slower than `onnx`: `tensorflow-gpu`
+ * then refuses to start. Throws BackendUnavailable with the reason.
  */
 export async function useTfjsBackend(backend: TfjsBackend): Promise<{ tf: Tf; device: string }> {
   if (backend === 'tensorflow-gpu' || backend === 'tensorflow') {
     const pkg = backend === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+    if (!installed(pkg))
+      throw new BackendUnavailable(
+        'not-installed',
+        `${pkg} is not installed (its install downloads libtensorflow)`,
+      );
+    const tf = await import('@tensorflow/tfjs');
     try {
       await import(pkg);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
-        throw new BackendUnavailable(
-          'not-installed',
-          `${pkg} is not installed (its install downloads libtensorflow)`,
-        );
       throw new BackendUnavailable('failed', `${pkg} did not load (${errorLine(error)})`);
     }
     // Both bindings register a backend named "tensorflow".
@@ -38,9 +39,20 @@ export async function useTfjsBackend(backend: TfjsBackend): Promise<{ tf: Tf; de
     }
     return { tf, device: onGpu ? 'CUDA GPU (TensorFlow)' : 'CPU (TensorFlow)' };
   }
+  const tf = await import('@tensorflow/tfjs');
   if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
   if (!(await tf.setBackend(backend)))
     throw new BackendUnavailable('failed', `the ${backend} backend did not start`);
   await tf.ready();
   return { tf, device: backend === 'wasm' ? 'CPU (WebAssembly)' : 'CPU (JavaScript)' };
+}
+
+/** Whether a package resolves from here (both bindings are CommonJS packages with a `main`). */
+function installed(pkg: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
 }

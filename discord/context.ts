@@ -1,4 +1,5 @@
 import type { REST } from '@discordjs/rest';
+import { PermissionFlagsBits } from 'discord.js';
 import type { ServerChoiceCache } from '../chat/preset-choices.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Core, JobOptionsInput, ServerRef } from '../rules/index.ts';
@@ -22,3 +23,10 @@ export const serverOf = (guildId: string): ServerRef => ({ platform: 'discord', 
 
 /** Discord's upload limit without boosts, when an interaction does not say. */
 export const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
+
+/**
+ * Whether the member may manage the bot on this server (Manage Server). Checked on every admin action: a server
+ * can show /stylize-admin to anyone in its Integrations settings, whatever the command's default permissions.
+ */
+export const isAdmin = (interaction: { memberPermissions: { has(bit: bigint): boolean } | null }) =>
+  interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false;

@@ -34,8 +34,8 @@ import {
 } from '../rules/index.ts';
 import { safeError } from './errors.ts';
 import { fitToUpload } from './fit.ts';
+import * as render from './job-messages.ts';
 import { type ChatRefs, decodeRefs, encodeRefs, messageLink, type Setups } from './refs.ts';
-import * as render from './render.ts';
 
 export interface DiscordEvents extends JobEvents {
   /** Stops editing: pending progress edits are dropped, edits and posts under way are waited for. */

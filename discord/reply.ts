@@ -8,7 +8,7 @@ import { DiscordAPIError } from '@discordjs/rest';
 import type { RepliableInteraction } from 'discord.js';
 import { type APIMessage, RESTJSONErrorCodes, Routes } from 'discord-api-types/v10';
 import type { Context } from './context.ts';
-import * as render from './render.ts';
+import { type MessageSpec, toInteractionReply, toRest } from './message-spec.ts';
 
 /** What Discord answers to an interaction token that expired or never got its first answer. */
 const TOKEN_GONE = new Set<number | string>([
@@ -20,10 +20,10 @@ const TOKEN_GONE = new Set<number | string>([
 export async function showReply(
   ctx: Context,
   interaction: RepliableInteraction,
-  spec: render.MessageSpec,
+  spec: MessageSpec,
 ): Promise<{ id: string; channelId: string }> {
   try {
-    const message = await interaction.editReply(render.toInteractionReply(spec));
+    const message = await interaction.editReply(toInteractionReply(spec));
     return { id: message.id, channelId: message.channelId };
   } catch (error) {
     if (!(error instanceof DiscordAPIError && TOKEN_GONE.has(error.code)) || !interaction.channelId)
@@ -34,7 +34,7 @@ export async function showReply(
     );
     const posted = (await ctx.rest.post(
       Routes.channelMessages(interaction.channelId),
-      render.toRest(spec),
+      toRest(spec),
     )) as APIMessage;
     return { id: posted.id, channelId: posted.channel_id };
   }

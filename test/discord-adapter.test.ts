@@ -12,11 +12,17 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePreset } from '../chat/preset-choices.ts';
 import { checkAttachment, downloadAttachment, isAllowedUrl } from '../discord/attachments.ts';
+import { iterationChoices, presetChoices, sizeChoices } from '../discord/autocomplete.ts';
+import { parseCancelButtonId, parseVariationButtonId } from '../discord/buttons.ts';
+import { queueMessage } from '../discord/commands/admin.ts';
+import { historyMessage } from '../discord/commands/history.ts';
 import { type AttachmentPolicy, parseDiscordConfig, requireDiscordConfig } from '../discord/config.ts';
+import { errorMessage } from '../discord/errors.ts';
 import { discordEvents } from '../discord/events.ts';
 import { fitToUpload } from '../discord/fit.ts';
+import { finalMessage, progressEnded, progressRunning } from '../discord/job-messages.ts';
+import { toRest } from '../discord/message-spec.ts';
 import { type ChatRefs, encodeRefs, Setups } from '../discord/refs.ts';
-import * as render from '../discord/render.ts';
 import type { DownloadError } from '../lib/download.ts';
 import { ImageError } from '../lib/images/index.ts';
 import {
@@ -219,7 +225,7 @@ describe('attachments', () => {
 describe('render', () => {
   it('turns a message into a REST body with numbered attachments, or leaves attachments alone', () => {
     const data = Buffer.from('x');
-    const withFiles = render.toRest({
+    const withFiles = toRest({
       content: 'hi',
       files: [
         { name: 'a.png', data },
@@ -238,7 +244,7 @@ describe('render', () => {
       ['files[0]', 'a.png'],
       ['files[1]', 'b.jpg'],
     ]);
-    const plain = render.toRest({ content: 'x'.repeat(3000), components: [] });
+    const plain = toRest({ content: 'x'.repeat(3000), components: [] });
     expect(plain.files).toBeUndefined();
     expect(plain.body).not.toHaveProperty('attachments');
     expect(plain.body.content).toHaveLength(2000);
@@ -246,7 +252,7 @@ describe('render', () => {
 
   it('shows progress with the preview and a Cancel button carrying the job and its requester', () => {
     const job = jobView();
-    const spec = render.progressRunning(
+    const spec = progressRunning(
       job,
       {
         iteration: 30,
@@ -261,26 +267,26 @@ describe('render', () => {
     expect(spec.files?.map((f) => f.name)).toEqual(['preview-7.jpg']);
     const id = spec.components?.[0]?.components[0];
     expect(id).toMatchObject({ custom_id: 'stylize:cancel:7:333333333333333333', label: 'Cancel' });
-    expect(render.parseCancelButtonId('stylize:cancel:7:333333333333333333')).toEqual({
+    expect(parseCancelButtonId('stylize:cancel:7:333333333333333333')).toEqual({
       jobId: 7,
       requesterId: '333333333333333333',
     });
-    expect(render.parseCancelButtonId('stylize:cancel:x:1')).toBeUndefined();
-    expect(render.progressEnded(job, 'done').components).toEqual([]);
+    expect(parseCancelButtonId('stylize:cancel:x:1')).toBeUndefined();
+    expect(progressEnded(job, 'done').components).toEqual([]);
     const early = { iteration: 96, iterations: 300, loss: 1, etaMs: 0, preview: undefined, converged: true };
-    expect(render.progressRunning(job, early, 0).content).toContain(
+    expect(progressRunning(job, early, 0).content).toContain(
       'Painting: converged early, after 96 of up to 300 iterations: finishing',
     );
-    expect(render.progressEnded(jobView({ iteration: 97, converged: true }), 'done').content).toContain(
+    expect(progressEnded(jobView({ iteration: 97, converged: true }), 'done').content).toContain(
       'Done ✅ (converged early, after 97 of up to 300 iterations).',
     );
-    expect(render.progressEnded(job, 'done').content).not.toContain('converged');
-    expect(render.finalMessage(job, [], []).mentionUsers).toEqual([job.requesterId]);
+    expect(progressEnded(job, 'done').content).not.toContain('converged');
+    expect(finalMessage(job, [], []).mentionUsers).toEqual([job.requesterId]);
   });
 
   it('puts the variations a finished painting offers under it, each button naming its job and requester', () => {
     const done = jobView({ status: 'succeeded' });
-    const final = render.finalMessage(done, [], ['more-style', 'less-style', 'colours', 'larger']);
+    const final = finalMessage(done, [], ['more-style', 'less-style', 'colours', 'larger']);
     const buttons = final.components![0]!.components as { label: string; custom_id: string }[];
     expect(buttons.map((b) => b.label)).toEqual([
       'More style',
@@ -290,21 +296,21 @@ describe('render', () => {
       'Timelapse',
     ]);
     expect(buttons[3]!.custom_id).toBe('stylize:vary:larger:7:333333333333333333');
-    expect(render.parseVariationButtonId(buttons[2]!.custom_id)).toEqual({
+    expect(parseVariationButtonId(buttons[2]!.custom_id)).toEqual({
       kind: 'colours',
       jobId: 7,
       requesterId: '333333333333333333',
     });
-    expect(render.parseVariationButtonId('stylize:vary:bigger:7:3')).toBeUndefined();
-    expect(render.parseCancelButtonId(buttons[0]!.custom_id)).toBeUndefined();
+    expect(parseVariationButtonId('stylize:vary:bigger:7:3')).toBeUndefined();
+    expect(parseCancelButtonId(buttons[0]!.custom_id)).toBeUndefined();
     // Kept colours are offered back; no choices, no row.
     const kept = jobView({ options: { ...done.options, preserveColors: true } });
-    const [colours] = render.finalMessage(kept, [], ['colours']).components![0]!.components as {
+    const [colours] = finalMessage(kept, [], ['colours']).components![0]!.components as {
       label: string;
     }[];
     expect(colours!.label).toBe('Use the painting’s colours');
     // With no variation left to offer, the Timelapse button alone; Delete in a row of its own, always.
-    const rows = render.finalMessage(done, [], []).components!;
+    const rows = finalMessage(done, [], []).components!;
     expect(rows.map((row) => row.components.map((b) => (b as { label: string }).label))).toEqual([
       ['Timelapse'],
       ['Delete'],
@@ -314,22 +320,22 @@ describe('render', () => {
     );
     // A variation's messages say what it changed.
     const larger = jobView({ id: 8, variationOf: { jobId: 7, kind: 'larger' } });
-    expect(render.progressEnded(larger, 'done').content).toContain('#7 larger)');
+    expect(progressEnded(larger, 'done').content).toContain('#7 larger)');
   });
 
   it('words errors for members: the core’s own messages, a reset time, nothing internal', () => {
     const resetsAt = new Date(Date.UTC(2030, 0, 2));
     const quota = new QuotaError('memberDailyJobs', 3, resetsAt, 'You have had your 3 paintings for today.');
-    expect(render.errorMessage(quota)).toBe(
+    expect(errorMessage(quota)).toBe(
       `You have had your 3 paintings for today. The limit (3) resets <t:${resetsAt.getTime() / 1000}:R>.`,
     );
-    expect(render.errorMessage(new QuotaError('maxSize', 512, null, 'Too big.'))).toBe('Too big.');
-    expect(render.errorMessage(new UserError('forbidden', 'No.'))).toBe('No.');
-    expect(render.errorMessage(new Error('SQLITE_BUSY at /srv/db'))).toBe(INTERNAL_FAULT_TEXT);
+    expect(errorMessage(new QuotaError('maxSize', 512, null, 'Too big.'))).toBe('Too big.');
+    expect(errorMessage(new UserError('forbidden', 'No.'))).toBe('No.');
+    expect(errorMessage(new Error('SQLITE_BUSY at /srv/db'))).toBe(INTERNAL_FAULT_TEXT);
     const operator = new MemberFacingError('scope', 'The bot token lacks files:read.', {
       audience: 'operator',
     });
-    expect(render.errorMessage(operator)).toBe(OPERATOR_FAULT_TEXT);
+    expect(errorMessage(operator)).toBe(OPERATOR_FAULT_TEXT);
     expect([memberReply(operator).log, memberReply(quota).log, memberReply(new Error('x')).log]).toEqual([
       true,
       false,
@@ -346,28 +352,26 @@ describe('render', () => {
   ];
 
   it('autocompletes presets by title, artist or name, ignoring case, accents and separators; 25 at most', () => {
-    expect(render.presetChoices(presets, 'Starry N')).toEqual([
+    expect(presetChoices(presets, 'Starry N')).toEqual([
       { name: 'The Starry Night — Vincent van Gogh, 1889', value: 'starry_night' },
     ]);
-    expect(render.presetChoices(presets, 'van gogh').map((c) => c.value)).toEqual(['starry_night']);
-    expect(render.presetChoices(presets, 'MATISSÉ').map((c) => c.value)).toEqual(['woman-with-hat-matisse']);
-    expect(render.presetChoices(presets, 'woman-with').map((c) => c.value)).toEqual([
-      'woman-with-hat-matisse',
-    ]);
+    expect(presetChoices(presets, 'van gogh').map((c) => c.value)).toEqual(['starry_night']);
+    expect(presetChoices(presets, 'MATISSÉ').map((c) => c.value)).toEqual(['woman-with-hat-matisse']);
+    expect(presetChoices(presets, 'woman-with').map((c) => c.value)).toEqual(['woman-with-hat-matisse']);
     // Names and titles that start with it first, then a word that does, then the rest that contain it.
-    expect(render.presetChoices(presets, 'the s').map((c) => c.value)).toEqual([
+    expect(presetChoices(presets, 'the s').map((c) => c.value)).toEqual([
       'the_scream',
       'shipwreck',
       'starry_night',
     ]);
-    expect(render.presetChoices(presets, 'm').map((c) => c.value)).toEqual([
+    expect(presetChoices(presets, 'm').map((c) => c.value)).toEqual([
       'monet',
       'the_scream',
       'shipwreck',
       'woman-with-hat-matisse',
     ]);
     const many = Array.from({ length: 40 }, (_, i) => ({ name: `p${i}`, label: `p${i}`, own: true }));
-    expect(render.presetChoices(many, '')).toHaveLength(25);
+    expect(presetChoices(many, '')).toHaveLength(25);
   });
 
   it('takes a title typed rather than picked for the preset it names, when it names exactly one', () => {
@@ -381,28 +385,24 @@ describe('render', () => {
 
   it('offers the sizes and iterations a server allows, the number typed first when allowed', () => {
     const within = { maxSize: 450, maxIterations: 7 };
-    expect(render.sizeChoices(within, 384, '')).toEqual([
+    expect(sizeChoices(within, 384, '')).toEqual([
       { name: 'Small (256 px)', value: 256 },
       { name: 'Medium (384 px), the default', value: 384 },
       { name: 'The largest this server allows (450 px)', value: 450 },
     ]);
-    expect(render.sizeChoices(within, 384, '300')[0]).toEqual({ name: '300 px', value: 300 });
-    expect(render.sizeChoices(within, 384, '600')).toHaveLength(3);
-    expect(render.sizeChoices({ maxSize: 100, maxIterations: 1 }, 100, '').map((c) => c.value)).toEqual([
-      100,
-    ]);
-    expect(render.sizeChoices({ maxSize: 4096, maxIterations: 1 }, 384, '').map((c) => c.value)).toEqual([
+    expect(sizeChoices(within, 384, '300')[0]).toEqual({ name: '300 px', value: 300 });
+    expect(sizeChoices(within, 384, '600')).toHaveLength(3);
+    expect(sizeChoices({ maxSize: 100, maxIterations: 1 }, 100, '').map((c) => c.value)).toEqual([100]);
+    expect(sizeChoices({ maxSize: 4096, maxIterations: 1 }, 384, '').map((c) => c.value)).toEqual([
       256, 384, 512,
     ]);
-    expect(render.iterationChoices(within, 7, '')).toEqual([
-      { name: '7 iterations (the default)', value: 7 },
-    ]);
-    expect(render.iterationChoices(within, 2, '5')).toEqual([
+    expect(iterationChoices(within, 7, '')).toEqual([{ name: '7 iterations (the default)', value: 7 }]);
+    expect(iterationChoices(within, 2, '5')).toEqual([
       { name: '5 iterations', value: 5 },
       { name: '2 iterations (the default)', value: 2 },
       { name: '7 iterations (the most this server allows)', value: 7 },
     ]);
-    expect(render.iterationChoices({ maxSize: 1, maxIterations: 1 }, 1, '9')).toEqual([
+    expect(iterationChoices({ maxSize: 1, maxIterations: 1 }, 1, '9')).toEqual([
       { name: '1 iteration (the default)', value: 1 },
     ]);
   });
@@ -433,10 +433,10 @@ describe('render', () => {
       iterations: 300,
       createdAt: new Date(),
     }));
-    const content = render.queueMessage(entries).content;
+    const content = queueMessage(entries).content;
     expect(content.length).toBeLessThanOrEqual(2000);
     expect(content).toMatch(/… and \d+ more$/);
-    expect(render.queueMessage([]).content).toMatch(/Nothing/);
+    expect(queueMessage([]).content).toMatch(/Nothing/);
   });
 });
 
@@ -452,21 +452,19 @@ describe('render: history', () => {
 
   it('links each painting: the message showing it while kept, else its thread, reply or channel', () => {
     const inReply = encodeRefs({ ...refs, threadId: null, result: { channelId: '10', messageId: '20' } });
-    const lines = render
-      .historyMessage([
-        entry({ id: 5, status: 'queued', chatRefs: encodeRefs(refs), threadId: '20' }),
-        entry(
-          { id: 4, status: 'succeeded', finishedAt: at, chatRefs: inReply },
-          { imagesKept: true, resultKept: true },
-        ),
-        entry(
-          { id: 3, status: 'succeeded', finishedAt: at, chatRefs: inReply },
-          { imagesKept: false, resultKept: false },
-        ),
-        entry({ id: 2, status: 'failed', finishedAt: at }, { imagesKept: false, resultKept: false }),
-        entry({ id: 1, status: 'running', chatRefs: encodeRefs({ ...refs, threadId: null }) }),
-      ])
-      .content.split('\n');
+    const lines = historyMessage([
+      entry({ id: 5, status: 'queued', chatRefs: encodeRefs(refs), threadId: '20' }),
+      entry(
+        { id: 4, status: 'succeeded', finishedAt: at, chatRefs: inReply },
+        { imagesKept: true, resultKept: true },
+      ),
+      entry(
+        { id: 3, status: 'succeeded', finishedAt: at, chatRefs: inReply },
+        { imagesKept: false, resultKept: false },
+      ),
+      entry({ id: 2, status: 'failed', finishedAt: at }, { imagesKept: false, resultKept: false }),
+      entry({ id: 1, status: 'running', chatRefs: encodeRefs({ ...refs, threadId: null }) }),
+    ]).content.split('\n');
     expect(lines).toEqual([
       'Your last 5 paintings on this server, newest first:',
       `• #5 · **starry_night** · asked <t:1700000000:R> · waiting in the queue · [open the thread](${guild}/20)`,
@@ -478,10 +476,10 @@ describe('render: history', () => {
   });
 
   it('counts one painting in the singular, and says how to start when there is none', () => {
-    expect(render.historyMessage([entry({ status: 'cancelled', finishedAt: at })]).content).toMatch(
+    expect(historyMessage([entry({ status: 'cancelled', finishedAt: at })]).content).toMatch(
       /^Your last 1 painting on this server:\n• #7 · .* · cancelled <t:1700000000:R> · /,
     );
-    expect(render.historyMessage([]).content).toBe(
+    expect(historyMessage([]).content).toBe(
       'You have no paintings on this server yet. Start one with `/stylize`.',
     );
   });

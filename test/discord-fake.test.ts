@@ -24,7 +24,7 @@ import {
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { commandDefinitions } from '../discord/commands/definitions.ts';
+import { commandDefinitions } from '../discord/commands/index.ts';
 import { describeRegistered, registerCommands } from '../discord/commands/register.ts';
 import { FakeDiscord, type FakeDiscordOptions } from './discord/fake-discord.ts';
 

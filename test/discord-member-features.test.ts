@@ -12,9 +12,10 @@ import {
 } from 'discord-api-types/v10';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deletionMessages } from '../discord/deletion.ts';
+import { paintAvatarMessages } from '../discord/commands/paint-avatar.ts';
+import { stylizeThisImageMessages } from '../discord/commands/stylize-this-image.ts';
+import { deletionMessages } from '../discord/components/delete.ts';
 import { type DiscordAdapter, startDiscord } from '../discord/index.ts';
-import { pickerMessages } from '../discord/picker.ts';
 import { decodeRefs } from '../discord/refs.ts';
 import type { Core, Notifier } from '../rules/index.ts';
 import { startNotifier } from '../rules/index.ts';
@@ -181,7 +182,11 @@ describe('Discord: the Apps menu, Delete and help', () => {
     const text = fake.postMemberMessage({ user: fake.users.bob, content: 'no picture here' });
     const mark = fake.mark();
     const sent = await fake.sendMessageCommand({ name: 'Stylize this image', message: text });
-    expect(await answer(sent)).toMatchObject({ type: 4, ephemeral: true, content: pickerMessages.noImage });
+    expect(await answer(sent)).toMatchObject({
+      type: 4,
+      ephemeral: true,
+      content: stylizeThisImageMessages.noImage,
+    });
 
     const pdf = fake.postMemberMessage({
       attachments: [
@@ -269,7 +274,11 @@ describe('Discord: the Apps menu, Delete and help', () => {
 
   it('Paint this avatar: the member’s avatar at the CDN’s largest size; an admin deletes the painting', async () => {
     const none = await fake.sendUserCommand({ name: 'Paint this avatar', target: fake.users.owner });
-    expect(await answer(none)).toMatchObject({ type: 4, ephemeral: true, content: pickerMessages.noAvatar });
+    expect(await answer(none)).toMatchObject({
+      type: 4,
+      ephemeral: true,
+      content: paintAvatarMessages.noAvatar,
+    });
 
     const avatar = fake.setAvatar(fake.users.bob, await picture(6, 32, 32));
     const sent = await fake.sendUserCommand({ name: 'Paint this avatar', target: fake.users.bob });

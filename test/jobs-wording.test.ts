@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { presetsMessage, progressEnded } from '../discord/render.ts';
+import { presetsMessage } from '../discord/commands/presets.ts';
+import { progressEnded } from '../discord/job-messages.ts';
 import type { Core } from '../jobs/core.ts';
 import type { JobView } from '../jobs/jobs.ts';
 import { requeueStale } from '../jobs/jobs.ts';

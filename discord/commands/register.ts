@@ -1,6 +1,6 @@
 /**
- * Registers the commands of discord/commands/definitions.ts (slash commands, and the Apps menu's message and user
- * commands) with Discord:
+ * Registers the commands of this folder (slash commands, and the Apps menu's message and user commands) with
+ * Discord:
  *
  *   npm run register                  # globally (every server the bot is in)
  *   npm run register -- --guild ID    # one server only, updated instantly: for development
@@ -19,7 +19,7 @@ import {
   Routes,
 } from 'discord-api-types/v10';
 import { type DiscordRegisterConfig, requireDiscordConfig } from '../config.ts';
-import { commandDefinitions } from './definitions.ts';
+import { commandDefinitions } from './index.ts';
 
 export interface RegisterOptions extends DiscordRegisterConfig {
   /** Register to this guild only; globally without it. */

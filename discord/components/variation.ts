@@ -6,28 +6,32 @@
  * becomes the new job's progress message, with its Cancel button; the result follows in the same thread.
  */
 
-import { type ButtonInteraction, MessageFlags, PermissionFlagsBits } from 'discord.js';
-import { memberReply } from '../lib/member-error.ts';
+import { type ButtonInteraction, MessageFlags } from 'discord.js';
+import { memberReply } from '../../lib/member-error.ts';
 import {
   checkVariation,
   type Submission,
   setChatRefs,
   submitVariation,
   type VariationRequest,
-} from '../rules/index.ts';
-import { type Context, DEFAULT_UPLOAD_LIMIT, serverOf } from './context.ts';
-import { safeError } from './errors.ts';
-import { answer } from './first-answer.ts';
-import { type ChatRefs, encodeRefs } from './refs.ts';
-import * as render from './render.ts';
-import { showReply } from './reply.ts';
+} from '../../rules/index.ts';
+import { parseVariationButtonId, type VariationTarget } from '../buttons.ts';
+import { type Context, DEFAULT_UPLOAD_LIMIT, isAdmin, serverOf } from '../context.ts';
+import { errorMessage, safeError } from '../errors.ts';
+import { answer } from '../first-answer.ts';
+import { progressQueued } from '../job-messages.ts';
+import { type ChatRefs, encodeRefs } from '../refs.ts';
+import { showReply } from '../reply.ts';
+import { button } from './component.ts';
 
-export async function handleVariationButton(ctx: Context, interaction: ButtonInteraction): Promise<void> {
-  const target = render.parseVariationButtonId(interaction.customId);
-  if (!target) return;
-  const isAdmin = interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false;
-  if (interaction.user.id !== target.requesterId && !isAdmin) {
-    await interaction.reply({ content: render.messages.notYourPainting, flags: MessageFlags.Ephemeral });
+const messages = {
+  notYourPainting: 'Only the member who asked for this painting, or an admin, can ask for a variation of it.',
+} as const;
+
+async function execute(ctx: Context, interaction: ButtonInteraction, target: VariationTarget): Promise<void> {
+  const admin = isAdmin(interaction);
+  if (interaction.user.id !== target.requesterId && !admin) {
+    await interaction.reply({ content: messages.notYourPainting, flags: MessageFlags.Ephemeral });
     return;
   }
   const server = serverOf(interaction.guildId!);
@@ -35,13 +39,13 @@ export async function handleVariationButton(ctx: Context, interaction: ButtonInt
     server,
     jobId: target.jobId,
     kind: target.kind,
-    actor: { userId: interaction.user.id, isAdmin },
+    actor: { userId: interaction.user.id, isAdmin: admin },
   };
   const refuse = (error: unknown) => {
     if (memberReply(error).log) {
       ctx.log.error({ err: safeError(error), server: server.id, jobId: target.jobId }, 'discord: variation');
     }
-    return { content: render.errorMessage(error), flags: MessageFlags.Ephemeral } as const;
+    return { content: errorMessage(error), flags: MessageFlags.Ephemeral } as const;
   };
   // Checked before the answer, so that a refusal is the member's alone; under a slow database the router's guard
   // (first-answer.ts) defers the answer publicly in time, and a refusal then deletes it (see `answer`).
@@ -76,7 +80,7 @@ async function setUp(ctx: Context, interaction: ButtonInteraction, submission: S
   ctx.setups.begin(job.id);
   let refs: ChatRefs | undefined;
   try {
-    const reply = await showReply(ctx, interaction, render.progressQueued(job, submission, Date.now()));
+    const reply = await showReply(ctx, interaction, progressQueued(job, submission, Date.now()));
     const threadId = job.threadId !== null && job.threadId === reply.channelId ? reply.channelId : null;
     refs = {
       v: 1,
@@ -97,3 +101,6 @@ async function setUp(ctx: Context, interaction: ButtonInteraction, submission: S
     ctx.setups.finish(job.id, refs);
   }
 }
+
+/** Answered in public, in the painting's thread, when the guard defers it: that answer is the new job's progress. */
+export const variationButton = button({ parse: parseVariationButtonId, deferral: 'public', execute });

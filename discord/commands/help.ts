@@ -3,15 +3,27 @@
  * options with this server's limits and defaults, the paintings (a link to /stylize-presets, whose sheet shows
  * them), and what the member has left today. The reply is deferred before anything is read.
  */
-import { type ChatInputCommandInteraction, MessageFlags } from 'discord.js';
+import { type ChatInputCommandInteraction, MessageFlags, SlashCommandBuilder } from 'discord.js';
 import { type APIApplicationCommand, Routes } from 'discord-api-types/v10';
-import { memberReply } from '../lib/member-error.ts';
-import { defaultsWithin, STRENGTH } from '../lib/request-rules.ts';
-import { type MemberAllowance, memberAllowance, plural } from '../rules/index.ts';
-import { COMMAND } from './commands/definitions.ts';
-import { type Context, serverOf } from './context.ts';
-import { safeError } from './errors.ts';
-import * as render from './render.ts';
+import { memberReply } from '../../lib/member-error.ts';
+import { defaultsWithin, STRENGTH } from '../../lib/request-rules.ts';
+import { type MemberAllowance, memberAllowance, plural } from '../../rules/index.ts';
+import { type Context, serverOf } from '../context.ts';
+import { errorMessage, safeError } from '../errors.ts';
+import { timestamp } from '../message-spec.ts';
+import { guildOnly, slashCommand } from './command.ts';
+import { historyCommand } from './history.ts';
+import { paintAvatarCommand } from './paint-avatar.ts';
+import { presetsCommand } from './presets.ts';
+import { stylizeCommand } from './stylize.ts';
+import { stylizeThisImageCommand } from './stylize-this-image.ts';
+
+/** A command of its own for the same reason as /stylize-history. */
+const definition = guildOnly(
+  new SlashCommandBuilder()
+    .setName('stylize-help')
+    .setDescription("How to ask for a painting, this server's limits, and what you have left today"),
+);
 
 /** What the help says, beside the member's allowance. */
 export interface HelpFacts {
@@ -22,11 +34,9 @@ export interface HelpFacts {
   command(name: string): string;
 }
 
-const timestamp = (at: Date) => `<t:${Math.round(at.getTime() / 1000)}:R>`;
-
 /** The help's text (under Discord's 2000 characters). */
 export function helpMessage({ allowance: a, defaults, presets, command }: HelpFacts): string {
-  const stylize = command(COMMAND.stylize);
+  const stylize = command(stylizeCommand.data.name);
   const today =
     a.leftToday > 0
       ? `you can ask for **${plural(a.leftToday, 'more painting')}** today`
@@ -34,20 +44,20 @@ export function helpMessage({ allowance: a, defaults, presets, command }: HelpFa
   return [
     '**How to ask for a painting**',
     `• ${stylize} with your photo in \`image\` and a painting in \`style\` (start typing a title or an artist), or your own \`style_image\`.`,
-    `• On a message with an image: Apps → **${COMMAND.stylizeMessage}**. On a member: Apps → **${COMMAND.paintAvatar}**.`,
+    `• On a message with an image: Apps → **${stylizeThisImageCommand.data.name}**. On a member: Apps → **${paintAvatarCommand.data.name}**.`,
     '• The painting is made in a thread under the reply, with its progress: **Cancel** stops it; under the result, the variations, **Timelapse** and **Delete** (yours, or any for admins).',
     '**Options** (all optional)',
     `• \`size\`: the longer side, up to **${a.maxSize} px** on this server (default ${defaults.size} px)`,
     `• \`iterations\`: up to **${a.maxIterations}** on this server (default ${defaults.iterations}); more is slower and finer`,
     `• \`strength\`: ${STRENGTH.min}-${STRENGTH.max}, how strongly the style is applied (default: what suits the painting)`,
     '• `preserve_colors`: keep your photo’s colours, take only the brushwork',
-    `**Paintings**: ${plural(presets, 'preset')}; see them all, pictured, with ${command(COMMAND.presets)}.`,
-    `**You**: ${today} (${a.usedToday} of your ${a.memberDailyJobs} used; the count starts again ${timestamp(a.resetsAt)}), ` +
-      `${a.active} of ${a.memberActiveJobs} at once queued or in progress. Your paintings: ${command(COMMAND.history)}.`,
+    `**Paintings**: ${plural(presets, 'preset')}; see them all, pictured, with ${command(presetsCommand.data.name)}.`,
+    `**You**: ${today} (${a.usedToday} of your ${a.memberDailyJobs} used; the count starts again ${timestamp(a.resetsAt.getTime())}), ` +
+      `${a.active} of ${a.memberActiveJobs} at once queued or in progress. Your paintings: ${command(historyCommand.data.name)}.`,
   ].join('\n');
 }
 
-export async function handleHelp(ctx: Context, interaction: ChatInputCommandInteraction): Promise<void> {
+async function execute(ctx: Context, interaction: ChatInputCommandInteraction): Promise<void> {
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const server = serverOf(interaction.guildId!);
   try {
@@ -66,7 +76,7 @@ export async function handleHelp(ctx: Context, interaction: ChatInputCommandInte
     if (memberReply(error).log) {
       ctx.log.error({ err: safeError(error), server: server.id }, 'discord: /stylize-help failed');
     }
-    await interaction.editReply(render.errorMessage(error));
+    await interaction.editReply(errorMessage(error));
   }
 }
 
@@ -90,3 +100,5 @@ async function commandIds(ctx: Context, guildId: string): Promise<Map<string, st
   }
   return ids;
 }
+
+export const helpCommand = slashCommand({ data: definition, deferral: 'ephemeral', execute });

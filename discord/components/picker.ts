@@ -1,9 +1,8 @@
 /**
- * The Apps menu's "Stylize this image" (on a message: its first image) and "Paint this avatar" (on a member: their
- * avatar at the CDN's largest size). Each answers the member alone with a picker: the image, and select menus for
- * the painting, the size, the strength and the colours (as /stylize's options; the iterations are the server's
- * default), and a Paint button. Paint goes the way /stylize goes (stylize.ts: the same checks, acceptance, quotas,
- * limits and thread).
+ * The picker that the Apps menu's commands (commands/stylize-this-image.ts, commands/paint-avatar.ts) show the
+ * member alone: the image, and select menus for the painting, the size, the strength and the colours (as
+ * /stylize's options; the iterations are the server's default), and a Paint button. Paint goes the way /stylize
+ * goes (stylize-request.ts: the same checks, acceptance, quotas, limits and thread).
  *
  * The picker keeps no state in the bot: every component's custom id carries the member's choices so far, and the
  * image's URL is the picker's embed, so a press works after a restart and on any shard. A choice re-renders the
@@ -24,15 +23,13 @@ import {
   type StringSelectMenuInteraction,
   type UserContextMenuCommandInteraction,
 } from 'discord.js';
-import { checkImageType } from '../chat/file-type.ts';
-import { matchPresets } from '../chat/preset-choices.ts';
-import { IMAGE_FORMAT_NAMES } from '../lib/images/index.ts';
-import { defaultsWithin, type RequestLimits, STRENGTH } from '../lib/request-rules.ts';
-import type { PresetInfo } from '../rules/index.ts';
-import { checkAttachment, isAllowedUrl } from './attachments.ts';
-import { type Context, serverOf } from './context.ts';
-import * as render from './render.ts';
-import { type ImageSource, stylize } from './stylize.ts';
+import { matchPresets } from '../../chat/preset-choices.ts';
+import { defaultsWithin, type RequestLimits, STRENGTH } from '../../lib/request-rules.ts';
+import type { PresetInfo } from '../../rules/index.ts';
+import { sizeChoices } from '../autocomplete.ts';
+import { type Context, serverOf } from '../context.ts';
+import { type ImageSource, stylize } from '../stylize-request.ts';
+import { button, stringSelect } from './component.ts';
 
 /** The member's choices so far, and the image's size in pixels (0 where Discord did not tell it). */
 export interface PickerState {
@@ -72,7 +69,13 @@ export function pickerId(field: Field, s: PickerState): string {
   ].join(':');
 }
 
-export function parsePickerId(customId: string): { field: Field; state: PickerState } | undefined {
+/** What a picker component's custom id carries: which one it is, and the choices so far. */
+interface PickerId {
+  field: Field;
+  state: PickerState;
+}
+
+export function parsePickerId(customId: string): PickerId | undefined {
   const match =
     /^stylize:pick:(style|size|strength|colours|go):([a-z0-9_-]{0,40}):(\d{0,5}):(\d{0,3}):([01]):(\d{1,6})x(\d{1,6})$/.exec(
       customId,
@@ -95,9 +98,6 @@ export function parsePickerId(customId: string): { field: Field; state: PickerSt
 // ------------------------------------------------------------------------------------------- messages
 
 export const pickerMessages = {
-  noImage: `That message has no image I can paint (${IMAGE_FORMAT_NAMES}). Use this on a message with an image attached, or /stylize with your photo.`,
-  noAvatar:
-    'That member has no avatar of their own (Discord’s default one is not a picture to paint). Try another member, or /stylize with a photo.',
   noPresets:
     'This server has no preset paintings to choose from. Use /stylize with your photo and your own `style_image`.',
   choosePainting: 'Choose a painting first, then press **Paint**.',
@@ -158,9 +158,7 @@ export function pickerComponents(
       'size',
       state,
       'Size',
-      render
-        .sizeChoices(limits, defaultSize, '')
-        .map((c) => option(c.name, String(c.value), c.value === size)),
+      sizeChoices(limits, defaultSize, '').map((c) => option(c.name, String(c.value), c.value === size)),
     ),
     select('strength', state, 'Strength', [
       option('Strength: what suits the painting (the default)', 'auto', state.strength === null),
@@ -189,44 +187,8 @@ export function pickerComponents(
 
 // ------------------------------------------------------------------------------------------- handlers
 
-/** Apps → "Stylize this image": the message's first image, refused at once when it has none we can paint. */
-export async function handleStylizeMessage(
-  ctx: Context,
-  interaction: MessageContextMenuCommandInteraction,
-): Promise<void> {
-  const attachments = [...interaction.targetMessage.attachments.values()];
-  const image = attachments.find((a) => !checkImageType(a.contentType, a.name));
-  const refusal = image
-    ? checkAttachment(image, ctx.config.download)?.message
-    : attachments[0]
-      ? (checkImageType(attachments[0].contentType, attachments[0].name)?.message ?? pickerMessages.noImage)
-      : pickerMessages.noImage;
-  if (!image || refusal) {
-    await interaction.reply({ content: refusal ?? pickerMessages.noImage, flags: MessageFlags.Ephemeral });
-    return;
-  }
-  const { width, height } = image;
-  await showPicker(ctx, interaction, 'this image', { url: image.url, width, height });
-}
-
-/** Apps → "Paint this avatar": the member's own avatar, as a PNG at the CDN's largest size. */
-export async function handlePaintAvatar(
-  ctx: Context,
-  interaction: UserContextMenuCommandInteraction,
-): Promise<void> {
-  const target = interaction.targetUser;
-  const url = target.avatar
-    ? target.displayAvatarURL({ extension: 'png', size: 4096, forceStatic: true })
-    : undefined;
-  if (!url || !isAllowedUrl(url, ctx.config.download)) {
-    await interaction.reply({ content: pickerMessages.noAvatar, flags: MessageFlags.Ephemeral });
-    return;
-  }
-  const subject = target.id === interaction.user.id ? 'your avatar' : `<@${target.id}>’s avatar`;
-  await showPicker(ctx, interaction, subject, { url, width: null, height: null });
-}
-
-async function showPicker(
+/** Shows the picker for `image`, to the member alone; `subject` is what it paints ("your avatar"). */
+export async function showPicker(
   ctx: Context,
   interaction: MessageContextMenuCommandInteraction | UserContextMenuCommandInteraction,
   subject: string,
@@ -255,12 +217,12 @@ async function showPicker(
 }
 
 /** A choice in one of the picker's menus: the picker shown again with it. */
-export async function handlePickerSelect(
+async function choose(
   ctx: Context,
   interaction: StringSelectMenuInteraction,
+  parsed: PickerId,
 ): Promise<void> {
-  const parsed = parsePickerId(interaction.customId);
-  if (!parsed || parsed.field === 'go') return;
+  if (parsed.field === 'go') return;
   await interaction.deferUpdate();
   const state = chosen(parsed.state, parsed.field, interaction.values[0] ?? '');
   const { presets, limits } = await ctx.choices.get(serverOf(interaction.guildId!));
@@ -286,9 +248,8 @@ function chosen(state: PickerState, field: Exclude<Field, 'go'>, value: string):
 }
 
 /** Paint: the picker's image and choices, through /stylize's own path. */
-export async function handlePickerPaint(ctx: Context, interaction: ButtonInteraction): Promise<void> {
-  const parsed = parsePickerId(interaction.customId);
-  if (parsed?.field !== 'go') return;
+async function paint(ctx: Context, interaction: ButtonInteraction, parsed: PickerId): Promise<void> {
+  if (parsed.field !== 'go') return;
   const { state } = parsed;
   const url = interaction.message.embeds[0]?.image?.url;
   const refusal = !url ? pickerMessages.expired : !state.style ? pickerMessages.choosePainting : undefined;
@@ -307,3 +268,9 @@ export async function handlePickerPaint(ctx: Context, interaction: ButtonInterac
     },
   });
 }
+
+/** A choice in a menu re-renders the picker: the guard defers it as an update of the picker's message. */
+export const pickerSelect = stringSelect({ parse: parsePickerId, deferral: 'update', execute: choose });
+
+/** Paint starts the painting in public, as /stylize does. */
+export const pickerPaintButton = button({ parse: parsePickerId, deferral: 'public', execute: paint });

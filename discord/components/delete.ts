@@ -6,22 +6,16 @@
  * and the job's own reply and progress message stay, edited to say it was deleted, without their images and
  * buttons. A second press, or one after a partial removal, removes what is left.
  */
-import {
-  type APIActionRowComponent,
-  type APIButtonComponent,
-  type ButtonInteraction,
-  ButtonStyle,
-  ComponentType,
-  MessageFlags,
-  PermissionFlagsBits,
-} from 'discord.js';
+import { type ButtonInteraction, MessageFlags } from 'discord.js';
 import { type APIMessage, RESTJSONErrorCodes, Routes } from 'discord-api-types/v10';
-import { isJobFile } from '../chat/job-files.ts';
-import { memberReply } from '../lib/member-error.ts';
-import { deletePainting, type JobView } from '../rules/index.ts';
-import { type Context, serverOf } from './context.ts';
-import { safeError } from './errors.ts';
-import { decodeRefs } from './refs.ts';
+import { isJobFile } from '../../chat/job-files.ts';
+import { memberReply } from '../../lib/member-error.ts';
+import { deletePainting, type JobView } from '../../rules/index.ts';
+import { type OwnedJob, parseDeleteButtonId } from '../buttons.ts';
+import { type Context, isAdmin, serverOf } from '../context.ts';
+import { safeError } from '../errors.ts';
+import { decodeRefs } from '../refs.ts';
+import { button } from './component.ts';
 
 /** The bot's latest messages of the job's thread searched for the job's files: one page. */
 const LOOKBACK = 100;
@@ -34,38 +28,9 @@ export const deletionMessages = {
   notice: (jobId: number, by: string) => `Painting #${jobId} was deleted by <@${by}>.`,
 } as const;
 
-/** The custom id of a finished painting's Delete button: the job and its requester (checked before the core). */
-export function deleteButtonId(job: Pick<JobView, 'id' | 'requesterId'>): string {
-  return `stylize:delete:${job.id}:${job.requesterId}`;
-}
-
-export function parseDeleteButtonId(customId: string): { jobId: number; requesterId: string } | undefined {
-  const match = /^stylize:delete:(\d{1,15}):(\d{1,25})$/.exec(customId);
-  return match ? { jobId: Number(match[1]), requesterId: match[2]! } : undefined;
-}
-
-/** The row of the Delete button, under the finished painting's other buttons. */
-export function deleteRow(
-  job: Pick<JobView, 'id' | 'requesterId'>,
-): APIActionRowComponent<APIButtonComponent> {
-  return {
-    type: ComponentType.ActionRow,
-    components: [
-      {
-        type: ComponentType.Button,
-        style: ButtonStyle.Danger,
-        label: 'Delete',
-        custom_id: deleteButtonId(job),
-      },
-    ],
-  };
-}
-
-export async function handleDeleteButton(ctx: Context, interaction: ButtonInteraction): Promise<void> {
-  const target = parseDeleteButtonId(interaction.customId);
-  if (!target) return;
-  const isAdmin = interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false;
-  if (interaction.user.id !== target.requesterId && !isAdmin) {
+async function execute(ctx: Context, interaction: ButtonInteraction, target: OwnedJob): Promise<void> {
+  const admin = isAdmin(interaction);
+  if (interaction.user.id !== target.requesterId && !admin) {
     await interaction.reply({ content: deletionMessages.notYours, flags: MessageFlags.Ephemeral });
     return;
   }
@@ -74,7 +39,7 @@ export async function handleDeleteButton(ctx: Context, interaction: ButtonIntera
   try {
     const { job, deleted } = await deletePainting(ctx.core, server, target.jobId, {
       userId: interaction.user.id,
-      isAdmin,
+      isAdmin: admin,
     });
     await removeMessages(ctx, job, interaction.client.user.id, interaction.user.id);
     await interaction.editReply(
@@ -143,3 +108,5 @@ async function attempt<T>(ctx: Context, job: JobView, what: string, call: () => 
     return undefined;
   }
 }
+
+export const deleteButton = button({ parse: parseDeleteButtonId, deferral: 'ephemeral', execute });

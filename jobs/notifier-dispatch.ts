@@ -32,6 +32,7 @@ export interface Deliveries {
   readonly onDelivered: () => void;
 }
 
+/** Empty deliveries: a queue per platform of `concurrency`; `onDelivered` is told as each delivery ends. */
 export function createDeliveries(
   core: Core,
   routes: JobEventRoutes,

@@ -2,13 +2,8 @@ import type { Core } from './core.ts';
 import type { Database, JobRow, ServerRow } from './db.ts';
 import { UserError } from './errors.ts';
 import type { ImageStore, StoredImage } from './image-store.ts';
-import {
-  type JobOptions,
-  jobOptionsSchema,
-  styleRefsSchema,
-  VARIATIONS,
-  type VariationKind,
-} from './options.ts';
+import { decodeOptions, decodeStyleRefs } from './job-row.ts';
+import { type JobOptions, VARIATIONS, type VariationKind } from './options.ts';
 import { plural } from './plural.ts';
 import { type Platform, placeName, type ServerRef } from './servers.ts';
 import { refundIfEnded } from './usage.ts';
@@ -62,8 +57,8 @@ export function toJobView(row: JobRow & { server: ServerRow }): JobView {
     chatRefs: row.chatRefs,
     requesterId: row.requesterId,
     status: row.status as JobStatus,
-    options: jobOptionsSchema.parse(JSON.parse(row.options)),
-    styles: styleRefsSchema.parse(JSON.parse(row.styleRefs)).map(({ name, weight }) => ({ name, weight })),
+    options: decodeOptions(row),
+    styles: decodeStyleRefs(row).map(({ name, weight }) => ({ name, weight })),
     iteration: row.iteration,
     converged: row.converged,
     loss: row.loss,

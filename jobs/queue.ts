@@ -1,5 +1,5 @@
-import type { Client } from './db.ts';
-import { jobOptionsSchema } from './options.ts';
+import type { Client, JobRow } from './db.ts';
+import { decodeWorkOptions } from './job-row.ts';
 
 /**
  * Queue positions and ready-time estimates, for members ("queued, position N, ready in about M minutes") and
@@ -7,23 +7,24 @@ import { jobOptionsSchema } from './options.ts';
  * their jobs last started, each server's jobs in the order they were accepted (job id). Running limits and
  * cancellations can change it; barring those, a job starts at the position it was told.
  */
-export interface QueuedJob {
+export interface QueuedJob extends WorkColumns {
   id: number;
   serverId: number;
   requesterId: string;
   /** 1 for the job that starts next. */
   position: number;
-  /** Megapixel-iterations: the result's pixels × the iterations asked for (see `jobWork`). */
-  work: number;
 }
 
+/** The columns a job's work is computed from; decoded only by an estimate, for the jobs ahead of the one asked about. */
+type WorkColumns = Pick<JobRow, 'options' | 'pixels'>;
+
 /**
- * A job's work in megapixel-iterations, the unit of the workers' measured speed (workers.ts). Jobs accepted
- * before their pixels were recorded count as square, the most their size allows.
+ * A job's work in megapixel-iterations, the unit of the workers' measured speed (workers.ts), and its iterations.
+ * Jobs accepted before their pixels were recorded count as square, the most their size allows.
  */
-export function jobWork(job: { options: string; pixels: number | null }): number {
-  const { size, iterations } = jobOptionsSchema.parse(JSON.parse(job.options));
-  return ((job.pixels ?? size * size) * iterations) / 1e6;
+function jobWork(job: WorkColumns): { work: number; iterations: number } {
+  const { size, iterations } = decodeWorkOptions(job);
+  return { work: ((job.pixels ?? size * size) * iterations) / 1e6, iterations };
 }
 
 export async function queueOrder(prisma: Client): Promise<QueuedJob[]> {
@@ -53,8 +54,7 @@ export async function queueOrder(prisma: Client): Promise<QueuedJob[]> {
     for (const [, serverJobs] of order) {
       const job = serverJobs[round];
       if (!job) continue;
-      const { id, serverId, requesterId } = job;
-      result.push({ id, serverId, requesterId, position: result.length + 1, work: jobWork(job) });
+      result.push({ ...job, position: result.length + 1 });
     }
   }
   return result;
@@ -73,48 +73,54 @@ export async function estimateMs(
   opts: { staleAfterMs: number; now: Date },
 ): Promise<number | null> {
   const since = new Date(opts.now.getTime() - opts.staleAfterMs);
-  const [workers, running] = await Promise.all([
-    prisma.worker.findMany({
-      where: { lastSeenAt: { gte: since } },
-      select: { concurrency: true, speed: true },
-    }),
+  const [{ slots, speed }, running] = await Promise.all([
+    slotSpeed(prisma, since),
     prisma.job.findMany({
       where: { status: 'running' },
       select: { options: true, pixels: true, iteration: true, etaMs: true },
     }),
   ]);
-  const slots = workers.reduce((sum, w) => sum + w.concurrency, 0);
-  const measured = workers.filter((w) => w.speed !== null && w.speed > 0);
-  let speed = measured.length
-    ? measured.reduce((sum, w) => sum + w.speed! * w.concurrency, 0) /
-      measured.reduce((sum, w) => sum + w.concurrency, 0)
-    : undefined;
-  speed ??=
-    (
-      await prisma.worker.findFirst({
-        where: { speed: { gt: 0 } },
-        orderBy: { lastSeenAt: 'desc' },
-        select: { speed: true },
-      })
-    )?.speed ?? undefined;
   if (slots === 0 || speed === undefined) return null;
 
   const msFor = (work: number) => (work / speed) * 1000;
+  const left = (job: (typeof running)[number]) => {
+    const { work, iterations } = jobWork(job);
+    return msFor(work * Math.max(0, 1 - job.iteration / iterations));
+  };
   // When each slot is next free, in ms from now; a list scheduler, as the workers' claims are.
   const free = new Array<number>(slots).fill(0);
   const next = () => free.indexOf(Math.min(...free));
-  for (const job of running) {
-    const { iterations } = jobOptionsSchema.parse(JSON.parse(job.options));
-    const left = job.etaMs ?? msFor(jobWork(job) * Math.max(0, 1 - job.iteration / iterations));
-    free[next()]! += left;
-  }
+  for (const job of running) free[next()]! += job.etaMs ?? left(job);
   let done = 0;
   for (const job of queued) {
     const slot = next();
-    free[slot]! += msFor(job.work);
+    free[slot]! += msFor(jobWork(job).work);
     done = free[slot]!;
   }
   return Math.round(done);
+}
+
+/**
+ * The slots of the workers seen since `since`, and the speed of one slot (megapixel-iterations per second): the
+ * mean over those that measured theirs, weighted by their slots, else the latest any worker measured.
+ */
+async function slotSpeed(prisma: Client, since: Date): Promise<{ slots: number; speed: number | undefined }> {
+  const workers = await prisma.worker.findMany({
+    where: { lastSeenAt: { gte: since } },
+    select: { concurrency: true, speed: true },
+  });
+  const slots = workers.reduce((sum, w) => sum + w.concurrency, 0);
+  const measured = workers.filter((w) => w.speed !== null && w.speed > 0);
+  if (measured.length > 0) {
+    const weighted = measured.reduce((sum, w) => sum + w.speed! * w.concurrency, 0);
+    return { slots, speed: weighted / measured.reduce((sum, w) => sum + w.concurrency, 0) };
+  }
+  const latest = await prisma.worker.findFirst({
+    where: { speed: { gt: 0 } },
+    orderBy: { lastSeenAt: 'desc' },
+    select: { speed: true },
+  });
+  return { slots, speed: latest?.speed ?? undefined };
 }
 
 /** Where a job stands: its place and expected wait while queued, the worker's own estimate while running. */

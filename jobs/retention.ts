@@ -1,5 +1,5 @@
 import type { Core } from './core.ts';
-import { styleRefsSchema } from './options.ts';
+import { decodeStyleRefs } from './job-row.ts';
 
 const BATCH = 100;
 
@@ -26,7 +26,7 @@ function imageRefs(job: {
 }): string[] {
   return [
     job.contentRef,
-    ...styleRefsSchema.parse(JSON.parse(job.styleRefs)).map((s) => s.ref),
+    ...decodeStyleRefs(job).map((s) => s.ref),
     job.previewRef,
     job.resultRef,
     job.comparisonRef,

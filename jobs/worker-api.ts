@@ -16,6 +16,7 @@ export { type Core, openCore } from './core.ts';
 export { UserError } from './errors.ts';
 export { registerJobGauges } from './gauges.ts';
 export { ImageTooLargeError, type StoredImage } from './image-store.ts';
+export { decodeOptions, decodeStyleRefs } from './job-row.ts';
 export {
   completeJob,
   endJob,
@@ -26,7 +27,7 @@ export {
   requeueStale,
   writeProgress,
 } from './jobs.ts';
-export { type JobOptions, jobOptionsSchema, styleRefsSchema } from './options.ts';
+export type { JobOptions } from './options.ts';
 export { abortableSleep, isTransient, retryTransient } from './retry.ts';
 export { claimJob } from './scheduler.ts';
 export { requirePaintableShape } from './shape.ts';

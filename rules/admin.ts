@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Core } from '../jobs/core.ts';
 import { UserError } from '../jobs/errors.ts';
+import { decodeWorkOptions } from '../jobs/job-row.ts';
 import type { JobStatus } from '../jobs/jobs.ts';
-import { jobOptionsSchema } from '../jobs/options.ts';
 import { queueOrder } from '../jobs/queue.ts';
 import { ensureServer, type ServerRef } from '../jobs/servers.ts';
 import { usageToday } from '../jobs/usage.ts';
@@ -110,7 +110,7 @@ export async function listQueue(core: Core, server: ServerRef, actor: Actor): Pr
       status: job.status as QueueEntry['status'],
       position: positions.get(job.id) ?? null,
       iteration: job.iteration,
-      iterations: jobOptionsSchema.parse(JSON.parse(job.options)).iterations,
+      iterations: decodeWorkOptions(job).iterations,
       createdAt: job.createdAt,
     }))
     .sort((a, b) => (a.position ?? 0) - (b.position ?? 0) || a.jobId - b.jobId);

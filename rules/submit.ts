@@ -3,6 +3,7 @@ import { type OperatorBounds, operatorBounds } from '../jobs/capacity.ts';
 import type { Core } from '../jobs/core.ts';
 import { type ServerRow, TX_OPTIONS } from '../jobs/db.ts';
 import { UserError } from '../jobs/errors.ts';
+import { encodeOptions, encodeStyleRefs } from '../jobs/job-row.ts';
 import { type JobView, loadJob, toJobView } from '../jobs/jobs.ts';
 import {
   type CheckedOptions,
@@ -134,7 +135,7 @@ export async function submitJob(core: Core, request: SubmitRequest): Promise<Sub
       channelId: req.channelId,
       threadId: req.threadId ?? null,
       contentRef,
-      styleRefs: JSON.stringify(styleRefs),
+      styleRefs: encodeStyleRefs(styleRefs),
       pixels: result.width * result.height,
     });
   } catch (error) {
@@ -150,7 +151,7 @@ export interface AcceptedJob {
   channelId: string;
   threadId: string | null;
   contentRef: string;
-  /** JSON of StyleRefs. */
+  /** The `styleRefs` column, as encodeStyleRefs writes it. */
   styleRefs: string;
   pixels: number;
   /** A variation's: the job it varies, what it changed, the image it starts from (variations.ts). */
@@ -187,7 +188,7 @@ export async function acceptJob(
         ...job,
         serverId: server.id,
         requesterId,
-        options: JSON.stringify(options),
+        options: encodeOptions(options),
         layers: options.layers,
         size: options.size,
         createdAt: at,

@@ -2,14 +2,9 @@ import { operatorBounds } from '../jobs/capacity.ts';
 import type { Core } from '../jobs/core.ts';
 import type { JobRow, ServerRow } from '../jobs/db.ts';
 import { UserError } from '../jobs/errors.ts';
+import { decodeOptions, decodeStyleRefs } from '../jobs/job-row.ts';
 import { type JobView, loadServerJob } from '../jobs/jobs.ts';
-import {
-  type JobOptions,
-  jobOptionsSchema,
-  largerSize,
-  styleRefsSchema,
-  type VariationKind,
-} from '../jobs/options.ts';
+import { type JobOptions, largerSize, type VariationKind } from '../jobs/options.ts';
 import { plural } from '../jobs/plural.ts';
 import { placeName, type ServerRef } from '../jobs/servers.ts';
 import { requirePaintableShape } from '../jobs/shape.ts';
@@ -137,7 +132,7 @@ async function planVariation(core: Core, request: VariationRequest) {
   }
   const { content, styles } = await keptImages(core, parent);
   const server = parent.server;
-  const parentOptions = jobOptionsSchema.parse(JSON.parse(parent.options));
+  const parentOptions = decodeOptions(parent);
   const bounds = await operatorBounds(core, parentOptions.layers);
   const limits = effectiveLimits(server, bounds.limits);
   // Nothing is the member's to choose here: limits lowered since the painting are applied rather than refused.
@@ -217,7 +212,7 @@ async function keptImages(core: Core, parent: JobRow & { server: ServerRow }) {
     );
   };
   if (parent.imagesPurgedAt !== null || parent.resultRef === null) throw gone();
-  const refs = styleRefsSchema.parse(JSON.parse(parent.styleRefs));
+  const refs = decodeStyleRefs(parent);
   const [result, content, ...images] = await Promise.all(
     [parent.resultRef, parent.contentRef, ...refs.map((s) => s.ref)].map((r) => core.images.get(r)),
   );

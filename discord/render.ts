@@ -14,6 +14,7 @@ import {
 } from 'discord-api-types/v10';
 import { historyState } from '../chat/history-state.ts';
 import { matchPresets } from '../chat/preset-choices.ts';
+import { decodeRefs } from '../chat/refs.ts';
 import { memberReply } from '../lib/member-error.ts';
 import { LIMIT_RULES, OFFERED_SIZES, type RequestLimits, SIZE, sizesAllowed } from '../lib/request-rules.ts';
 import {
@@ -29,7 +30,7 @@ import {
 } from '../rules/index.ts';
 import { LIMIT_OPTIONS } from './commands/definitions.ts';
 import { deleteRow } from './deletion.ts';
-import { channelLink, decodeRefs, messageLink } from './refs.ts';
+import { channelLink, messageLink } from './refs.ts';
 
 export interface FileSpec {
   name: string;
@@ -461,7 +462,7 @@ export function historyMessage(entries: readonly HistoryEntry[]): MessageSpec {
   }
   const lines = entries.map((entry) => {
     const { job, resultKept } = entry;
-    const refs = decodeRefs(job.chatRefs);
+    const refs = decodeRefs('discord', job.chatRefs);
     const thread = job.threadId
       ? channelLink(job.server, job.threadId)
       : refs

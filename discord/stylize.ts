@@ -20,6 +20,7 @@ import {
 import { type APIChannel, type APIMessage, Routes } from 'discord-api-types/v10';
 import { reportDownloadFault } from '../chat/download-faults.ts';
 import { resolvePreset } from '../chat/preset-choices.ts';
+import { type DiscordRefs, encodeRefs } from '../chat/refs.ts';
 import { memberReply } from '../lib/member-error.ts';
 import {
   cancelJob,
@@ -34,7 +35,6 @@ import { checkAttachment, downloadAttachment } from './attachments.ts';
 import { type Context, DEFAULT_UPLOAD_LIMIT, serverOf } from './context.ts';
 import { safeError } from './errors.ts';
 import { answer } from './first-answer.ts';
-import { type ChatRefs, encodeRefs } from './refs.ts';
 import * as render from './render.ts';
 import { showReply } from './reply.ts';
 
@@ -162,8 +162,8 @@ async function setUp(ctx: Context, interaction: StylizeInteraction, submission: 
   const { job } = submission;
   const server = serverOf(interaction.guildId!);
   const log = ctx.log.child({ jobId: job.id, server: server.id, platform: server.platform });
-  ctx.setups.begin(job.id);
-  let refs: ChatRefs | undefined;
+  const setup = ctx.setups.begin(job.id);
+  let refs: DiscordRefs | undefined;
   try {
     const reply = await showReply(ctx, interaction, render.queuedReply(job, submission, Date.now()));
     let threadId: string | null = null;
@@ -186,7 +186,6 @@ async function setUp(ctx: Context, interaction: StylizeInteraction, submission: 
       );
     }
     refs = {
-      v: 1,
       channelId: reply.channelId,
       replyId: reply.id,
       threadId,
@@ -194,11 +193,11 @@ async function setUp(ctx: Context, interaction: StylizeInteraction, submission: 
       progressId: progress.id,
       uploadLimit: interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT,
     };
-    await setChatRefs(ctx.core, server, job.id, { threadId, chatRefs: encodeRefs(refs) });
+    await setChatRefs(ctx.core, server, job.id, { threadId, chatRefs: encodeRefs('discord', refs) });
   } catch (error) {
     log.error({ err: safeError(error) }, 'discord: could not show the job; its progress will not be shown');
   } finally {
-    ctx.setups.finish(job.id, refs);
+    setup.finish(refs);
   }
 }
 

@@ -7,6 +7,7 @@
  */
 
 import { type ButtonInteraction, MessageFlags, PermissionFlagsBits } from 'discord.js';
+import { type DiscordRefs, encodeRefs } from '../chat/refs.ts';
 import { memberReply } from '../lib/member-error.ts';
 import {
   checkVariation,
@@ -18,7 +19,6 @@ import {
 import { type Context, DEFAULT_UPLOAD_LIMIT, serverOf } from './context.ts';
 import { safeError } from './errors.ts';
 import { answer } from './first-answer.ts';
-import { type ChatRefs, encodeRefs } from './refs.ts';
 import * as render from './render.ts';
 import { showReply } from './reply.ts';
 
@@ -73,13 +73,12 @@ export async function handleVariationButton(ctx: Context, interaction: ButtonInt
 async function setUp(ctx: Context, interaction: ButtonInteraction, submission: Submission): Promise<void> {
   const { job } = submission;
   const server = serverOf(interaction.guildId!);
-  ctx.setups.begin(job.id);
-  let refs: ChatRefs | undefined;
+  const setup = ctx.setups.begin(job.id);
+  let refs: DiscordRefs | undefined;
   try {
     const reply = await showReply(ctx, interaction, render.progressQueued(job, submission, Date.now()));
     const threadId = job.threadId !== null && job.threadId === reply.channelId ? reply.channelId : null;
     refs = {
-      v: 1,
       channelId: reply.channelId,
       replyId: reply.id,
       threadId,
@@ -87,13 +86,13 @@ async function setUp(ctx: Context, interaction: ButtonInteraction, submission: S
       progressId: reply.id,
       uploadLimit: interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT,
     };
-    await setChatRefs(ctx.core, server, job.id, { threadId, chatRefs: encodeRefs(refs) });
+    await setChatRefs(ctx.core, server, job.id, { threadId, chatRefs: encodeRefs('discord', refs) });
   } catch (error) {
     ctx.log.error(
       { err: safeError(error), jobId: job.id, server: server.id, platform: server.platform },
       'discord: could not show the variation; its progress will not be shown',
     );
   } finally {
-    ctx.setups.finish(job.id, refs);
+    setup.finish(refs);
   }
 }

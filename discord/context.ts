@@ -1,10 +1,11 @@
 import type { REST } from '@discordjs/rest';
 import { PermissionFlagsBits } from 'discord.js';
 import type { ServerChoiceCache } from '../chat/preset-choices.ts';
+import type { DiscordRefs } from '../chat/refs.ts';
+import type { Setups } from '../chat/setups.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Core, JobOptionsInput, ServerRef } from '../rules/index.ts';
 import type { DiscordConfig } from './config.ts';
-import type { Setups } from './refs.ts';
 
 /** What every interaction handler gets. */
 export interface Context {
@@ -12,7 +13,7 @@ export interface Context {
   config: DiscordConfig;
   log: Logger;
   rest: REST;
-  setups: Setups;
+  setups: Setups<number, DiscordRefs>;
   /** Job options for what the member leaves out (the core's defaults for the rest). */
   jobDefaults: JobOptionsInput;
   /** Each guild's presets and limits, for autocompletion (see serverChoiceCache). */

@@ -14,6 +14,8 @@ import { once } from 'node:events';
 import { REST, RESTEvents } from '@discordjs/rest';
 import { Events } from 'discord.js';
 import { serverChoiceCache } from '../chat/preset-choices.ts';
+import type { DiscordRefs } from '../chat/refs.ts';
+import { Setups } from '../chat/setups.ts';
 import type { Readiness } from '../lib/health.ts';
 import type { Logger } from '../lib/log.ts';
 import { rateLimited } from '../lib/metrics.ts';
@@ -24,7 +26,6 @@ import type { Context } from './context.ts';
 import { safeError } from './errors.ts';
 import { discordEvents } from './events.ts';
 import { routeInteractions } from './interactions.ts';
-import { Setups } from './refs.ts';
 
 export { type DiscordConfig, parseDiscordConfig, requireDiscordConfig } from './config.ts';
 
@@ -74,7 +75,7 @@ export async function startDiscord(
   });
   client.on(Events.ShardReady, (shard) => down.delete(shard));
 
-  const setups = new Setups();
+  const setups = new Setups<number, DiscordRefs>();
   const ctx: Context = {
     core,
     config,

@@ -16,6 +16,7 @@ import { type ButtonInteraction, type ChatInputCommandInteraction, MessageFlags 
 import { type APIChannel, type APIMessage, Routes } from 'discord-api-types/v10';
 import { reportDownloadFault } from '../chat/download-faults.ts';
 import { resolvePreset } from '../chat/preset-choices.ts';
+import { type DiscordRefs, encodeRefs } from '../chat/refs.ts';
 import { memberReply } from '../lib/member-error.ts';
 import {
   checkRequest,
@@ -31,7 +32,6 @@ import { errorMessage, safeError } from './errors.ts';
 import { answer } from './first-answer.ts';
 import { progressQueued, queuedReply, threadName } from './job-messages.ts';
 import { toRest } from './message-spec.ts';
-import { type ChatRefs, encodeRefs } from './refs.ts';
 import { showReply } from './reply.ts';
 
 const AUTO_ARCHIVE_MINUTES = 1440;
@@ -152,8 +152,8 @@ async function setUp(ctx: Context, interaction: StylizeInteraction, submission: 
   const { job } = submission;
   const server = serverOf(interaction.guildId!);
   const log = ctx.log.child({ jobId: job.id, server: server.id, platform: server.platform });
-  ctx.setups.begin(job.id);
-  let refs: ChatRefs | undefined;
+  const setup = ctx.setups.begin(job.id);
+  let refs: DiscordRefs | undefined;
   try {
     const reply = await showReply(ctx, interaction, queuedReply(job, submission, Date.now()));
     let threadId: string | null = null;
@@ -176,7 +176,6 @@ async function setUp(ctx: Context, interaction: StylizeInteraction, submission: 
       );
     }
     refs = {
-      v: 1,
       channelId: reply.channelId,
       replyId: reply.id,
       threadId,
@@ -184,11 +183,11 @@ async function setUp(ctx: Context, interaction: StylizeInteraction, submission: 
       progressId: progress.id,
       uploadLimit: interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT,
     };
-    await setChatRefs(ctx.core, server, job.id, { threadId, chatRefs: encodeRefs(refs) });
+    await setChatRefs(ctx.core, server, job.id, { threadId, chatRefs: encodeRefs('discord', refs) });
   } catch (error) {
     log.error({ err: safeError(error) }, 'discord: could not show the job; its progress will not be shown');
   } finally {
-    ctx.setups.finish(job.id, refs);
+    setup.finish(refs);
   }
 }
 

@@ -18,7 +18,7 @@ import {
   showLimits,
 } from '../rules/index.ts';
 import { fetchFiles, type SlackDeps, workspace } from './deps.ts';
-import { slackError } from './events.ts';
+import { slackError } from './errors.ts';
 import { messageModal, PRESET_MODAL, parsePresetSubmission, presetModal } from './modal.ts';
 import { errorText, escapeText, localTime, mention } from './render.ts';
 

@@ -1,9 +1,10 @@
 import type { App } from '@slack/bolt';
 import { isJobFile } from '../chat/job-files.ts';
+import { decodeRefs } from '../chat/refs.ts';
 import { memberReply } from '../lib/member-error.ts';
 import { type Actor, deletePainting, type JobView, UserError } from '../rules/index.ts';
 import { type SlackDeps, workspace } from './deps.ts';
-import { parseRefs, slackError } from './events.ts';
+import { slackError } from './errors.ts';
 import { DELETE_ACTION } from './render.ts';
 import type { SlackClient } from './slack-types.ts';
 
@@ -59,7 +60,7 @@ export function registerDeletion(app: App, deps: SlackDeps): void {
 
 /** The app's messages with the job's files deleted, with the files; its progress message edited to say so. */
 async function removeMessages(deps: SlackDeps, client: SlackClient, job: JobView, by: string) {
-  const refs = parseRefs(job.chatRefs);
+  const refs = decodeRefs('slack', job.chatRefs);
   const thread = job.threadId ?? refs?.progressTs;
   const attempt = async (what: string, call: () => Promise<unknown>) => {
     try {

@@ -1,6 +1,6 @@
 import type { AckFn, App, RespondFn } from '@slack/bolt';
 import type { Logger } from '../lib/log.ts';
-import { slackError } from './events.ts';
+import { slackError } from './errors.ts';
 import { messageModal } from './modal.ts';
 import type { ModalView, SlackClient } from './slack-types.ts';
 

@@ -2,7 +2,7 @@ import { memberReply } from '../lib/member-error.ts';
 import { defaultsWithin, STRENGTH } from '../lib/request-rules.ts';
 import { type MemberAllowance, memberAllowance, type PresetInfo, plural } from '../rules/index.ts';
 import { type SlackDeps, workspace } from './deps.ts';
-import { slackError } from './events.ts';
+import { slackError } from './errors.ts';
 import { errorText, escapeText, localTime } from './render.ts';
 
 /**

@@ -1,4 +1,5 @@
 import { serverChoiceCache } from '../chat/preset-choices.ts';
+import { encodeRefs } from '../chat/refs.ts';
 import type { Readiness } from '../lib/health.ts';
 import type { Logger } from '../lib/log.ts';
 import { type Core, type JobEvents, setChatRefs, variationChoices } from '../rules/index.ts';
@@ -35,7 +36,9 @@ export async function startSlack(core: Core, config: SlackConfig, log: Logger): 
     config,
     log,
     saveRefs: (job, refs) =>
-      setChatRefs(core, { platform: 'slack', id: job.server }, job.id, { chatRefs: JSON.stringify(refs) }),
+      setChatRefs(core, { platform: 'slack', id: job.server }, job.id, {
+        chatRefs: encodeRefs('slack', refs),
+      }),
     variations: (job) => variationChoices(core, job),
   });
   const deps = { core, config, log, events, admins: adminCheck(), choices: serverChoiceCache(core) };

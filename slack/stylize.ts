@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { reportDownloadFault } from '../chat/download-faults.ts';
+import { encodeRefs, type SlackRefs } from '../chat/refs.ts';
 import { IMAGE_FORMAT_NAMES } from '../lib/images/index.ts';
 import { memberReply } from '../lib/member-error.ts';
 import { preselectSize, sizesAllowed } from '../lib/request-rules.ts';
@@ -17,8 +18,7 @@ import {
   UserError,
 } from '../rules/index.ts';
 import { fetchFiles, type SlackDeps, workspace } from './deps.ts';
-import type { SlackRefs } from './events.ts';
-import { slackError } from './events.ts';
+import { slackError } from './errors.ts';
 import { helpFor } from './help.ts';
 import {
   FIELD,
@@ -427,7 +427,7 @@ async function startJob(
     });
     if (!progress.ts) throw new Error('chat.postMessage returned no ts');
     const refs: SlackRefs = { progressTs: progress.ts };
-    await setChatRefs(core, workspace(teamId), job.id, { chatRefs: JSON.stringify(refs) });
+    await setChatRefs(core, workspace(teamId), job.id, { chatRefs: encodeRefs('slack', refs) });
     thread.resolve(refs);
   } catch (error) {
     thread.resolve(undefined);

@@ -3,7 +3,7 @@ import { animationAsGif } from '../lib/images/index.ts';
 import { memberReply } from '../lib/member-error.ts';
 import { jobTimelapse } from '../rules/index.ts';
 import { type SlackDeps, workspace } from './deps.ts';
-import { slackError } from './events.ts';
+import { slackError } from './errors.ts';
 import { errorText, TIMELAPSE_ACTION, timelapseComment } from './render.ts';
 
 /**

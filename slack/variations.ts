@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { encodeRefs, type SlackRefs } from '../chat/refs.ts';
 import { memberReply } from '../lib/member-error.ts';
 import {
   checkVariation,
@@ -10,7 +11,7 @@ import {
   type VariationRequest,
 } from '../rules/index.ts';
 import { type SlackDeps, workspace } from './deps.ts';
-import { type SlackRefs, slackError } from './events.ts';
+import { slackError } from './errors.ts';
 import { errorText, queuedMessage, VARIATION_ACTION_PREFIX, variationOfAction } from './render.ts';
 import type { SlackClient } from './slack-types.ts';
 
@@ -99,7 +100,7 @@ async function start(
     });
     if (!progress.ts) throw new Error('chat.postMessage returned no ts');
     const refs: SlackRefs = { progressTs: progress.ts };
-    await setChatRefs(core, request.server, job.id, { chatRefs: JSON.stringify(refs) });
+    await setChatRefs(core, request.server, job.id, { chatRefs: encodeRefs('slack', refs) });
     thread?.resolve(refs);
   } catch (error) {
     thread?.resolve(undefined);

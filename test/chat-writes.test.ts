@@ -11,9 +11,10 @@ import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { progressEdits } from '../chat/progress-edits.ts';
+import { encodeRefs } from '../chat/refs.ts';
+import { Setups } from '../chat/setups.ts';
 import { writeLimiter } from '../chat/write-limiter.ts';
 import { discordEvents } from '../discord/events.ts';
-import { encodeRefs, Setups } from '../discord/refs.ts';
 import type { Core, JobProgress, JobView } from '../rules/index.ts';
 import { createSlackEvents } from '../slack/events.ts';
 import { FakeDiscord } from './discord/fake-discord.ts';
@@ -190,7 +191,6 @@ describe('Discord: progress edits per channel', () => {
         id: string;
       };
       const refs = {
-        v: 1 as const,
         channelId: channel,
         replyId: message.id,
         threadId: null,
@@ -199,7 +199,7 @@ describe('Discord: progress edits per channel', () => {
         uploadLimit: 10 * 1024 * 1024,
       };
       return {
-        view: job(id, 'discord', fake.guildId, { chatRefs: encodeRefs(refs) }),
+        view: job(id, 'discord', fake.guildId, { chatRefs: encodeRefs('discord', refs) }),
         messageId: message.id,
       };
     };
@@ -241,7 +241,6 @@ describe('Discord: progress edits per channel', () => {
       id: string;
     };
     const refs = {
-      v: 1 as const,
       channelId: GENERAL,
       replyId: message.id,
       threadId: null,
@@ -249,7 +248,7 @@ describe('Discord: progress edits per channel', () => {
       progressId: message.id,
       uploadLimit: 10 * 1024 * 1024,
     };
-    const view = job(8, 'discord', fake.guildId, { chatRefs: encodeRefs(refs) });
+    const view = job(8, 'discord', fake.guildId, { chatRefs: encodeRefs('discord', refs) });
     const events = discordEvents({ core: {} as Core, rest, log, progressEditMs: 0, setups: new Setups() });
     const edit = (r: { method: string; path: string }) => r.method === 'PATCH' && r.path.endsWith(message.id);
     const since = fake.mark();
@@ -302,7 +301,6 @@ describe('Discord: a progress message over an hour old', () => {
       id: string;
     };
     const refs = {
-      v: 1 as const,
       channelId: fake.channelId,
       replyId: reply.id,
       threadId: thread.id,
@@ -310,7 +308,7 @@ describe('Discord: a progress message over an hour old', () => {
       progressId: first.id,
       uploadLimit: 10 * 1024 * 1024,
     };
-    const view = job(5, 'discord', fake.guildId, { chatRefs: encodeRefs(refs) });
+    const view = job(5, 'discord', fake.guildId, { chatRefs: encodeRefs('discord', refs) });
     const events = discordEvents({ core: {} as Core, rest, log, progressEditMs: 0, setups: new Setups() });
     fake.backdate(first.id, 2 * 60 * 60_000);
     const inThread = () => fake.channelMessages(thread.id);

@@ -11,6 +11,8 @@ import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePreset } from '../chat/preset-choices.ts';
+import { type DiscordRefs, encodeRefs } from '../chat/refs.ts';
+import { Setups } from '../chat/setups.ts';
 import { checkAttachment, downloadAttachment, isAllowedUrl } from '../discord/attachments.ts';
 import { iterationChoices, presetChoices, sizeChoices } from '../discord/autocomplete.ts';
 import { parseCancelButtonId, parseVariationButtonId } from '../discord/buttons.ts';
@@ -22,7 +24,6 @@ import { discordEvents } from '../discord/events.ts';
 import { fitToUpload } from '../discord/fit.ts';
 import { finalMessage, progressEnded, progressRunning } from '../discord/job-messages.ts';
 import { toRest } from '../discord/message-spec.ts';
-import { type ChatRefs, encodeRefs, Setups } from '../discord/refs.ts';
 import type { DownloadError } from '../lib/download.ts';
 import { ImageError } from '../lib/images/index.ts';
 import {
@@ -451,9 +452,13 @@ describe('render: history', () => {
   });
 
   it('links each painting: the message showing it while kept, else its thread, reply or channel', () => {
-    const inReply = encodeRefs({ ...refs, threadId: null, result: { channelId: '10', messageId: '20' } });
+    const inReply = encodeRefs('discord', {
+      ...refs,
+      threadId: null,
+      result: { channelId: '10', messageId: '20' },
+    });
     const lines = historyMessage([
-      entry({ id: 5, status: 'queued', chatRefs: encodeRefs(refs), threadId: '20' }),
+      entry({ id: 5, status: 'queued', chatRefs: encodeRefs('discord', refs), threadId: '20' }),
       entry(
         { id: 4, status: 'succeeded', finishedAt: at, chatRefs: inReply },
         { imagesKept: true, resultKept: true },
@@ -463,7 +468,7 @@ describe('render: history', () => {
         { imagesKept: false, resultKept: false },
       ),
       entry({ id: 2, status: 'failed', finishedAt: at }, { imagesKept: false, resultKept: false }),
-      entry({ id: 1, status: 'running', chatRefs: encodeRefs({ ...refs, threadId: null }) }),
+      entry({ id: 1, status: 'running', chatRefs: encodeRefs('discord', { ...refs, threadId: null }) }),
     ]).content.split('\n');
     expect(lines).toEqual([
       'Your last 5 paintings on this server, newest first:',
@@ -543,8 +548,7 @@ function recordingRest(fail: (call: Call) => boolean = () => false) {
   return { rest: { post: handle('post'), patch: handle('patch') } as unknown as REST, calls };
 }
 
-const refs: ChatRefs = {
-  v: 1,
+const refs: DiscordRefs = {
   channelId: '10',
   replyId: '20',
   threadId: '20',
@@ -599,7 +603,7 @@ describe('Discord job events', () => {
       progressEditMs: 200,
       setups: new Setups(),
     });
-    const job = jobView({ chatRefs: encodeRefs(refs) });
+    const job = jobView({ chatRefs: encodeRefs('discord', refs) });
     const result = await images();
     const patches = () => calls.filter((c) => c.method === 'patch');
     await events.progress(job, progress(1));
@@ -640,8 +644,14 @@ describe('Discord job events', () => {
       (call) => call.method === 'post' || call.body.content?.includes('iteration 1/') === true,
     );
     const { log, lines } = testLog();
-    const events = discordEvents({ core: {} as Core, rest, log, progressEditMs: 50, setups: new Setups() });
-    const job = jobView({ id: 8, chatRefs: encodeRefs(refs) });
+    const events = discordEvents({
+      core: {} as Core,
+      rest,
+      log,
+      progressEditMs: 50,
+      setups: new Setups(),
+    });
+    const job = jobView({ id: 8, chatRefs: encodeRefs('discord', refs) });
     await events.progress(job, progress(1));
     await until(() => calls.length === 1);
     await events.progress(job, progress(2));
@@ -668,14 +678,14 @@ describe('Discord job events', () => {
 
   it('waits for a job being set up in this process', async () => {
     const { rest, calls } = recordingRest();
-    const setups = new Setups();
+    const setups = new Setups<number, DiscordRefs>();
     const events = discordEvents({ core: {} as Core, rest, log: testLog().log, progressEditMs: 50, setups });
     const job = jobView({ id: 10 }); // the event carries no refs yet: the set-up has not stored them
-    setups.begin(10);
+    const setup = setups.begin(10);
     const ending = events.failed(job, 'The painting failed.');
     await sleep(50);
     expect(calls).toEqual([]);
-    setups.finish(10, { ...refs, threadId: null, progressChannelId: '10', progressId: '20' });
+    setup.finish({ ...refs, threadId: null, progressChannelId: '10', progressId: '20' });
     await ending;
     // Without a thread the reply is the progress message: only it is edited.
     expect(calls.map((c) => [c.method, c.route])).toEqual([['patch', '/channels/10/messages/20']]);

@@ -9,8 +9,8 @@ import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverChoiceCache } from '../chat/preset-choices.ts';
+import { decodeRefs } from '../chat/refs.ts';
 import { type DiscordAdapter, startDiscord } from '../discord/index.ts';
-import { decodeRefs } from '../discord/refs.ts';
 import { OPERATOR_FAULT_TEXT } from '../lib/member-error.ts';
 import type { Core, Notifier } from '../rules/index.ts';
 import { purgeExpired, setLimits, startNotifier } from '../rules/index.ts';
@@ -170,10 +170,10 @@ describe('Discord bot: /stylize', () => {
     expect(JSON.stringify((progressPost.body as { components: unknown }).components)).toContain(
       `stylize:cancel:${jobId}:${fake.users.alice.id}`,
     );
-    await waitFor('the refs', async () => decodeRefs((await job(jobId)).chatRefs));
+    await waitFor('the refs', async () => decodeRefs('discord', (await job(jobId)).chatRefs));
     const stored = await job(jobId);
     expect(stored.threadId).toBe(threadId);
-    expect(decodeRefs(stored.chatRefs)).toMatchObject({ replyId: reply.id, progressId, threadId });
+    expect(decodeRefs('discord', stored.chatRefs)).toMatchObject({ replyId: reply.id, progressId, threadId });
 
     startPainting();
     // Progress: the same message edited in place, with the preview.

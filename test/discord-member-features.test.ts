@@ -12,11 +12,11 @@ import {
 } from 'discord-api-types/v10';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeRefs } from '../chat/refs.ts';
 import { paintAvatarMessages } from '../discord/commands/paint-avatar.ts';
 import { stylizeThisImageMessages } from '../discord/commands/stylize-this-image.ts';
 import { deletionMessages } from '../discord/components/delete.ts';
 import { type DiscordAdapter, startDiscord } from '../discord/index.ts';
-import { decodeRefs } from '../discord/refs.ts';
 import type { Core, Notifier } from '../rules/index.ts';
 import { startNotifier } from '../rules/index.ts';
 import { type RunningWorker, startWorker } from '../worker/loop.ts';
@@ -156,7 +156,10 @@ async function paint(shown: APIMessage, user = fake.users.alice, style = 'starry
     (r) => r.route === SEND && r.params.channelId === reply.id && r.files.length === 2,
     60_000,
   );
-  await waitFor('the painting recorded', async () => decodeRefs((await job(jobId)).chatRefs)?.result);
+  await waitFor(
+    'the painting recorded',
+    async () => decodeRefs('discord', (await job(jobId)).chatRefs)?.result,
+  );
   return { jobId, threadId: reply.id, replyId: reply.id, final: final.response as APIMessage };
 }
 
@@ -262,7 +265,7 @@ describe('Discord: the Apps menu, Delete and help', () => {
     expect(fake.message(painted.final.id)).toBeUndefined();
     const notice = deletionMessages.notice(painted.jobId, fake.users.alice.id);
     expect(fake.message(painted.replyId)?.content).toBe(notice);
-    const refs = decodeRefs(before.chatRefs)!;
+    const refs = decodeRefs('discord', before.chatRefs)!;
     expect(fake.message(refs.progressId)).toMatchObject({ content: notice, attachments: [], components: [] });
     expect(fake.channelMessages(painted.threadId).filter((m) => m.attachments.length > 0)).toEqual([]);
     // The stored images are gone; the job stays, deleted.

@@ -6,10 +6,10 @@
  * messages) and records the delivery.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeRefs } from '../discord/refs.ts';
+import { decodeRefs } from '../chat/refs.ts';
 import type { Core } from '../jobs/core.ts';
 import { claimJob } from '../jobs/scheduler.ts';
-import { parseRefs } from '../slack/events.ts';
+import type { Platform } from '../jobs/servers.ts';
 import { asset } from './assets.ts';
 import {
   type Child,
@@ -80,11 +80,10 @@ describe('a result posted when the bot was killed, before it recorded the post',
       return line?.port as number | undefined;
     });
 
-    const shown = async (platform: string) =>
+    const shown = async (platform: Platform) =>
       waitFor(`the ${platform} job's messages`, async () => {
         const job = await core.db.prisma.job.findFirst({ where: { server: { platform } } });
-        const refs =
-          platform === 'discord' ? decodeRefs(job?.chatRefs ?? null) : parseRefs(job?.chatRefs ?? null);
+        const refs = decodeRefs(platform, job?.chatRefs ?? null);
         return job && refs ? { job, refs } : undefined;
       });
 

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SlackRefs } from '../chat/refs.ts';
 import { createLogger } from '../lib/log.ts';
 import { INTERNAL_FAULT_TEXT, MemberFacingError, OPERATOR_FAULT_TEXT } from '../lib/member-error.ts';
 import { type JobProgress, type JobView, type PresetInfo, QuotaError, UserError } from '../rules/index.ts';
@@ -8,7 +9,7 @@ import { LIMIT_KEYS, parseAdminCommand } from '../slack/admin.ts';
 import { adminCheck } from '../slack/admin-check.ts';
 import { createSlackApp } from '../slack/app.ts';
 import { parseSlackConfig, type SlackConfig } from '../slack/config.ts';
-import { createSlackEvents, type SlackRefs } from '../slack/events.ts';
+import { createSlackEvents } from '../slack/events.ts';
 import { downloadPrivateFile, isAllowedFileUrl } from '../slack/files.ts';
 import {
   MAX_SELECT_OPTIONS,

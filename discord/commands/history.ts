@@ -7,13 +7,14 @@
  */
 import { type ChatInputCommandInteraction, MessageFlags, SlashCommandBuilder } from 'discord.js';
 import { historyState } from '../../chat/history-state.ts';
+import { decodeRefs } from '../../chat/refs.ts';
 import { memberReply } from '../../lib/member-error.ts';
 import { type HistoryEntry, memberHistory, plural } from '../../rules/index.ts';
 import { type Context, serverOf } from '../context.ts';
 import { errorMessage, safeError } from '../errors.ts';
 import { styleNames } from '../job-messages.ts';
 import { clipLines, type MessageSpec, timestamp, toInteractionReply } from '../message-spec.ts';
-import { channelLink, decodeRefs, messageLink } from '../refs.ts';
+import { channelLink, messageLink } from '../refs.ts';
 import { guildOnly, slashCommand } from './command.ts';
 
 const definition = guildOnly(
@@ -42,7 +43,7 @@ export function historyMessage(entries: readonly HistoryEntry[]): MessageSpec {
 
 function historyLine(entry: HistoryEntry): string {
   const { job, resultKept } = entry;
-  const refs = decodeRefs(job.chatRefs);
+  const refs = decodeRefs('discord', job.chatRefs);
   const thread = job.threadId
     ? channelLink(job.server, job.threadId)
     : refs

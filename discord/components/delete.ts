@@ -9,12 +9,12 @@
 import { type ButtonInteraction, MessageFlags } from 'discord.js';
 import { type APIMessage, RESTJSONErrorCodes, Routes } from 'discord-api-types/v10';
 import { isJobFile } from '../../chat/job-files.ts';
+import { decodeRefs } from '../../chat/refs.ts';
 import { memberReply } from '../../lib/member-error.ts';
 import { deletePainting, type JobView } from '../../rules/index.ts';
 import { type OwnedJob, parseDeleteButtonId } from '../buttons.ts';
 import { type Context, isAdmin, serverOf } from '../context.ts';
 import { safeError } from '../errors.ts';
-import { decodeRefs } from '../refs.ts';
 import { button } from './component.ts';
 
 /** The bot's latest messages of the job's thread searched for the job's files: one page. */
@@ -55,7 +55,7 @@ async function execute(ctx: Context, interaction: ButtonInteraction, target: Own
 
 /** The bot's messages of the job: those with its files deleted, its reply and progress message edited. */
 async function removeMessages(ctx: Context, job: JobView, botId: string, by: string): Promise<void> {
-  const refs = decodeRefs(job.chatRefs);
+  const refs = decodeRefs('discord', job.chatRefs);
   if (!refs) return;
   const where = refs.threadId ?? refs.channelId;
   const edited = new Map([

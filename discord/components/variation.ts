@@ -7,6 +7,7 @@
  */
 
 import { type ButtonInteraction, MessageFlags } from 'discord.js';
+import { type DiscordRefs, encodeRefs } from '../../chat/refs.ts';
 import { memberReply } from '../../lib/member-error.ts';
 import {
   checkVariation,
@@ -20,7 +21,6 @@ import { type Context, DEFAULT_UPLOAD_LIMIT, isAdmin, serverOf } from '../contex
 import { errorMessage, safeError } from '../errors.ts';
 import { answer } from '../first-answer.ts';
 import { progressQueued } from '../job-messages.ts';
-import { type ChatRefs, encodeRefs } from '../refs.ts';
 import { showReply } from '../reply.ts';
 import { button } from './component.ts';
 
@@ -77,13 +77,12 @@ async function execute(ctx: Context, interaction: ButtonInteraction, target: Var
 async function setUp(ctx: Context, interaction: ButtonInteraction, submission: Submission): Promise<void> {
   const { job } = submission;
   const server = serverOf(interaction.guildId!);
-  ctx.setups.begin(job.id);
-  let refs: ChatRefs | undefined;
+  const setup = ctx.setups.begin(job.id);
+  let refs: DiscordRefs | undefined;
   try {
     const reply = await showReply(ctx, interaction, progressQueued(job, submission, Date.now()));
     const threadId = job.threadId !== null && job.threadId === reply.channelId ? reply.channelId : null;
     refs = {
-      v: 1,
       channelId: reply.channelId,
       replyId: reply.id,
       threadId,
@@ -91,14 +90,14 @@ async function setUp(ctx: Context, interaction: ButtonInteraction, submission: S
       progressId: reply.id,
       uploadLimit: interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT,
     };
-    await setChatRefs(ctx.core, server, job.id, { threadId, chatRefs: encodeRefs(refs) });
+    await setChatRefs(ctx.core, server, job.id, { threadId, chatRefs: encodeRefs('discord', refs) });
   } catch (error) {
     ctx.log.error(
       { err: safeError(error), jobId: job.id, server: server.id, platform: server.platform },
       'discord: could not show the variation; its progress will not be shown',
     );
   } finally {
-    ctx.setups.finish(job.id, refs);
+    setup.finish(refs);
   }
 }
 

@@ -1,9 +1,9 @@
 import type { ServerChoiceCache } from '../chat/preset-choices.ts';
 import type { Logger } from '../lib/log.ts';
-import type { Core, ServerRef } from '../rules/index.ts';
+import type { Core, JobView, ServerRef } from '../rules/index.ts';
 import type { AdminCheck } from './admin-check.ts';
 import type { SlackConfig } from './config.ts';
-import type { SlackJobEvents } from './events.ts';
+import type { SlackJobEvents, SlackRefs } from './events.ts';
 import { type FetchedFile, fetchSlackFiles } from './files.ts';
 import type { SlackClient } from './slack-types.ts';
 
@@ -16,6 +16,10 @@ export interface SlackDeps {
   admins: AdminCheck;
   /** Each workspace's presets and limits, for the form (see serverChoiceCache). */
   choices: ServerChoiceCache;
+  /** Stores a job's Slack message ids in the job (chatRefs): the same writer the job events use. */
+  saveRefs(job: JobView, refs: SlackRefs): Promise<void>;
+  /** Per thread, the variation being set up there (variation-buttons.ts sets them up one at a time). */
+  variationSetups: Map<string, Promise<unknown>>;
 }
 
 /** A Slack workspace as the core names servers. */

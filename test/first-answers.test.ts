@@ -259,6 +259,18 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
         styles: [{ preset: 'starry_night' }],
         options: { size: 24, iterations: 2, layers: 'shallow' },
       }));
+      // Carol's own queued job for her Cancel: cancelling Alice's would race the admin's listing of it.
+      const toCancel = (
+        await submitJob(core, {
+          server,
+          channelId: carol.channelId,
+          threadId: '1700000000.000009',
+          requesterId: carol.userId,
+          content: await picture(3, 24, 18),
+          styles: [{ preset: 'starry_night' }],
+          options: { size: 24, iterations: 2, layers: 'shallow' },
+        })
+      ).job.id;
       const trigger = () => `trigger-${Math.random().toString(36).slice(2)}`;
       const url = () => slack.responseUrl();
       const command = (who: Who, name: string, text: string, responseUrl = url()) =>
@@ -320,9 +332,9 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
           }),
         ),
         'Cancel button': blockAction(
-          alice,
+          carol,
           message,
-          { action_id: CANCEL_ACTION, value: String(queued) },
+          { action_id: CANCEL_ACTION, value: String(toCancel) },
           responses.cancel,
         ),
         'variation button (More style)': blockAction(

@@ -4,12 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../lib/log.ts';
 import { INTERNAL_FAULT_TEXT, MemberFacingError, OPERATOR_FAULT_TEXT } from '../lib/member-error.ts';
 import { type JobProgress, type JobView, type PresetInfo, QuotaError, UserError } from '../rules/index.ts';
-import { LIMIT_KEYS, parseAdminCommand } from '../slack/admin.ts';
 import { adminCheck } from '../slack/admin-check.ts';
 import { createSlackApp } from '../slack/app.ts';
 import { parseSlackConfig, type SlackConfig } from '../slack/config.ts';
 import { createSlackEvents, type SlackRefs } from '../slack/events.ts';
 import { downloadPrivateFile, isAllowedFileUrl } from '../slack/files.ts';
+import { LIMIT_KEYS, parseAdminCommand } from '../slack/listeners/admin-subcommands.ts';
+import { historyText } from '../slack/listeners/history.ts';
 import {
   MAX_SELECT_OPTIONS,
   parseStylizeSubmission,
@@ -21,7 +22,6 @@ import {
   completedMessage,
   errorText,
   formatDuration,
-  historyText,
   localTime,
   progressBar,
   progressMessage,

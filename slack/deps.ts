@@ -1,6 +1,7 @@
 import type { ServerChoiceCache } from '../chat/preset-choices.ts';
+import type { SlackRefs } from '../chat/refs.ts';
 import type { Logger } from '../lib/log.ts';
-import type { Core, ServerRef } from '../rules/index.ts';
+import type { Core, JobView, ServerRef } from '../rules/index.ts';
 import type { AdminCheck } from './admin-check.ts';
 import type { SlackConfig } from './config.ts';
 import type { SlackJobEvents } from './events.ts';
@@ -16,6 +17,10 @@ export interface SlackDeps {
   admins: AdminCheck;
   /** Each workspace's presets and limits, for the form (see serverChoiceCache). */
   choices: ServerChoiceCache;
+  /** Stores a job's Slack message ids in the job (chatRefs): the same writer the job events use. */
+  saveRefs(job: JobView, refs: SlackRefs): Promise<void>;
+  /** Per thread, the variation being set up there (variation-buttons.ts sets them up one at a time). */
+  variationSetups: Map<string, Promise<unknown>>;
 }
 
 /** A Slack workspace as the core names servers. */

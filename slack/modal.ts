@@ -1,18 +1,18 @@
 import type { ViewOutput } from '@slack/bolt';
 import { matchPresets } from '../chat/preset-choices.ts';
 import { IMAGE_EXTENSIONS, IMAGE_FORMAT_NAMES } from '../lib/images/index.ts';
-import { ITERATIONS, PRESET_NAME, SIZE, STRENGTH } from '../lib/request-rules.ts';
+import { ITERATIONS, SIZE, STRENGTH } from '../lib/request-rules.ts';
 import type { PresetInfo } from '../rules/index.ts';
 import { escapeText } from './render.ts';
 import type { KnownBlock, ModalView, PlainTextOption } from './slack-types.ts';
 
 /**
  * The modals, as pure functions: the /stylize form (also opened, pre-filled, by the "Stylize this image" message
- * shortcut), the admin's new-preset form, and one-message modals for "working on it" and outcomes; and the
- * parsing of their submissions. Slack returns a submitted form's values by block and action id.
+ * shortcut) and the parsing of its submission, one-message modals for "working on it" and outcomes, and the
+ * pieces the admin's preset form (listeners/preset-form.ts) is built of. Slack returns a submitted form's
+ * values by block and action id.
  */
 export const STYLIZE_MODAL = 'stylize_modal';
-export const PRESET_MODAL = 'stylize_preset_modal';
 
 /** Block ids of the /stylize form; each input block's element has the action id `value`. */
 export const FIELD = {
@@ -23,8 +23,6 @@ export const FIELD = {
   size: 'size',
   iterations: 'iterations',
   options: 'options',
-  presetName: 'preset_name',
-  presetFile: 'preset_file',
 } as const;
 export const VALUE = 'value';
 
@@ -62,13 +60,13 @@ export function readStylizeMetadata(text: string): StylizeMetadata | undefined {
   }
 }
 
-const plain = (text: string) => ({ type: 'plain_text' as const, text, emoji: true });
+export const plain = (text: string) => ({ type: 'plain_text' as const, text, emoji: true });
 export const option = (text: string, value: string): PlainTextOption => ({
   text: plain(text.length > MAX_OPTION_TEXT ? `${text.slice(0, MAX_OPTION_TEXT - 1)}…` : text),
   value,
 });
 
-function fileInput(optional: boolean, blockId: string, label: string, hint?: string): KnownBlock {
+export function fileInput(optional: boolean, blockId: string, label: string, hint?: string): KnownBlock {
   return {
     type: 'input',
     block_id: blockId,
@@ -99,48 +97,69 @@ export interface StylizeFormChoices {
  * size and iterations offered are those the workspace allows.
  */
 export function stylizeModal(input: StylizeFormChoices): ModalView {
-  const { hasPresets, sizes, prefill } = input;
-  const blocks: KnownBlock[] = [];
-  if (prefill) {
-    blocks.push({
-      type: 'context',
-      elements: [
-        {
-          type: 'mrkdwn',
-          text: `:frame_with_picture: Photo: *${escapeText(prefill.fileName)}* (from the message)`,
-        },
-      ],
-    });
-  }
-  blocks.push(
-    fileInput(
-      prefill !== undefined,
-      FIELD.content,
-      prefill ? 'Or upload another photo' : 'Photo to paint',
-      IMAGE_FORMAT_NAMES,
-    ),
+  const { prefill } = input;
+  return {
+    type: 'modal',
+    callback_id: STYLIZE_MODAL,
+    title: plain('Stylize'),
+    submit: plain('Paint'),
+    close: plain('Cancel'),
+    private_metadata: writeStylizeMetadata({
+      channelId: input.channelId,
+      ...(prefill ? { file: { id: prefill.fileId, name: prefill.fileName } } : {}),
+    }),
+    blocks: [...photoBlocks(prefill), ...styleBlocks(input.hasPresets), ...optionBlocks(input)],
+  };
+}
+
+/** The photo: uploaded, or the message's (named, and then another may be uploaded instead). */
+function photoBlocks(prefill: StylizeFormChoices['prefill']): KnownBlock[] {
+  const upload = fileInput(
+    prefill !== undefined,
+    FIELD.content,
+    prefill ? 'Or upload another photo' : 'Photo to paint',
+    IMAGE_FORMAT_NAMES,
   );
-  if (hasPresets) {
-    blocks.push({
-      type: 'input',
-      block_id: FIELD.preset,
-      optional: true,
-      label: plain('Painting'),
-      element: {
-        type: 'external_select',
-        action_id: VALUE,
-        placeholder: plain('Search by painting, artist or name'),
-        min_query_length: 0,
-      },
-    });
-  }
-  blocks.push(
-    fileInput(
-      true,
-      FIELD.style,
-      hasPresets ? 'Or your own style image' : 'Style image',
-      hasPresets ? 'Instead of a preset, or with one: they are blended.' : undefined,
-    ),
+  if (!prefill) return [upload];
+  const text = `:frame_with_picture: Photo: *${escapeText(prefill.fileName)}* (from the message)`;
+  return [{ type: 'context', elements: [{ type: 'mrkdwn', text }] }, upload];
+}
+
+/** The painting (searched as the member types), when there are presets, and the member's own style image. */
+function styleBlocks(hasPresets: boolean): KnownBlock[] {
+  const ownStyle = fileInput(
+    true,
+    FIELD.style,
+    hasPresets ? 'Or your own style image' : 'Style image',
+    hasPresets ? 'Instead of a preset, or with one: they are blended.' : undefined,
+  );
+  if (!hasPresets) return [ownStyle];
+  const painting: KnownBlock = {
+    type: 'input',
+    block_id: FIELD.preset,
+    optional: true,
+    label: plain('Painting'),
+    element: {
+      type: 'external_select',
+      action_id: VALUE,
+      placeholder: plain('Search by painting, artist or name'),
+      min_query_length: 0,
+    },
+  };
+  return [painting, ownStyle];
+}
+
+/** Strength, size, iterations and keeping the photo's colours, within what the workspace allows. */
+function optionBlocks(input: StylizeFormChoices): KnownBlock[] {
+  const whole = (min: number, max: number, initial?: number) => ({
+    type: 'number_input' as const,
+    action_id: VALUE,
+    is_decimal_allowed: false,
+    min_value: String(min),
+    max_value: String(max),
+    ...(initial !== undefined ? { initial_value: String(initial) } : {}),
+  });
+  return [
     {
       type: 'input',
       block_id: FIELD.strength,
@@ -149,13 +168,7 @@ export function stylizeModal(input: StylizeFormChoices): ModalView {
       hint: plain(
         `How strongly the style is applied; left empty, what suits the painting (${STRENGTH.default} for your own).`,
       ),
-      element: {
-        type: 'number_input',
-        action_id: VALUE,
-        is_decimal_allowed: false,
-        min_value: String(STRENGTH.min),
-        max_value: String(STRENGTH.max),
-      },
+      element: whole(STRENGTH.min, STRENGTH.max),
     },
     {
       type: 'input',
@@ -164,7 +177,7 @@ export function stylizeModal(input: StylizeFormChoices): ModalView {
       element: {
         type: 'static_select',
         action_id: VALUE,
-        options: sizes.map((s) => option(`${s} px`, String(s))),
+        options: input.sizes.map((s) => option(`${s} px`, String(s))),
         initial_option: option(`${input.size} px`, String(input.size)),
       },
     },
@@ -174,14 +187,7 @@ export function stylizeModal(input: StylizeFormChoices): ModalView {
       optional: true,
       label: plain('Iterations'),
       hint: plain(`More is slower and finer; this workspace allows up to ${input.maxIterations}.`),
-      element: {
-        type: 'number_input',
-        action_id: VALUE,
-        is_decimal_allowed: false,
-        min_value: String(ITERATIONS.min),
-        max_value: String(input.maxIterations),
-        initial_value: String(input.iterations),
-      },
+      element: whole(ITERATIONS.min, input.maxIterations, input.iterations),
     },
     {
       type: 'input',
@@ -194,19 +200,7 @@ export function stylizeModal(input: StylizeFormChoices): ModalView {
         options: [option('Keep my photo’s colours', PRESERVE)],
       },
     },
-  );
-  return {
-    type: 'modal',
-    callback_id: STYLIZE_MODAL,
-    title: plain('Stylize'),
-    submit: plain('Paint'),
-    close: plain('Cancel'),
-    private_metadata: writeStylizeMetadata({
-      channelId: input.channelId,
-      ...(prefill ? { file: { id: prefill.fileId, name: prefill.fileName } } : {}),
-    }),
-    blocks,
-  };
+  ];
 }
 
 /** The painting select's options for what the member typed (see matchPresets), as many as Slack shows. */
@@ -214,7 +208,7 @@ export function presetOptions(presets: readonly PresetInfo[], typed: string): Pl
   return matchPresets(presets, typed, MAX_SELECT_OPTIONS).map((p) => option(p.label, p.name));
 }
 
-type StateValues = ViewOutput['state']['values'];
+export type StateValues = ViewOutput['state']['values'];
 
 /** What the member chose; files are Slack file ids, fetched later. Left out: undefined (the defaults apply). */
 export interface StylizeChoice {
@@ -230,7 +224,8 @@ export interface StylizeChoice {
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: Record<string, string> };
 
-const fileId = (values: StateValues, block: string) => values[block]?.[VALUE]?.files?.[0]?.id;
+/** The id of the file uploaded in a form's file input. */
+export const fileId = (values: StateValues, block: string) => values[block]?.[VALUE]?.files?.[0]?.id;
 
 /**
  * Checks a submitted /stylize form on its own (the workspace's limits are the core's to check: checkRequest);
@@ -282,42 +277,6 @@ export function parseStylizeSubmission(
     ok: true,
     value: { contentFileId, preset, styleFileId, strength, size, iterations, preserveColors },
   };
-}
-
-/** The admin's form for `/stylize-admin preset add NAME`: the name (editable) and the painting. */
-export function presetModal(name: string): ModalView {
-  return {
-    type: 'modal',
-    callback_id: PRESET_MODAL,
-    title: plain('Add a preset'),
-    submit: plain('Add'),
-    close: plain('Cancel'),
-    blocks: [
-      {
-        type: 'input',
-        block_id: FIELD.presetName,
-        label: plain('Name'),
-        hint: plain(`${PRESET_NAME.rule} Members choose it in /stylize.`),
-        element: {
-          type: 'plain_text_input',
-          action_id: VALUE,
-          initial_value: name,
-          max_length: PRESET_NAME.maxLength,
-        },
-      },
-      fileInput(false, FIELD.presetFile, 'Painting'),
-    ],
-  };
-}
-
-export function parsePresetSubmission(values: StateValues): Parsed<{ name: string; fileId: string }> {
-  const name = values[FIELD.presetName]?.[VALUE]?.value?.trim() ?? '';
-  const file = fileId(values, FIELD.presetFile);
-  const errors: Record<string, string> = {};
-  if (name === '') errors[FIELD.presetName] = 'Give the preset a name.';
-  if (!file) errors[FIELD.presetFile] = 'Upload the painting.';
-  if (!file || name === '') return { ok: false, errors };
-  return { ok: true, value: { name, fileId: file } };
 }
 
 /** A modal with one message and a Close button: "working on it", an outcome, a refusal. */

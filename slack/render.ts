@@ -1,19 +1,12 @@
-import { historyState } from '../chat/history-state.ts';
 import { memberReply } from '../lib/member-error.ts';
-import {
-  type HistoryEntry,
-  type JobProgress,
-  type JobStatusReport,
-  type JobView,
-  plural,
-  VARIATIONS,
-  type VariationKind,
-} from '../rules/index.ts';
+import { type JobProgress, type JobView, VARIATIONS, type VariationKind } from '../rules/index.ts';
 import type { KnownBlock, SlackMessage } from './slack-types.ts';
 
 /**
- * The Slack messages of a job, as pure functions of the job: the request in the channel, the progress message in
- * its thread (kept up to date, with the Cancel button while the job can be cancelled), and the end.
+ * The Slack messages of a job, as pure functions of the job, shared by the listeners and the job events: the
+ * progress message in its thread (kept up to date, with the Cancel button while the job can be cancelled), the
+ * end with its buttons, and the member's sentence for an error. Messages that one listener alone sends are in
+ * that listener's module (slack/listeners/).
  */
 export const CANCEL_ACTION = 'stylize_cancel';
 /** The variation buttons' action ids: this and the variation, e.g. `stylize_vary_more-style`; the value is the job. */
@@ -61,13 +54,12 @@ export function styleList(styles: readonly { name: string }[]): string {
   return styles.map((s) => `*${escapeText(s.name)}*`).join(' + ');
 }
 
-function describeOptions(job: Pick<JobView, 'options'>): string {
-  const { size, strength, preserveColors } = job.options;
-  return `${size} px, strength ${strength}${preserveColors ? ', colours kept' : ''}`;
-}
-
-const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
-const context = (text: string): KnownBlock => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
+/** A block of mrkdwn text, and a context block (small grey text). */
+export const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
+export const context = (text: string): KnownBlock => ({
+  type: 'context',
+  elements: [{ type: 'mrkdwn', text }],
+});
 
 export function cancelButton(jobId: number): KnownBlock {
   return {
@@ -157,21 +149,6 @@ function jobName(job: JobView): string {
   return `Job ${job.id} (${words})`;
 }
 
-/** The channel message while the images are fetched and checked (before there is a job). */
-export function pendingRequestMessage(requesterId: string): SlackMessage {
-  const text = `${mention(requesterId)} asked for a painting: getting the images ready…`;
-  return { text, blocks: [section(text)] };
-}
-
-/** The channel message once the job exists; the thread under it follows the job. */
-export function requestMessage(job: JobView): SlackMessage {
-  const text = `${mention(job.requesterId)} asked for a painting in the style of ${styleList(job.styles)}.`;
-  return {
-    text,
-    blocks: [section(text), context(`Job ${job.id} · ${describeOptions(job)} · progress in the thread`)],
-  };
-}
-
 /** The thread's progress message while the job waits in the queue. */
 export function queuedMessage(job: JobView, position: number | null, etaMs: number | null): SlackMessage {
   const where =
@@ -214,11 +191,6 @@ export function completedMessage(job: JobView, choices: readonly VariationKind[]
   return { text, blocks: [section(text), ...finalButtons(job, choices)] };
 }
 
-/** The comment of the timelapse posted in the job's thread. */
-export function timelapseComment(jobId: number): string {
-  return `Job ${jobId} from the photo to the result:`;
-}
-
 /** The painting stopped before its ceiling because it had stopped changing. */
 const earlyAfter = (iteration: number, job: JobView) =>
   `early, after ${iteration} of up to ${job.options.iterations} iterations`;
@@ -243,53 +215,6 @@ export function failedReply(job: JobView, message: string): string {
 export function cancelledMessage(job: JobView): SlackMessage {
   const text = `:no_entry_sign: Job ${job.id} was cancelled.`;
   return { text, blocks: [section(text)] };
-}
-
-/** `/stylize status N`. */
-export function statusText(report: JobStatusReport): string {
-  const { job } = report;
-  const styles = styleList(job.styles);
-  switch (job.status) {
-    case 'queued': {
-      const eta = report.etaMs !== null ? `, done in about ${formatDuration(report.etaMs)}` : '';
-      return `Job ${job.id} (${styles}) is #${report.position ?? '?'} in the queue${eta}.`;
-    }
-    case 'running': {
-      const eta = report.etaMs !== null ? `, about ${formatDuration(report.etaMs)} left` : '';
-      return `Job ${job.id} (${styles}) is painting: iteration ${job.iteration} of ${job.options.iterations}${eta}.`;
-    }
-    case 'succeeded':
-      return `Job ${job.id} (${styles}) is done.`;
-    case 'failed':
-      return `Job ${job.id} (${styles}) failed: ${job.error ?? 'unknown error'}`;
-    case 'cancelled':
-      return `Job ${job.id} (${styles}) was cancelled.`;
-  }
-}
-
-/**
- * `/stylize history`: one line per painting, newest first, with a link to its thread (where the painting is posted)
- * when `threadLinks` has one for the job (chat.getPermalink of its request message), and "(no longer kept)" for a
- * painting whose images retention has deleted.
- */
-export function historyText(
-  entries: readonly HistoryEntry[],
-  threadLinks: ReadonlyMap<number, string>,
-): string {
-  if (entries.length === 0) return 'You have no paintings in this workspace yet. Start one with `/stylize`.';
-  const lines = entries.map((entry) => {
-    const { job, resultKept } = entry;
-    const state = historyState(entry, localTime);
-    const link = threadLinks.get(job.id);
-    const where = link
-      ? ` · <${link}|${resultKept ? 'see the painting in its thread' : 'open the thread'}>`
-      : '';
-    return `• Job ${job.id} · ${styleList(job.styles)} · asked ${localTime(job.createdAt)} · ${state}${where}`;
-  });
-  const order = entries.length > 1 ? ', newest first' : '';
-  return [`*Your last ${plural(entries.length, 'painting')} in this workspace*${order}:`, ...lines].join(
-    '\n',
-  );
 }
 
 /**

@@ -322,7 +322,7 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
           }),
         ),
         'Cancel button': blockAction(
-          alice,
+          carol,
           message,
           { action_id: CANCEL_ACTION, value: String(cancellable) },
           responses.cancel,

@@ -7,7 +7,7 @@ import { requeueStale } from '../jobs/jobs.ts';
 import { claimJob } from '../jobs/scheduler.ts';
 import { setLimits } from '../rules/admin.ts';
 import { QuotaError } from '../rules/quotas.ts';
-import { limitsText } from '../slack/admin.ts';
+import { limitsText } from '../slack/listeners/admin-command.ts';
 import { createTestDatabase, PAINTS_ANY, submit, type TestDatabase, testCore } from './job-system.ts';
 
 const ADMIN = { userId: 'admin', isAdmin: true };

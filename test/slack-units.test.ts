@@ -5,12 +5,13 @@ import type { SlackRefs } from '../chat/refs.ts';
 import { createLogger } from '../lib/log.ts';
 import { INTERNAL_FAULT_TEXT, MemberFacingError, OPERATOR_FAULT_TEXT } from '../lib/member-error.ts';
 import { type JobProgress, type JobView, type PresetInfo, QuotaError, UserError } from '../rules/index.ts';
-import { LIMIT_KEYS, parseAdminCommand } from '../slack/admin.ts';
 import { adminCheck } from '../slack/admin-check.ts';
 import { createSlackApp } from '../slack/app.ts';
 import { parseSlackConfig, type SlackConfig } from '../slack/config.ts';
 import { createSlackEvents } from '../slack/events.ts';
 import { downloadPrivateFile, isAllowedFileUrl } from '../slack/files.ts';
+import { LIMIT_KEYS, parseAdminCommand } from '../slack/listeners/admin-subcommands.ts';
+import { historyText } from '../slack/listeners/history.ts';
 import {
   MAX_SELECT_OPTIONS,
   parseStylizeSubmission,
@@ -22,7 +23,6 @@ import {
   completedMessage,
   errorText,
   formatDuration,
-  historyText,
   localTime,
   progressBar,
   progressMessage,

@@ -1,9 +1,8 @@
-import { memberReply } from '../lib/member-error.ts';
-import { defaultsWithin, STRENGTH } from '../lib/request-rules.ts';
-import { type MemberAllowance, memberAllowance, type PresetInfo, plural } from '../rules/index.ts';
-import { type SlackDeps, workspace } from './deps.ts';
-import { slackError } from './errors.ts';
-import { errorText, escapeText, localTime } from './render.ts';
+import { defaultsWithin, STRENGTH } from '../../lib/request-rules.ts';
+import { type MemberAllowance, memberAllowance, type PresetInfo, plural } from '../../rules/index.ts';
+import { type SlackDeps, workspace } from '../deps.ts';
+import { escapeText, localTime } from '../render.ts';
+import { faultText } from './shared.ts';
 
 /**
  * `/stylize help`, answered to the member alone: how to ask for a painting (the form, the message shortcut), the
@@ -50,7 +49,7 @@ export function helpText({ allowance: a, defaults, presets }: SlackHelpFacts): s
 }
 
 /** The help for this member of this workspace, or the sentence for what went wrong. */
-export async function helpFor(deps: SlackDeps, teamId: string, userId: string): Promise<string> {
+export async function helpAnswer(deps: SlackDeps, teamId: string, userId: string): Promise<string> {
   const server = workspace(teamId);
   try {
     const [allowance, { presets, limits }] = await Promise.all([
@@ -59,7 +58,6 @@ export async function helpFor(deps: SlackDeps, teamId: string, userId: string): 
     ]);
     return helpText({ allowance, presets, defaults: defaultsWithin(deps.config.jobDefaults, limits) });
   } catch (error) {
-    if (memberReply(error).log) deps.log.error({ server: teamId, err: slackError(error) }, 'slack: help');
-    return errorText(error);
+    return faultText(deps.log, error, { server: teamId }, 'slack: help');
   }
 }

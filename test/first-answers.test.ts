@@ -8,20 +8,28 @@
  */
 import { REST } from '@discordjs/rest';
 import Sqlite from 'better-sqlite3';
-import { Routes } from 'discord-api-types/v10';
+import {
+  type APIActionRowComponent,
+  type APIComponentInMessageActionRow,
+  type APIMessage,
+  Routes,
+} from 'discord-api-types/v10';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelButtonId, timelapseButtonId, variationButtonId } from '../discord/buttons.ts';
+import { cancelButtonId, deleteButtonId, timelapseButtonId, variationButtonId } from '../discord/buttons.ts';
+import { deletionMessages } from '../discord/components/delete.ts';
 import { requireDiscordConfig } from '../discord/config.ts';
 import { type DiscordAdapter, startDiscord } from '../discord/index.ts';
 import type { Core } from '../jobs/core.ts';
 import { sqlitePath } from '../jobs/migrate.ts';
+import { startNotifier } from '../jobs/notifier.ts';
 import { claimJob } from '../jobs/scheduler.ts';
 import { type SubmitRequest, submitJob } from '../rules/submit.ts';
 import { type SlackAdapter, startSlack } from '../slack/index.ts';
+import { deletionTexts } from '../slack/listeners/delete-button.ts';
 import { STYLIZE_MODAL } from '../slack/modal.ts';
-import { CANCEL_ACTION, TIMELAPSE_ACTION, VARIATION_ACTION_PREFIX } from '../slack/render.ts';
+import { CANCEL_ACTION, DELETE_ACTION, TIMELAPSE_ACTION, VARIATION_ACTION_PREFIX } from '../slack/render.ts';
 import { asset } from './assets.ts';
 import type { FakeDiscord, InjectedInteraction } from './discord/fake-discord.ts';
 import {
@@ -31,6 +39,7 @@ import {
   PROVIDERS,
   type Provider,
   picture,
+  recordingEvents,
   type TestDatabase,
   testCore,
   waitFor,
@@ -88,16 +97,39 @@ async function lockDatabase(db: TestDatabase): Promise<{ released: Promise<void>
   return { released: later(() => other.query('COMMIT').then(() => other.end())) };
 }
 
-/** A finished painting (its images stored) and a queued job of `requester`, made through the core. */
-async function paintings(core: Core, request: (seed: number) => Promise<SubmitRequest>) {
-  const finished = await submitJob(core, await request(1));
+/** A finished painting of `requester`'s (its images stored), made through the core. */
+async function finishedPainting(core: Core, request: SubmitRequest): Promise<number> {
+  const { job } = await submitJob(core, request);
   const lease = await claimJob(core.db, 'test-worker', core.config.limits, PAINTS_ANY);
-  expect(lease?.jobId).toBe(finished.job.id);
+  expect(lease?.jobId).toBe(job.id);
   await finishJob(core, lease!);
+  return job.id;
+}
+
+/**
+ * Two finished paintings, a queued job and one to cancel, of `requester`, made through the core. The Delete
+ * button's painting has its end passed on (as a painting whose result was posted has): Delete waits for that.
+ */
+async function paintings(core: Core, request: (seed: number) => Promise<SubmitRequest>) {
+  // The claims below are for this server's jobs: the other platform's, left queued, wait their turn.
+  const { server } = await request(0);
+  await core.db.prisma.server.updateMany({
+    where: { NOT: { platform: server.platform, externalId: server.id } },
+    data: { lastClaimedAt: new Date(Date.now() + 3_600_000) },
+  });
+  const finished = await finishedPainting(core, await request(1));
+  // Delete's own painting: deleting the one the variation and Timelapse buttons use would race them.
+  const deletable = await finishedPainting(core, await request(6));
+  const notifier = startNotifier(core, {
+    discord: recordingEvents().events,
+    slack: recordingEvents().events,
+  });
+  await notifier.drain();
+  await notifier.stop();
   const queued = await submitJob(core, await request(2));
   // The Cancel button's own job: cancelling the one that status and the admin's queue list would race them.
   const cancellable = await submitJob(core, await request(5));
-  return { finished: finished.job.id, queued: queued.job.id, cancellable: cancellable.job.id };
+  return { finished, deletable, queued: queued.job.id, cancellable: cancellable.job.id };
 }
 
 describe.each(PROVIDERS)('first answers while the database is locked, on %s', (provider) => {
@@ -105,7 +137,8 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
   let core: Core;
   beforeAll(async () => {
     db = await createTestDatabase(provider);
-    core = await testCore(db, { PRESETS_DIR: asset('styles') });
+    // Every handler that asks for a painting gets one: more at once than the default allows a member.
+    core = await testCore(db, { PRESETS_DIR: asset('styles'), QUOTA_MEMBER_ACTIVE_JOBS: '10' });
   });
   afterAll(async () => {
     await core?.close();
@@ -133,9 +166,9 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
     });
 
     it('answers every command, button and autocompletion in time, and carries them out after', async () => {
-      const { alice, admin } = fake.users;
+      const { alice, admin, bob } = fake.users;
       const server = { platform: 'discord' as const, id: fake.guildId };
-      const { finished, queued, cancellable } = await paintings(core, async (seed) => ({
+      const { finished, deletable, queued, cancellable } = await paintings(core, async (seed) => ({
         server,
         channelId: fake.channelId,
         requesterId: alice.id,
@@ -150,6 +183,33 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
         body: { content: 'the painting' },
       })) as { id: string; channel_id: string };
       const photo = await picture(3, 24, 18);
+      // A member's message with a photo, a member with an avatar, and a picker shown with a painting chosen.
+      const photoMessage = fake.postMemberMessage({
+        user: bob,
+        attachments: [{ filename: 'photo.png', bytes: await picture(7, 24, 18) }],
+      });
+      fake.setAvatar(bob, await picture(8, 24, 24));
+      const pickerShown = await fake.sendMessageCommand({
+        name: 'Stylize this image',
+        message: photoMessage,
+      });
+      const picker = await waitFor('the picker', async () => {
+        const shown = fake.originalMessage(pickerShown);
+        return shown && customIds(shown).length > 0 ? shown : undefined;
+      });
+      const at = { id: picker.id, channel_id: picker.channel_id };
+      const style = await fake.sendSelect({
+        customId: customIdOf(picker, 'stylize:pick:style:'),
+        values: ['starry_night'],
+        message: at,
+        user: alice,
+      });
+      await fake.waitForCallback(style);
+      const chosen = await waitFor('the painting chosen', async () =>
+        customIds(fake.message(picker.id)).some((id) => id.startsWith('stylize:pick:go:starry_night:'))
+          ? fake.message(picker.id)
+          : undefined,
+      );
 
       const { released } = await lockDatabase(db);
       const sent: Record<string, InjectedInteraction> = {
@@ -180,6 +240,33 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
           customId: timelapseButtonId(finished),
           message: finalMessage,
         }),
+        '/stylize-help': await fake.sendSlashCommand({ name: 'stylize-help', user: alice }),
+        'Stylize this image (message command)': await fake.sendMessageCommand({
+          name: 'Stylize this image',
+          message: photoMessage,
+          user: alice,
+        }),
+        'Paint this avatar (user command)': await fake.sendUserCommand({
+          name: 'Paint this avatar',
+          target: bob,
+          user: alice,
+        }),
+        'picker select menu (strength)': await fake.sendSelect({
+          customId: customIdOf(chosen, 'stylize:pick:strength:'),
+          values: ['75'],
+          message: at,
+          user: alice,
+        }),
+        'picker Paint button': await fake.sendButton({
+          customId: customIdOf(chosen, 'stylize:pick:go:'),
+          message: at,
+          user: alice,
+        }),
+        'Delete button': await fake.sendButton({
+          customId: deleteButtonId({ id: deletable, ...job }),
+          message: finalMessage,
+          user: alice,
+        }),
       };
       for (const [handler, interaction] of Object.entries(sent)) {
         const callback = await fake.waitForCallback(interaction, LOCK_MS + 5_000);
@@ -203,8 +290,23 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
       expect(await answered('Cancel button')).toMatch(/cancelled/);
       expect(await answered('variation button (More style)')).toMatch(/#/);
       expect(await answered('Timelapse button')).toMatch(/timelapse/i);
+      expect(await answered('/stylize-help')).toMatch(/\*\*You\*\*: .*\d+ of your 20 used/);
+      expect(await answered('Stylize this image (message command)')).toMatch(/^Paint this image: choose/);
+      expect(await answered('Paint this avatar (user command)')).toContain(`<@${bob.id}>’s avatar`);
+      await waitFor('the strength chosen in the picker', async () =>
+        customIds(fake.message(picker.id)).some((id) => id.startsWith('stylize:pick:go:starry_night::75:'))
+          ? true
+          : undefined,
+      );
+      const paintJob = Number(/#(\d+)/.exec(await answered('picker Paint button'))?.[1]);
+      expect(await answered('Delete button')).toBe(deletionMessages.deleted(deletable));
       const rows = await core.db.prisma.job.findMany();
       expect(rows.find((r) => r.id === cancellable)?.status).toBe('cancelled');
+      expect(rows.find((r) => r.id === deletable)?.deletedAt).toBeInstanceOf(Date);
+      // The picker's Paint asked for the painting its button carried, for alice.
+      const painting = rows.find((r) => r.id === paintJob);
+      expect(painting?.requesterId).toBe(alice.id);
+      expect(JSON.parse(painting?.styleRefs ?? '[]')[0]?.name).toContain('The Starry Night');
       expect(rows.some((r) => r.parentJobId === finished)).toBe(true);
       // The autocompletion answered while locked may have been empty; the next keystroke gets the choices.
       const again = await fake.sendAutocomplete({
@@ -252,7 +354,7 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
 
     it('acknowledges every command, action, form, shortcut and option request in time, and carries them out after', async () => {
       const server = { platform: 'slack' as const, id: alice.teamId };
-      const { finished, queued, cancellable } = await paintings(core, async (seed) => ({
+      const { finished, deletable, queued, cancellable } = await paintings(core, async (seed) => ({
         server,
         channelId: alice.channelId,
         threadId: `1700000000.00000${seed}`,
@@ -279,8 +381,22 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
         cancel: url(),
         vary: url(),
         lapse: url(),
+        help: url(),
+        delete: url(),
       };
       const viewsBefore = slack.callsOf('views.update').length;
+      // Delete's painting as posted: the member's request, and the bot's result in its thread.
+      const deletableThread = '1700000000.000006';
+      const posted = { channel: alice.channelId, thread_ts: deletableThread, user: 'U0BOT', bot_id: 'B0BOT' };
+      slack.messages.push(
+        { channel: alice.channelId, ts: deletableThread, user: alice.userId, bot_id: '', text: 'my photo' },
+        {
+          ...posted,
+          ts: '1700000001.000001',
+          text: 'done',
+          files: [{ id: 'F0DONE', name: `painting-${deletable}.png` }],
+        },
+      );
 
       const { released } = await lockDatabase(db);
       const requests: Record<string, string> = {
@@ -339,6 +455,13 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
           { action_id: TIMELAPSE_ACTION, value: String(finished) },
           responses.lapse,
         ),
+        '/stylize help': command(alice, '/stylize', 'help', responses.help),
+        'Delete button': blockAction(
+          alice,
+          message,
+          { action_id: DELETE_ACTION, value: String(deletable) },
+          responses.delete,
+        ),
       };
       const times = await Promise.all(Object.values(requests).map((body) => timed(body)));
       for (const [i, handler] of Object.keys(requests).entries())
@@ -357,6 +480,11 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
       expect(String((await responded(responses.cancel)).text)).toMatch(/cancelled/);
       expect(String((await responded(responses.vary)).text)).toMatch(/Your variation is job/);
       expect(String((await responded(responses.lapse)).text)).toMatch(/timelapse/i);
+      expect(String((await responded(responses.help)).text)).toMatch(/\*You\*: .*\d+ of your 20 used/);
+      expect((await responded(responses.delete)).text).toBe(deletionTexts.deleted(deletable));
+      const deleted = await core.db.prisma.job.findUniqueOrThrow({ where: { id: deletable } });
+      expect(deleted.deletedAt).toBeInstanceOf(Date);
+      expect(slack.callsOf('chat.delete').map((c) => c.args.ts)).toEqual(['1700000001.000001']);
       const views = () =>
         slack
           .callsOf('views.update')
@@ -372,9 +500,21 @@ describe.each(PROVIDERS)('first answers while the database is locked, on %s', (p
   });
 });
 
+type Row = APIActionRowComponent<APIComponentInMessageActionRow>;
+/** The custom ids of a message's components. */
+const customIds = (message: APIMessage | undefined) =>
+  ((message?.components ?? []) as Row[]).flatMap((row) =>
+    row.components.map((c) => ('custom_id' in c ? c.custom_id : '')),
+  );
+function customIdOf(message: APIMessage | undefined, prefix: string): string {
+  const found = customIds(message).find((id) => id.startsWith(prefix));
+  if (!found) throw new Error(`no component ${prefix} in ${JSON.stringify(message?.components)}`);
+  return found;
+}
+
 afterAll(() => {
   const lines = [...longest.entries()].map(
-    ([handler, { ms, provider }]) => `${handler.padEnd(42)} ${String(ms).padStart(5)} ms (${provider})`,
+    ([handler, { ms, provider }]) => `${handler.padEnd(48)} ${String(ms).padStart(5)} ms (${provider})`,
   );
   console.log(`Longest time to a first answer under a ${LOCK_MS / 1000} s lock:\n${lines.join('\n')}`);
 });

@@ -167,4 +167,17 @@ describe('Slack: Delete and help', () => {
     expect(text).toContain('2 of your 5 used');
     expect(String((await answer(bob)).text)).toContain('*5 more paintings*');
   });
+
+  it('Delete: a painting whose thread is gone is deleted all the same', async () => {
+    const { jobId, row, progressTs } = await painted();
+    // A member removed the thread's messages (the progress message among them) before Delete was pressed.
+    slack.messages.splice(
+      0,
+      slack.messages.length,
+      ...slack.messages.filter((m) => m.thread_ts !== row.threadId && m.ts !== row.threadId),
+    );
+    const alices = await pressDelete(alice, jobId, progressTs);
+    expect(alices.text).toBe(deletionTexts.deleted(jobId));
+    expect((await job(jobId)).deletedBy).toBe(alice.userId);
+  });
 });

@@ -27,7 +27,7 @@ export const deletionTexts = {
 const LOOKBACK = 200;
 
 /** Slack's answers for what a second press finds already gone. */
-const GONE = new Set(['message_not_found', 'file_not_found', 'file_deleted']);
+const GONE = new Set(['message_not_found', 'file_not_found', 'file_deleted', 'thread_not_found']);
 
 export async function deletePressed(deps: SlackDeps, args: ButtonArgs) {
   const pressed = await jobButton(args);
@@ -64,10 +64,18 @@ async function removeThreadFiles(deps: SlackDeps, client: SlackClient, job: JobV
   const refs = decodeRefs('slack', job.chatRefs);
   const thread = job.threadId ?? refs?.progressTs;
   if (!thread) return;
-  const [me, replies] = await Promise.all([
-    client.auth.test(),
-    client.conversations.replies({ channel: job.channelId, ts: thread, limit: LOOKBACK }),
-  ]);
+  let me: Awaited<ReturnType<SlackClient['auth']['test']>>;
+  let replies: Awaited<ReturnType<SlackClient['conversations']['replies']>>;
+  try {
+    [me, replies] = await Promise.all([
+      client.auth.test(),
+      client.conversations.replies({ channel: job.channelId, ts: thread, limit: LOOKBACK }),
+    ]);
+  } catch (error) {
+    // A thread that is gone took the painting's messages with it: nothing is left to delete.
+    if (GONE.has((error as { data?: { error?: string } }).data?.error ?? '')) return;
+    throw error;
+  }
   const ours = (replies.messages ?? []).filter(
     (m) =>
       (m.user === me.user_id || (me.bot_id !== undefined && m.bot_id === me.bot_id)) &&

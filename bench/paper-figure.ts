@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { type RgbImage, resize } from '../engine/image.ts';
 import { contactSheet, decodeImage } from '../src/images/index.ts';
-import { readImage, round, SHARED } from './quality.ts';
+import { docsPng, readImage, round, SHARED } from './quality.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin/stylize.js');
@@ -134,7 +134,7 @@ export async function main(argv: string[]): Promise<void> {
       const items = rows.flat();
       await writeFile(
         args.sheet,
-        await contactSheet(items, { columns: rows[0]!.length, cellSize: options.size }),
+        await docsPng(await contactSheet(items, { columns: rows[0]!.length, cellSize: options.size })),
       );
     }
   } finally {

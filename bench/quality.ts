@@ -19,6 +19,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import sharp from 'sharp';
 import {
   type Backend,
   createEvaluator,
@@ -272,6 +273,10 @@ function layerSetName(value: string): LayerSetName {
   if (!(value in LAYER_SETS)) throw new Error(`--layers must be ${Object.keys(LAYER_SETS).join(' or ')}`);
   return value as LayerSetName;
 }
+
+/** A picture for the docs: a palette PNG (at most 256 colours, dithered), a third of the size of a full one. */
+export const docsPng = (png: Buffer): Promise<Buffer> =>
+  sharp(png).png({ palette: true, compressionLevel: 9, effort: 10 }).toBuffer();
 
 export const name = (nameOrPath: string) => basename(nameOrPath, extname(nameOrPath));
 export const round = (value: number, digits: number) => Number(value.toFixed(digits));

@@ -18,7 +18,7 @@ import { weightsFromStrength } from '../engine/losses.ts';
 import { LAYER_SETS, type LayerSet, type LayerSetName } from '../engine/vgg.ts';
 import { type ContactSheetItem, contactSheet } from '../src/images/index.ts';
 import { type Distances, distances, JUDGE_LAYERS } from './distances.ts';
-import { name, readImage, round, SHARED } from './quality.ts';
+import { docsPng, name, readImage, round, SHARED } from './quality.ts';
 
 export interface StrengthOptions {
   size: number;
@@ -148,5 +148,5 @@ export async function main(argv: string[]): Promise<void> {
       );
     }
   });
-  if (args.sheet) await writeFile(args.sheet, await sheet(options, images));
+  if (args.sheet) await writeFile(args.sheet, await docsPng(await sheet(options, images)));
 }

@@ -15,7 +15,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { type RgbImage, resize } from '../engine/image.ts';
@@ -79,10 +79,10 @@ export async function pixelError(image: RgbImage): Promise<number> {
   return sum / image.data.length;
 }
 
-/** The command as a person would type it from the repository root. */
+/** The command as a person would type it from the repository root (the result in the current directory). */
 const shown = (args: string[]) =>
   `npx stylize ${args
-    .map((a) => (a.startsWith('/') ? relative(ROOT, a) : a))
+    .map((a, i) => (args[i - 1] === '--out' ? basename(a) : a.startsWith('/') ? relative(ROOT, a) : a))
     .map(quoted)
     .join(' ')}`;
 const quoted = (arg: string) => (/[;,]/.test(arg) ? `"${arg}"` : arg);
@@ -114,8 +114,9 @@ export async function main(argv: string[]): Promise<void> {
         label: i === 0 ? layer : `+${layer}`,
       })),
     ];
-    for (const [i, run] of runs.entries()) {
-      const cliArgs = reconstructionArgs(run.of, options, join(dir, `${i}.png`));
+    for (const run of runs) {
+      const file = `${run.row === 0 ? 'content' : 'style'}-${run.label.replace('+', '')}.png`;
+      const cliArgs = reconstructionArgs(run.of, options, join(dir, file));
       const began = performance.now();
       const image = await runReconstruction(cliArgs);
       rows[run.row]!.push({ image, label: run.label });

@@ -29,6 +29,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+// Whole paintings on 2 shared cores: each takes one to two minutes there.
 describe('the paper layers on the real VGG-19', () => {
   it('are what the CLI paints with by default, and its default strength keeps the photo and shows the painting', async () => {
     const out = join(dir, 'balanced.png');
@@ -62,6 +63,28 @@ describe('the paper layers on the real VGG-19', () => {
     expect(d.style).toBeLessThan(0.2);
     // …and neither end of it: some of the photo has given way to the painting.
     expect(d.content).toBeGreaterThan(0.1);
+  }, 300_000);
+
+  it('are refused by the CLI at a size whose painting would not fit in memory, before anything is allocated', async () => {
+    const failure = await run(process.execPath, [
+      'bin/stylize.js',
+      asset('content/tubingen.jpg'),
+      '--style',
+      asset('styles/starry_night.jpg'),
+      '--weights',
+      PAPER_WEIGHTS,
+      '--size',
+      '4096',
+      '--out',
+      join(dir, 'never.png'),
+    ]).then(
+      () => undefined,
+      (error: { stderr: string }) => error.stderr.trim(),
+    );
+    // 4096x3072 px on the paper layers: 594 MiB + 12.6 megapixels × 6553 MiB, the line measured on this network.
+    expect(failure).toMatch(
+      /^stylize: a 4096x3072 painting needs about 81\.\d GiB of memory on onnx, and \d+\.\d GiB is available: use --size \d+ or less$/,
+    );
   });
 
   it('reconstructs the photo from noise less exactly the deeper the content layer (the paper’s figure 1)', async () => {
@@ -77,5 +100,5 @@ describe('the paper layers on the real VGG-19', () => {
     for (let i = 1; i < errors.length; i++) expect(errors[i]).toBeGreaterThan(errors[i - 1]!);
     // The lowest layer gives back most of the photo from white noise (mean |Δ| ≈ 127 levels at the start).
     expect(errors[0]).toBeLessThan(40);
-  });
+  }, 300_000);
 });

@@ -122,14 +122,13 @@ interface StrengthScale {
  * paper: measured on the real VGG-19 with `npm run bench -- --strength-scale` (docs/paper-network.md), judged by
  * the distances of bench/distances.ts (style ÷ the photo's Gram distance, content ÷ white noise's conv4_2
  * distance). A ratio of 5 is balanced for The Starry Night, The Scream and The Shipwreck of the Minotaur
- * (content about 0.4 of noise's, style about 0.12 of the photo's); below about 2.5 the style is faint (over 0.2),
- * above about 8 the photo fades (over 0.5). A factor of √10 per 25 points gives even steps in both distances,
+ * (content about 0.4 of noise's, style about 0.12 of the photo's); below about 3 the style is faint (over 0.2),
+ * above about 9 the photo fades (over 0.5). A factor of √10 per 25 points gives even steps in both distances,
  * from the photo nearly untouched at 0 (ratio 0.5: content 0.04) to the painting's texture at 100 (ratio 50:
  * content 1.0, the photo as lost as in noise, with only the layout left).
  *
  * shallow: tuned by eye on the real blocks 1-3 at 256 px: at a ratio of 5 the style was a faint texture in the
- * sky; at 50 each painting's palette and strokes are clear and the photo stays recognisable. The shallow layers
- * pull the layout far less than conv4_1 and conv5_1 do, hence the larger ratio.
+ * sky; at 50 each painting's palette and strokes are clear and the photo stays recognisable.
  */
 const STRENGTH_SCALES: Record<LayerSetName, StrengthScale> = {
   paper: { ratio: 5, per25: Math.sqrt(10) },

@@ -14,6 +14,10 @@
  *
  * `--quality` measures instead the loss reached against the time taken: see quality.ts.
  *
+ * `--strength-scale` paints instead each strength with several paintings and judges the results: see strength.ts.
+ *
+ * `--paper-figure` paints instead the paper's first figure, content and style reconstructions: see paper-figure.ts.
+ *
  * `--variation` measures instead a Larger variation's time against the same job from scratch: see variation.ts.
  *
  * `--timelapse` measures instead what a job's timelapse costs in time and memory: see timelapse.ts.
@@ -64,6 +68,14 @@ import { crossCheck, measureIterations, median, noise, round } from './measure.t
 
 if (process.argv.includes('--quality')) {
   await (await import('./quality.ts')).main(process.argv.slice(2));
+  process.exit();
+}
+if (process.argv.includes('--strength-scale')) {
+  await (await import('./strength.ts')).main(process.argv.slice(2));
+  process.exit();
+}
+if (process.argv.includes('--paper-figure')) {
+  await (await import('./paper-figure.ts')).main(process.argv.slice(2));
   process.exit();
 }
 if (process.argv.includes('--variation')) {
@@ -182,7 +194,7 @@ async function benchPresetCache(weights: VggWeights): Promise<void> {
               size,
               iterations: 0,
               layers,
-              weights: weightsFromStrength(50),
+              weights: weightsFromStrength(50, layers),
             },
             { targetsCache: cache, onStyleTargets: (e) => (ms += e.ms) },
           );

@@ -153,7 +153,7 @@ async function wholeJob(evaluator: Evaluator, layers: { style: string[]; content
     size,
     iterations: Number(args['job-iterations']),
     layers,
-    weights: weightsFromStrength(50),
+    weights: weightsFromStrength(50, layers),
     seed: 0,
   });
   return { seconds: round(result.ms / 1000), loss: result.loss };

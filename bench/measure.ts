@@ -40,7 +40,7 @@ export async function measureIterations(
   const styleTargets = await evaluator.targets(style, { content: [], style: layers.style });
   const terms = lossTerms(
     { content: contentTargets.content, style: styleTargets.style },
-    weightsFromStrength(50),
+    weightsFromStrength(50, layers),
   );
   const objective = await evaluator.objective(size, size, terms);
   // Bare graph: the same network forward and backward, with one content term at the deepest layer.
@@ -142,7 +142,7 @@ export async function crossCheck(
     content: (await reference.targets(content, { content: layers.content, style: [] })).content,
     style: (await reference.targets(style, { content: [], style: layers.style })).style,
   };
-  const terms = lossTerms(targets, weightsFromStrength(50));
+  const terms = lossTerms(targets, weightsFromStrength(50, layers));
   const { width, height } = content;
   const x = noise(width, 3, height).data;
   const evaluate = async (e: Evaluator) => {

@@ -1,14 +1,15 @@
 /**
  * Memory of one painting, as the worker's and the CLI's estimate (engine/memory.ts) needs it:
  * `npx tsx bench/memory.ts [--layers shallow,paper] [--sizes 128,256,384,512] [--backend onnx]
- * [--per-scale 12] [--json]`.
+ * [--weights DIR|random] [--per-scale 12] [--json]`.
  *
  * Each (layer set, size) runs in a fresh process (peak RSS only grows), which paints a square of seeded noise in
  * the style of another with the coarse-to-fine driver at its default scales, `--per-scale` iterations at each
- * (at least L-BFGS's history, so that its memory is all in use), on VGG-19-shaped random weights (the same cost
- * as the real ones), and reports its peak resident set (getrusage's ru_maxrss). One JSON line per run, then per
+ * (at least L-BFGS's history, so that its memory is all in use), on the real VGG-19 in ../shared/assets where it
+ * is there (else, or with `--weights random`, VGG-19-shaped random weights: the same shapes), and reports its peak resident set (getrusage's ru_maxrss). One JSON line per run, then per
  * layer set the least-squares line peak = base + perMegapixel × megapixels of the result.
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
@@ -26,12 +27,15 @@ import { deepestLayer, type LayerSetName } from '../engine/vgg.ts';
 import { runJsonChild } from './child.ts';
 import { noise } from './measure.ts';
 
+const REAL_WEIGHTS = fileURLToPath(new URL('../../shared/assets/vgg19-conv1-5', import.meta.url));
+
 const { values: args } = parseArgs({
   options: {
     layers: { type: 'string', default: 'shallow,paper' },
     sizes: { type: 'string', default: '128,256,384,512' },
     backend: { type: 'string', default: 'onnx' },
     'per-scale': { type: 'string', default: '12' },
+    weights: { type: 'string', default: existsSync(REAL_WEIGHTS) ? REAL_WEIGHTS : 'random' },
     child: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -65,7 +69,10 @@ async function child(): Promise<void> {
   const perScale = Number(args['per-scale']);
   const evaluator = await createEvaluator({
     backend,
-    weights: randomVggWeights(deepestLayer([...layers.style, ...layers.content])),
+    weights:
+      args.weights === 'random'
+        ? randomVggWeights(deepestLayer([...layers.style, ...layers.content]))
+        : args.weights,
     layers,
   });
   const startMiB = process.memoryUsage.rss() / MIB;
@@ -77,7 +84,7 @@ async function child(): Promise<void> {
     size,
     iterations,
     layers,
-    weights: weightsFromStrength(50),
+    weights: weightsFromStrength(50, layers),
   });
   const run: Run = {
     layers: args.layers,
@@ -94,7 +101,10 @@ async function child(): Promise<void> {
 }
 
 function measure(layers: string, size: number): Promise<Run> {
-  const flags = ['--child', '--layers', layers, '--sizes', String(size), '--backend', args.backend];
+  const flags = [
+    ...['--child', '--layers', layers, '--sizes', String(size)],
+    ...['--backend', args.backend, '--weights', args.weights],
+  ];
   return runJsonChild(
     fileURLToPath(import.meta.url),
     [...flags, '--per-scale', args['per-scale']],

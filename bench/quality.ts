@@ -1,12 +1,14 @@
 /**
- * Time to a finished painting: `npm run bench -- --quality [--size 256] [--weights DIR]
+ * Time to a finished painting: `npm run bench -- --quality [--size 256] [--layers paper|shallow] [--weights DIR]
  * [--pairs tubingen:starry_night,golden_gate:the_scream] [--evaluations 25,50,100,200,300] [--strength N]
  * [--rounds N] [--schedules] [--out DIR] [--json]`.
  *
- * A fixed problem on the real shallow VGG-19 weights (../shared/assets): for each photo × painting pair, the
+ * A fixed problem on the real VGG-19 (../shared/assets/vgg19-conv1-5, the paper's layers, by default): for each
+ * photo × painting pair, the
  * loss of the saved 8-bit result (rounded and clamped, as written to a file) under the final scale's
  * objective, after each number of evaluations with the default schedule and no stop; then the default
- * schedule with the convergence stop (evaluations, seconds, loss), and today's engine before the stop (even
+ * schedule with the convergence stop (evaluations, seconds, loss, and the distances of distances.ts: style ÷
+ * the photo's, content ÷ noise's, where the weights hold conv5_1), and today's engine before the stop (even
  * split, no projection into 0-255, every iteration of the ceiling), run right after it so that both see the
  * same machine (`--rounds`: that many of each, in alternating order, the medians kept). `--schedules` adds every schedule with and without the stop, and the default without
  * projection, with the compute each used (`work`: evaluations weighted by their pixels, in final-size
@@ -17,6 +19,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import sharp from 'sharp';
 import {
   type Backend,
   createEvaluator,
@@ -29,17 +32,20 @@ import {
 } from '../engine/index.ts';
 import { DEFAULT_SCHEDULE, SCHEDULES, type Schedule } from '../engine/schedule.ts';
 import { finalObjective } from '../engine/stylize.ts';
-import { LAYER_SETS } from '../engine/vgg.ts';
+import { LAYER_SETS, type LayerSetName } from '../engine/vgg.ts';
 import { decodeImage, encodeImage } from '../lib/images/index.ts';
 import { recommendedStrength } from '../presets/catalogue.ts';
+import { type Distances, distances, JUDGE_LAYERS } from './distances.ts';
 
 export const SHARED = fileURLToPath(new URL('../../shared/assets/', import.meta.url));
 
 export interface QualityOptions {
   /** Longer side of the result, px. */
   size: number;
-  /** VGG-19 weights directory (blocks 1-3 at least: the shallow layers are used). */
+  /** VGG-19 weights directory: the whole network for the paper's layers, blocks 1-3 for the shallow ones. */
   weights: string;
+  /** Default paper. */
+  layers?: LayerSetName | undefined;
   /** Photo and painting: a file name in ../shared/assets/content and …/styles (without .jpg), or a path. */
   pairs: { content: string; style: string }[];
   /** Ceilings at which the loss curve is taken, ascending; the last is also the ceiling of the stop runs. */
@@ -77,6 +83,8 @@ export interface QualityResult {
   secondsAfter: Record<number, number>;
   /** The default schedule with the convergence stop, ceiling the last of `evaluations`. */
   stopped: Run;
+  /** The stopped run's result judged on the paper's layers; absent where the weights stop before conv5_1. */
+  distances?: Distances | undefined;
   /** Today's engine before the stop and the projection: even split, every iteration of the ceiling. */
   before: Run;
   /** Rounds of `stopped` and `before`, in alternating order; each is the run of median time. */
@@ -95,12 +103,14 @@ export async function qualityBench(
   options: QualityOptions,
   onResult: (result: QualityResult) => void = () => {},
 ): Promise<QualityResult[]> {
-  const layers = { style: [...LAYER_SETS.shallow.style], content: [...LAYER_SETS.shallow.content] };
+  const set = LAYER_SETS[options.layers ?? 'paper'];
+  const layers = { style: [...set.style], content: [...set.content] };
   const evaluator = await createEvaluator({
     backend: options.backend ?? 'onnx',
     weights: options.weights,
     layers,
   });
+  const paper = await paperEvaluator(evaluator, options);
   const ceiling = options.evaluations.at(-1)!;
   const results: QualityResult[] = [];
   try {
@@ -119,7 +129,7 @@ export async function qualityBench(
         size: options.size,
         iterations: ceiling,
         layers,
-        weights: weightsFromStrength(strength),
+        weights: weightsFromStrength(strength, layers),
       };
       const judge = await finalObjective(evaluator, base);
       try {
@@ -157,6 +167,7 @@ export async function qualityBench(
           lossAfter: Object.fromEntries([...lossCurve].map(([n, r]) => [n, round(r.loss, 4)])),
           secondsAfter: Object.fromEntries([...lossCurve].map(([n, r]) => [n, round(r.seconds, 2)])),
           stopped,
+          distances: paper && (await distances(paper, { result: image, photo: content, painting: style })),
           before,
           rounds: stops.length,
           ratios: {
@@ -193,9 +204,18 @@ export async function qualityBench(
       }
     }
   } finally {
+    if (paper !== evaluator) paper?.dispose();
     evaluator.dispose();
   }
   return results;
+}
+
+/** An evaluator on the paper's layers for the distances: `evaluator` itself when it paints with them. */
+async function paperEvaluator(evaluator: Evaluator, options: QualityOptions): Promise<Evaluator | undefined> {
+  if ((options.layers ?? 'paper') === 'paper') return evaluator;
+  return createEvaluator({ backend: 'onnx', weights: options.weights, layers: JUDGE_LAYERS }).catch(
+    () => undefined,
+  );
 }
 
 /** Today's engine before the convergence stop: even split, no projection, every iteration of the ceiling. */
@@ -249,6 +269,15 @@ export async function readImage(
   return decodeImage(await readFile(path), { maxSide: size });
 }
 
+function layerSetName(value: string): LayerSetName {
+  if (!(value in LAYER_SETS)) throw new Error(`--layers must be ${Object.keys(LAYER_SETS).join(' or ')}`);
+  return value as LayerSetName;
+}
+
+/** A picture for the docs: a palette PNG (at most 256 colours, dithered), a third of the size of a full one. */
+export const docsPng = (png: Buffer): Promise<Buffer> =>
+  sharp(png).png({ palette: true, compressionLevel: 9, effort: 10 }).toBuffer();
+
 export const name = (nameOrPath: string) => basename(nameOrPath, extname(nameOrPath));
 export const round = (value: number, digits: number) => Number(value.toFixed(digits));
 
@@ -259,7 +288,8 @@ export async function main(argv: string[]): Promise<void> {
     options: {
       quality: { type: 'boolean' },
       size: { type: 'string', default: '256' },
-      weights: { type: 'string', default: join(SHARED, 'vgg19-conv1-3') },
+      layers: { type: 'string', default: 'paper' },
+      weights: { type: 'string', default: join(SHARED, 'vgg19-conv1-5') },
       pairs: { type: 'string', default: 'tubingen:starry_night,golden_gate:the_scream' },
       evaluations: { type: 'string', default: '25,50,100,200,300' },
       strength: { type: 'string' },
@@ -283,6 +313,7 @@ export async function main(argv: string[]): Promise<void> {
     {
       size: Number(args.size),
       weights: args.weights,
+      layers: layerSetName(args.layers),
       pairs,
       evaluations,
       strength: args.strength === undefined ? undefined : Number(args.strength),
@@ -298,7 +329,7 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(
         `  ${result.pair} at ${result.size} px, strength ${result.strength}: loss ${JSON.stringify(result.lossAfter)} ` +
           `after that many evaluations; with the stop ${stopped.evaluations} evaluations, ${stopped.seconds} s, ` +
-          `loss ${stopped.loss}; before: ${before.evaluations} evaluations, ${before.seconds} s, loss ${before.loss} ` +
+          `loss ${stopped.loss}${result.distances ? `, style ${round(result.distances.style, 3)} of the photo's, content ${round(result.distances.content, 3)} of noise's` : ''}; before: ${before.evaluations} evaluations, ${before.seconds} s, loss ${before.loss} ` +
           `(time ×${ratios.seconds}, loss ×${ratios.lossVsBefore}, ×${ratios.lossVsFullCeiling} of the full ceiling's)\n`,
       );
     },

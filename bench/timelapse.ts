@@ -161,7 +161,7 @@ async function child(
         iterations,
         stop: false,
         layers,
-        weights: weightsFromStrength(50),
+        weights: weightsFromStrength(50, layers),
       },
       { timelapse: frames ? DEFAULT_TIMELAPSE : undefined },
     );

@@ -89,7 +89,7 @@ export async function main(argv: string[]): Promise<void> {
         size: at,
         iterations,
         layers,
-        weights: weightsFromStrength(strength),
+        weights: weightsFromStrength(strength, layers),
       });
       const judge = await finalObjective(evaluator, base(photo, size));
       try {

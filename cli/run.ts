@@ -84,7 +84,7 @@ export async function runStylize(
       styleFiles.map((s, i) => ({ preset: s.preset, weight: options.styleWeights?.[i] })),
     )) ??
     config.jobDefaults.strength;
-  const defaults = weightsFromStrength(strength);
+  const defaults = weightsFromStrength(strength, layers);
   const weights: LossWeights = {
     content: options.contentWeight ?? defaults.content,
     style: options.styleWeight ?? defaults.style,

@@ -11,8 +11,10 @@
  *
  * Normalisation: each layer's term is divided by the mean square of its own target, so every term is a
  * relative error (about 1 for an unrelated image) whatever the layer's depth, the network's weights or the
- * image size. That is what lets one `strength` mean the same thing for `paper`, `shallow` and random nets.
+ * image size. What is left, how strongly each layer set's terms pull against each other, is STRENGTH_SCALES'.
  */
+
+import { deepestLayer, type LayerSet, type LayerSetName, poolsBefore } from './vgg.ts';
 
 export interface LossWeights {
   /** α: weight of the content term. */
@@ -84,25 +86,59 @@ export function lossTerms(targets: Targets, weights: LossWeights): LossTerms {
 }
 
 /**
- * `strength` 0-100 for members: 50 is the balanced default, each 25 points multiplies the style/content
- * ratio by 10 (0 → 1/100 of the default ratio, 100 → 100×).
+ * `strength` 0-100 for members: 0 leaves the photo nearly as it is, 50 is the balanced default, 100 paints the
+ * painting's texture with the photo barely visible, in steps even to the eye. The style/content ratio grows
+ * geometrically with it, from the layer set's own ratio at 50 by the set's own factor per 25 points (see
+ * STRENGTH_SCALE), so that a number paints the same balance whichever layers a worker paints with.
  */
 export const DEFAULT_STRENGTH = 50;
 
-export function weightsFromStrength(strength: number): LossWeights {
+/**
+ * The loss weights a strength paints with on `layers`; `ratio` replaces the layer set's style/content ratio at
+ * strength 50 (for a bench that tunes it). Throws when the strength is outside 0-100.
+ */
+export function weightsFromStrength(
+  strength: number,
+  layers: LayerSet,
+  ratio = strengthScale(layers).ratio,
+): LossWeights {
   if (!(strength >= 0 && strength <= 100))
     throw new Error(`strength must be between 0 and 100, got ${strength}`);
-  return { content: 1, style: DEFAULT_STYLE_RATIO * 10 ** ((strength - 50) / 25), tv: DEFAULT_TV };
+  const { per25 } = strengthScale(layers);
+  return { content: 1, style: ratio * per25 ** ((strength - 50) / 25), tv: DEFAULT_TV };
+}
+
+interface StrengthScale {
+  /** Style/content ratio at strength 50. */
+  ratio: number;
+  /** Factor of the ratio per 25 points of strength. */
+  per25: number;
 }
 
 /**
- * Style/content ratio at strength 50. Tuned on the real VGG-19 weights of blocks 1-3 (../shared/assets, the
- * only real weights there were) with the shallow layers, on the Tübingen photo with The Starry Night, The
- * Scream, The Shipwreck of the Minotaur and Woman with a Hat at 256 px: at 5 (the earlier value) the style was
- * faint, a fine texture in the sky; at 50 each painting's palette and strokes are clearly visible and the
- * photo stays recognisable. The paper's layers were not measured with real weights.
+ * Each layer set's scale. A custom layer set takes that of the named set whose deepest block it reaches
+ * (blocks 1-3: shallow).
+ *
+ * paper: measured on the real VGG-19 with `npm run bench -- --strength-scale` (docs/paper-network.md), judged by
+ * the distances of bench/distances.ts (style ÷ the photo's Gram distance, content ÷ white noise's conv4_2
+ * distance). A ratio of 5 is balanced for The Starry Night, The Scream and The Shipwreck of the Minotaur
+ * (content about 0.4 of noise's, style about 0.12 of the photo's); below about 3 the style is faint (over 0.2),
+ * above about 9 the photo fades (over 0.5). A factor of √10 per 25 points gives even steps in both distances,
+ * from the photo nearly untouched at 0 (ratio 0.5: content 0.04) to the painting's texture at 100 (ratio 50:
+ * content 1.0, the photo as lost as in noise, with only the layout left).
+ *
+ * shallow: tuned by eye on the real blocks 1-3 at 256 px: at a ratio of 5 the style was a faint texture in the
+ * sky; at 50 each painting's palette and strokes are clear and the photo stays recognisable.
  */
-const DEFAULT_STYLE_RATIO = 50;
+const STRENGTH_SCALES: Record<LayerSetName, StrengthScale> = {
+  paper: { ratio: 5, per25: Math.sqrt(10) },
+  shallow: { ratio: 50, per25: 10 },
+};
+
+function strengthScale(layers: LayerSet): StrengthScale {
+  const deepest = deepestLayer([...layers.style, ...layers.content]);
+  return STRENGTH_SCALES[poolsBefore(deepest) <= 2 ? 'shallow' : 'paper'];
+}
 const DEFAULT_TV = 1;
 
 /** Blends several styles' Gram matrices by weight (the weights need not sum to 1). */

@@ -7,12 +7,16 @@ import { deepestLayer, type LayerSet, type LayerSetName, poolsBefore } from './v
  * pixels: every layer's activations and their gradients, the L-BFGS history and the images all scale with them.
  *
  * Measured with `npx tsx bench/memory.ts` (Node.js 20, 2 cores; peak resident set of a fresh process painting a
- * square at the driver's default scales, 12 L-BFGS iterations per scale so that its history is full,
- * VGG-19-shaped weights), least squares of peak on megapixels of the result:
+ * square at the driver's default scales, 12 L-BFGS iterations per scale so that its history is full), least
+ * squares of peak on megapixels of the result:
  *
- *   onnx (ONNX Runtime's CPU provider), 128, 256, 384, 512 and 768 px:
- *     shallow: 243 MiB + 6265 MiB per megapixel (largest residual 9 MiB; at 1024 px 6629 MiB, the line 6812)
- *     paper:   652 MiB + 6634 MiB per megapixel (largest residual 41 MiB)
+ *   onnx (ONNX Runtime's CPU provider):
+ *     shallow: 243 MiB + 6265 MiB per megapixel (128, 256, 384, 512 and 768 px, VGG-19-shaped random weights;
+ *              largest residual 9 MiB; at 1024 px 6629 MiB, the line 6812)
+ *     paper:   594 MiB + 6553 MiB per megapixel (`--layers paper --sizes 256,512,1024` on the real VGG-19,
+ *              ../shared/assets/vgg19-conv1-5: 1045, 2285 and 7471 MiB, the line 1024, 2312 and 7465; largest
+ *              residual 27 MiB, 2.1% of the peak at 256 px, well inside the 10% the worker and the CLI keep
+ *              free, so a size the estimate refuses would not have fitted)
  *   wasm (TensorFlow.js on WebAssembly), 64, 128 and 192 px only (192 px takes two minutes there):
  *     shallow: 230 MiB + 8672 MiB per megapixel (largest residual 3 MiB)
  *     paper:   439 MiB + 9492 MiB per megapixel (largest residual 4 MiB)
@@ -32,7 +36,7 @@ interface PeakFit {
 const MEASURED: Partial<Record<ConcreteBackend, Record<LayerSetName, PeakFit>>> = {
   onnx: {
     shallow: { baseMiB: 243, perMegapixelMiB: 6265 },
-    paper: { baseMiB: 652, perMegapixelMiB: 6634 },
+    paper: { baseMiB: 594, perMegapixelMiB: 6553 },
   },
   wasm: {
     shallow: { baseMiB: 230, perMegapixelMiB: 8672 },

@@ -21,7 +21,7 @@ describe('memory estimate', () => {
     const onnx = (w: number, h: number, layers = shallow, jobs = 1) =>
       estimatePeakBytes(w, h, { layers, backend: 'onnx', jobs })!;
     expect(onnx(1000, 1000) / MIB).toBeCloseTo(243 + 6265, 0);
-    expect(onnx(1000, 1000, paper) / MIB).toBeCloseTo(652 + 6634, 0);
+    expect(onnx(1000, 1000, paper) / MIB).toBeCloseTo(594 + 6553, 0);
     // Linear in pixels; a second job at once adds its own activations, not a second runtime.
     expect(onnx(2000, 1000) - onnx(1000, 1000)).toBeCloseTo(onnx(1000, 1000) - 243 * MIB, -3);
     expect(onnx(1000, 1000, shallow, 2) - onnx(1000, 1000)).toBeCloseTo(6265 * MIB, -3);

@@ -10,7 +10,7 @@ import {
   randomVggWeights,
   type VggWeights,
 } from '../engine/vgg.ts';
-import { SHALLOW_WEIGHTS } from './assets.ts';
+import { PAPER_WEIGHTS, SHALLOW_WEIGHTS } from './assets.ts';
 
 /** How the evaluator tests compare two backends: the cases, and the measures of their difference. */
 
@@ -96,6 +96,14 @@ export const EVALUATOR_CASES: EvaluatorCase[] = [
     pooling: 'avg',
     size: [32, 24],
     styleSize: [28, 30],
+  },
+  {
+    name: 'the real whole VGG-19 with the paper layers at 40x33',
+    weights: () => loadVggWeights(PAPER_WEIGHTS, 'conv5_1'),
+    layers: { style: ['conv1_1', 'conv2_1', 'conv3_1', 'conv4_1', 'conv5_1'], content: ['conv4_2'] },
+    pooling: 'avg',
+    size: [40, 33],
+    styleSize: [36, 38],
   },
 ];
 

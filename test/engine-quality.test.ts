@@ -10,6 +10,7 @@ describe('quality bench', () => {
     const [result] = await qualityBench({
       size: 64,
       weights: SHALLOW_WEIGHTS,
+      layers: 'shallow',
       pairs: [{ content: 'tubingen', style: 'starry_night' }],
       evaluations: [5, 30, 200],
     });

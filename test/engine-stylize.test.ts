@@ -35,7 +35,7 @@ const request = (iterations: number) => ({
   size: 64,
   iterations,
   layers,
-  weights: weightsFromStrength(50),
+  weights: weightsFromStrength(50, layers),
 });
 
 describe('stylize with the real shallow VGG-19 weights at 64 px', () => {

@@ -36,7 +36,7 @@ describe('stylize on ONNX Runtime', () => {
       size: 48,
       iterations: 10,
       layers,
-      weights: weightsFromStrength(50),
+      weights: weightsFromStrength(50, layers),
       seed: 3,
     };
     const results = [];

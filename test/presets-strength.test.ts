@@ -6,6 +6,9 @@ import { loadCatalogue } from '../presets/catalogue.ts';
 import { submitJob } from '../rules/submit.ts';
 import { createTestDatabase, picture, request, type TestDatabase, testCore } from './job-system.ts';
 
+/** STYLIZE_STRENGTH here: unlike the catalogue's recommendations, so that a test can tell them apart. */
+const OPERATOR_STRENGTH = 40;
+
 describe('preset strengths', () => {
   let db: TestDatabase;
   let core: Core;
@@ -18,7 +21,7 @@ describe('preset strengths', () => {
     for (const [i, name] of ['starry_night', 'the_scream', 'not_in_the_catalogue'].entries()) {
       writeFileSync(join(presets, `${name}.png`), await picture(10 + i));
     }
-    core = await testCore(db, { PRESETS_DIR: presets });
+    core = await testCore(db, { PRESETS_DIR: presets, STYLIZE_STRENGTH: String(OPERATOR_STRENGTH) });
     recommended = new Map((await loadCatalogue()).paintings.map((p) => [p.id, p.strength]));
   });
   afterAll(async () => {
@@ -34,17 +37,17 @@ describe('preset strengths', () => {
   it('paints a catalogue preset at its recommended strength unless the member chose one', async () => {
     const scream = recommended.get('the_scream')!;
     const starry = recommended.get('starry_night')!;
-    expect(scream).not.toBe(50);
+    expect(scream).not.toBe(OPERATOR_STRENGTH);
     expect(await strengthOf([{ preset: 'the_scream' }])).toBe(scream);
     expect(await strengthOf([{ preset: 'the_scream' }], 80)).toBe(80);
     expect(await strengthOf([{ preset: 'the_scream', weight: 3 }, { preset: 'starry_night' }])).toBe(
       Math.round((3 * scream + starry) / 4),
     );
-    // Not every painting in the catalogue: the general default.
-    expect(await strengthOf([{ preset: 'not_in_the_catalogue' }])).toBe(50);
-    expect(await strengthOf([{ image: await picture(20), name: 'upload' }])).toBe(50);
+    // Not every painting in the catalogue: the operator's default.
+    expect(await strengthOf([{ preset: 'not_in_the_catalogue' }])).toBe(OPERATOR_STRENGTH);
+    expect(await strengthOf([{ image: await picture(20), name: 'upload' }])).toBe(OPERATOR_STRENGTH);
     expect(await strengthOf([{ preset: 'the_scream' }, { image: await picture(21), name: 'upload' }])).toBe(
-      50,
+      OPERATOR_STRENGTH,
     );
   });
 });

@@ -57,7 +57,7 @@ const request = (cacheKey?: string) => ({
   scales: 2,
   iterations: 4,
   layers,
-  weights: weightsFromStrength(50),
+  weights: weightsFromStrength(50, layers),
 });
 
 describe('the style-target cache', () => {

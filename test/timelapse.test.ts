@@ -105,7 +105,7 @@ describe('stylize with a timelapse (real shallow weights)', () => {
         iterations: 12,
         stop: false,
         layers,
-        weights: weightsFromStrength(50),
+        weights: weightsFromStrength(50, layers),
       },
       { timelapse: { frames: 60, side: 48 } },
     );

@@ -179,7 +179,7 @@ export class Painter {
         size: options.size,
         iterations: options.iterations,
         layers,
-        weights: weightsFromStrength(options.strength),
+        weights: weightsFromStrength(options.strength, layers),
         preserveColors: options.preserveColors,
         start: input.start,
       },

@@ -175,20 +175,41 @@ async function setUp(ctx: Context, interaction: StylizeInteraction, submission: 
         toRest(progressQueued(job, submission, Date.now())),
       );
     }
-    refs = {
-      channelId: reply.channelId,
-      replyId: reply.id,
-      threadId,
-      progressChannelId: progress.channelId,
-      progressId: progress.id,
-      uploadLimit: interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT,
-    };
-    await setChatRefs(ctx.core, server, job.id, { threadId, chatRefs: encodeRefs('discord', refs) });
+    refs = await recordJobMessages(ctx, interaction, job.id, { reply, progress, threadId });
   } catch (error) {
     log.error({ err: safeError(error) }, 'discord: could not show the job; its progress will not be shown');
   } finally {
     setup.finish(refs);
   }
+}
+
+/** Where a message of a job is: its channel (or thread) and its id. */
+interface MessageAt {
+  channelId: string;
+  id: string;
+}
+
+/**
+ * Stores with the job where its reply and its progress message are (chat/refs.ts), for its events to edit, and
+ * the upload limit of the interaction's channel. Errors: the database's, to the caller.
+ */
+export async function recordJobMessages(
+  ctx: Context,
+  interaction: { guildId: string | null; attachmentSizeLimit: number },
+  jobId: number,
+  at: { reply: MessageAt; progress: MessageAt; threadId: string | null },
+): Promise<DiscordRefs> {
+  const refs: DiscordRefs = {
+    channelId: at.reply.channelId,
+    replyId: at.reply.id,
+    threadId: at.threadId,
+    progressChannelId: at.progress.channelId,
+    progressId: at.progress.id,
+    uploadLimit: interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT,
+  };
+  const chatRefs = encodeRefs('discord', refs);
+  await setChatRefs(ctx.core, serverOf(interaction.guildId!), jobId, { threadId: at.threadId, chatRefs });
+  return refs;
 }
 
 /**

@@ -7,21 +7,21 @@
  */
 
 import { type ButtonInteraction, MessageFlags } from 'discord.js';
-import { type DiscordRefs, encodeRefs } from '../../chat/refs.ts';
+import type { DiscordRefs } from '../../chat/refs.ts';
 import { memberReply } from '../../lib/member-error.ts';
 import {
   checkVariation,
   type Submission,
-  setChatRefs,
   submitVariation,
   type VariationRequest,
 } from '../../rules/index.ts';
 import { parseVariationButtonId, type VariationTarget } from '../buttons.ts';
-import { type Context, DEFAULT_UPLOAD_LIMIT, isAdmin, serverOf } from '../context.ts';
+import { type Context, isAdmin, serverOf } from '../context.ts';
 import { errorMessage, safeError } from '../errors.ts';
 import { answer } from '../first-answer.ts';
 import { progressQueued } from '../job-messages.ts';
 import { showReply } from '../reply.ts';
+import { recordJobMessages } from '../stylize-request.ts';
 import { button } from './component.ts';
 
 const messages = {
@@ -82,15 +82,7 @@ async function setUp(ctx: Context, interaction: ButtonInteraction, submission: S
   try {
     const reply = await showReply(ctx, interaction, progressQueued(job, submission, Date.now()));
     const threadId = job.threadId !== null && job.threadId === reply.channelId ? reply.channelId : null;
-    refs = {
-      channelId: reply.channelId,
-      replyId: reply.id,
-      threadId,
-      progressChannelId: reply.channelId,
-      progressId: reply.id,
-      uploadLimit: interaction.attachmentSizeLimit || DEFAULT_UPLOAD_LIMIT,
-    };
-    await setChatRefs(ctx.core, server, job.id, { threadId, chatRefs: encodeRefs('discord', refs) });
+    refs = await recordJobMessages(ctx, interaction, job.id, { reply, progress: reply, threadId });
   } catch (error) {
     ctx.log.error(
       { err: safeError(error), jobId: job.id, server: server.id, platform: server.platform },
